@@ -1,0 +1,6 @@
+/**
+ * @packageDocumentation
+ *
+ * Linearizability checker for key-value and lock histories
+ */
+export {}

@@ -1,0 +1,6 @@
+/**
+ * @packageDocumentation
+ *
+ * Deterministic simulation of Synod clusters: seeded time, network, disk and faults
+ */
+export {}

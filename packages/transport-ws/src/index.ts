@@ -1,0 +1,6 @@
+/**
+ * @packageDocumentation
+ *
+ * Peer transport for Synod over WebSocket and MessagePack
+ */
+export {}

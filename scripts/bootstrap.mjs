@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// The README's two commands land here, so they work on a machine with only Node 20 and npm:
+//   npm run dev   -> installs, builds and starts a local cluster (`synod dev`)
+//   npm test      -> installs, typechecks, lints, runs every test and the pack smoke test
+// pnpm is taken from PATH if it is the pinned version, otherwise installed into .tools/ with npm
+// (corepack is not used: its signature checks fail on some machines).
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split('@')[1]
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' }
+
+function run (command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env, ...options })
+  if (result.error !== undefined) throw result.error
+  return result.status ?? 1
+}
+
+function pnpmVersion () {
+  const result = spawnSync('pnpm', ['--version'], { cwd: root, env, encoding: 'utf8' })
+  return result.status === 0 ? result.stdout.trim() : undefined
+}
+
+function ensurePnpm () {
+  if (pnpmVersion() === pinned) return
+  const toolsBin = join(root, '.tools', 'node_modules', '.bin')
+  env.PATH = `${toolsBin}${delimiter}${env.PATH ?? ''}`
+  if (pnpmVersion() === pinned) return
+  console.log(`installing pnpm@${pinned} into .tools/`)
+  const status = run('npm', ['install', '--prefix', join(root, '.tools'), '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `pnpm@${pinned}`])
+  if (status !== 0 || pnpmVersion() !== pinned) {
+    console.error(`could not install pnpm@${pinned}`)
+    process.exit(1)
+  }
+}
+
+function step (name, command, args) {
+  console.log(`\n== ${name}`)
+  const status = run(command, args)
+  if (status !== 0) console.error(`== ${name} failed (exit ${status})`)
+  return status === 0
+}
+
+const [mode, ...rest] = process.argv.slice(2)
+ensurePnpm()
+if (!step('install', 'pnpm', ['install', '--frozen-lockfile'])) process.exit(1)
+
+if (mode === 'dev') {
+  if (!step('build', 'pnpm', ['turbo', 'run', 'build', '--filter=@synod/node-app...', '--output-logs=errors-only'])) process.exit(1)
+  process.exit(run('node', [join(root, 'apps', 'node', 'dist', 'cli.js'), 'dev', ...rest]))
+} else if (mode === 'test') {
+  const results = {
+    typecheck: step('typecheck', 'pnpm', ['turbo', 'run', 'typecheck', '--output-logs=errors-only', '--continue']),
+    lint: step('lint', 'pnpm', ['turbo', 'run', 'lint', '--output-logs=errors-only', '--continue']),
+    test: step('test', 'pnpm', ['turbo', 'run', 'test', '--concurrency=2', '--continue', ...rest]),
+    pack: existsSync(join(root, 'scripts', 'pack-smoke.mjs')) ? step('pack smoke test', 'node', ['scripts/pack-smoke.mjs']) : true
+  }
+  const summary = run('node', ['scripts/test-summary.mjs'])
+  const failed = Object.entries(results).filter(([, ok]) => !ok).map(([name]) => name)
+  if (failed.length > 0) console.error(`failed steps: ${failed.join(', ')}`)
+  process.exit(failed.length > 0 || summary !== 0 ? 1 : 0)
+} else {
+  console.error('usage: node scripts/bootstrap.mjs <dev|test> [args...]')
+  process.exit(2)
+}
