@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// `pnpm bench` runs every package's benchmark one after another (never in parallel: they would
+// disturb each other); `pnpm bench ring` runs one. Extra arguments after `--` reach the benchmark.
+import { spawnSync } from 'node:child_process'
+
+const [name, ...rest] = process.argv.slice(2).filter((arg) => arg !== '--')
+const filter = name === undefined ? [] : [`--filter=${name.startsWith('@') ? name : `@synod/${name}`}`]
+const args = ['turbo', 'run', 'bench', '--concurrency=1', '--output-logs=full', ...filter, ...(rest.length > 0 ? ['--', ...rest] : [])]
+const result = spawnSync('pnpm', args, { stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } })
+process.exit(result.status ?? 1)
