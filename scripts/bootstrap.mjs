@@ -49,7 +49,7 @@ ensurePnpm()
 if (!step('install', 'pnpm', ['install', '--frozen-lockfile'])) process.exit(1)
 
 if (mode === 'dev') {
-  if (!step('build', 'pnpm', ['turbo', 'run', 'build', '--filter=@synod/node-app...', '--output-logs=errors-only'])) process.exit(1)
+  if (!step('build', 'pnpm', ['turbo', 'run', 'build', '--filter=@synod/node...', '--output-logs=errors-only'])) process.exit(1)
   process.exit(run('node', [join(root, 'apps', 'node', 'dist', 'cli.js'), 'dev', ...rest]))
 } else if (mode === 'test') {
   const results = {

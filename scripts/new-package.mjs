@@ -16,7 +16,7 @@ const depsIndex = args.indexOf('--deps')
 const deps = depsIndex >= 0 ? (args[depsIndex + 1] ?? '').split(',').filter(Boolean) : []
 const app = args.includes('--app')
 const dir = join(app ? 'apps' : 'packages', name)
-const pkgName = app ? `@synod/${name}-app` : `@synod/${name}`
+const pkgName = `@synod/${name}`
 
 function write (file, content) {
   const path = join(dir, file)

@@ -26,6 +26,11 @@ for (const group of ['packages', 'apps']) {
       continue
     }
     const report = JSON.parse(readFileSync(reportPath, 'utf8'))
+    if ((report.numTotalTests ?? 0) === 0) {
+      missing.push(`${group}/${name}`)
+      failed += 1
+      continue
+    }
     passed += report.numPassedTests ?? 0
     failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(report)
     skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)
@@ -38,7 +43,7 @@ function countSuitesWithFailedTests (report) {
   return (report.testResults ?? []).filter((file) => file.status === 'failed' && (file.assertionResults ?? []).some((test) => test.status === 'failed')).length
 }
 
-for (const name of missing) console.log(`${name}: no test report (the test run crashed or did not run)`)
+for (const name of missing) console.log(`${name}: no tests ran (no test files, or the run crashed)`)
 if (skipped > 0) console.log(`${skipped} skipped`)
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed > 0 ? 1 : 0)
