@@ -1,6 +1,20 @@
 /**
  * @packageDocumentation
  *
- * Durable write-ahead log, hard state, snapshots and an LMDB state store, with memory versions
+ * Durable storage for Synod's consensus: a segmented write-ahead log with group commit, atomically
+ * replaced hard state, streamed snapshots and an LMDB state store, plus in-memory versions of every
+ * contract for tests and the simulator.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryLogStorage } from '@synod/storage'
+ *
+ * const log = createMemoryLogStorage()
+ * await log.start()
+ * await log.append([{ index: 1, term: 1, type: 'noop', data: new Uint8Array() }])
+ * console.log(log.lastIndex(), log.term(1))
+ * await log.stop()
+ * ```
  */
-export {}
+export { createMemoryLogStorage } from './memory/log-storage.js'
+export { createMemoryHardStateStorage } from './memory/hard-state-storage.js'
