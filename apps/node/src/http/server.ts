@@ -1,0 +1,162 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { timingSafeEqual } from 'node:crypto'
+import { TooLargeError, isSynodError, type Logger, type ReplicatedLog } from '@synod/interfaces'
+import { encodeCommand, type KvCommand, type KvResult } from '../kv/commands.js'
+import type { KvStateMachine } from '../kv/state-machine.js'
+import { decodeValue, encodeValue, recordToJson } from './values.js'
+
+export interface HttpApiInit {
+  /** Largest request body accepted. @default 1048576 */
+  maxBodyBytes?: number
+  /** When set, every request needs `Authorization: Bearer <token>`. */
+  token?: string | undefined
+  /** The client API URL of another node, for leader hints. */
+  apiUrlOf?: (nodeId: string) => string | undefined
+}
+
+export interface HttpApiComponents {
+  log: ReplicatedLog<KvResult>
+  kv: KvStateMachine
+  logger: Logger
+}
+
+class HttpError extends Error {
+  constructor (readonly status: number, readonly code: string, message: string, readonly extra: Record<string, unknown> = {}) {
+    super(message)
+  }
+}
+
+/**
+ * The HTTP/JSON client API: `/v1/kv/:key` (GET, PUT, DELETE), `/v1/kv/:key/cas` (POST),
+ * `/v1/kv?prefix=` (GET), `/v1/status` (GET). Errors are JSON `{ error: { code, message } }`
+ * with a 4xx/5xx status; a bad request never disturbs the node.
+ */
+export function createHttpApi (init: HttpApiInit, components: HttpApiComponents): Server {
+  const maxBodyBytes = init.maxBodyBytes ?? 1024 * 1024
+  const { log, kv, logger } = components
+  const expectedToken = init.token === undefined ? undefined : Buffer.from(`Bearer ${init.token}`)
+
+  async function route (req: IncomingMessage, url: URL): Promise<[number, unknown]> {
+    if (expectedToken !== undefined) {
+      const given = Buffer.from(req.headers.authorization ?? '')
+      if (given.length !== expectedToken.length || !timingSafeEqual(given, expectedToken)) {
+        throw new HttpError(401, 'ERR_UNAUTHORIZED', 'missing or wrong bearer token')
+      }
+    }
+    const path = url.pathname
+    if (path === '/v1/status' && req.method === 'GET') return [200, log.status()]
+    if (path === '/v1/kv' && req.method === 'GET') {
+      await readBarrier(url)
+      const limit = url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : 1000
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10000) throw new HttpError(400, 'ERR_INVALID_ARGUMENT', 'limit must be an integer from 1 to 10000')
+      const prefix = url.searchParams.get('prefix') ?? ''
+      return [200, { revision: kv.revision(), items: kv.range({ prefix, limit }).map(([key, record]) => recordToJson(key, record)) }]
+    }
+    const match = /^\/v1\/kv\/(.+?)(\/cas)?$/.exec(path)
+    if (match === null) throw new HttpError(404, 'ERR_NOT_FOUND', `no route for ${req.method ?? ''} ${path}`)
+    const key = decodeURIComponent(match[1] ?? '')
+    if (match[2] === '/cas') {
+      if (req.method !== 'POST') throw new HttpError(405, 'ERR_METHOD', 'use POST for cas')
+      const body = await readJson(req)
+      const value = decodeValue(body.value, body.encoding)
+      if (value === undefined) throw new HttpError(400, 'ERR_INVALID_ARGUMENT', 'body.value must be a string')
+      const command: KvCommand = { op: 'cas', key, value, ...clientFields(body) }
+      if (body.expectedValue === null) command.expectedValue = null
+      else if (body.expectedValue !== undefined) command.expectedValue = decodeValue(body.expectedValue, body.encoding)
+      if (body.expectedRevision !== undefined) {
+        if (typeof body.expectedRevision !== 'number') throw new HttpError(400, 'ERR_INVALID_ARGUMENT', 'expectedRevision must be a number')
+        command.expectedRevision = body.expectedRevision
+      }
+      return [200, await write(command)]
+    }
+    switch (req.method) {
+      case 'GET': {
+        await readBarrier(url)
+        const record = kv.get(key)
+        if (record === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', `key ${key} not found`, { revision: kv.revision() })
+        return [200, recordToJson(key, record)]
+      }
+      case 'PUT': return [200, await write({ op: 'put', key, value: await readBody(req) })]
+      case 'DELETE': return [200, await write({ op: 'del', key })]
+      default: throw new HttpError(405, 'ERR_METHOD', `${req.method ?? ''} not allowed on ${path}`)
+    }
+  }
+
+  async function write (command: KvCommand): Promise<Record<string, unknown>> {
+    const { index, result } = await log.propose(encodeCommand(command))
+    return { ok: result.ok, revision: result.revision, index, ...(result.previous === undefined ? {} : { previous: encodeValue(result.previous) }) }
+  }
+
+  async function readBarrier (url: URL): Promise<void> {
+    const consistency = url.searchParams.get('consistency') ?? 'linearizable'
+    if (consistency === 'serializable') return
+    if (consistency !== 'linearizable') throw new HttpError(400, 'ERR_INVALID_ARGUMENT', 'consistency is linearizable or serializable')
+    await log.readBarrier()
+  }
+
+  async function readBody (req: IncomingMessage): Promise<Uint8Array> {
+    const declared = Number(req.headers['content-length'] ?? 0)
+    if (declared > maxBodyBytes) throw new TooLargeError(declared, maxBodyBytes)
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.byteLength
+      if (size > maxBodyBytes) throw new TooLargeError(size, maxBodyBytes)
+      chunks.push(chunk)
+    }
+    return new Uint8Array(Buffer.concat(chunks))
+  }
+
+  async function readJson (req: IncomingMessage): Promise<Record<string, unknown>> {
+    const body = await readBody(req)
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(body))
+    } catch {
+      throw new HttpError(400, 'ERR_BAD_REQUEST', 'body is not valid JSON')
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HttpError(400, 'ERR_BAD_REQUEST', 'body must be a JSON object')
+    return parsed as Record<string, unknown>
+  }
+
+  function clientFields (body: Record<string, unknown>): { client?: string, seq?: number } {
+    return typeof body.client === 'string' && typeof body.seq === 'number' ? { client: body.client, seq: body.seq } : {}
+  }
+
+  function toHttpError (error: unknown): HttpError {
+    if (error instanceof HttpError) return error
+    if (isSynodError(error)) {
+      const { code, message } = error
+      switch (code) {
+        case 'ERR_NOT_LEADER': {
+          const leader = (error as { leaderHint?: string }).leaderHint
+          return new HttpError(421, code, message, { leaderHint: leader, leaderUrl: leader === undefined ? undefined : init.apiUrlOf?.(leader) })
+        }
+        case 'ERR_TOO_LARGE': return new HttpError(413, code, message)
+        case 'ERR_TIMEOUT': case 'ERR_ABORTED': return new HttpError(504, code, message, { indeterminate: (error as { indeterminate?: boolean }).indeterminate ?? true })
+        case 'ERR_OVERLOADED': return new HttpError(429, code, message)
+        case 'ERR_BAD_FRAME': case 'ERR_INVALID_ARGUMENT': return new HttpError(400, code, message)
+        default: return new HttpError(503, code, message)
+      }
+    }
+    logger.error({ err: error }, 'unexpected error serving a request')
+    return new HttpError(500, 'ERR_INTERNAL', 'internal error')
+  }
+
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    route(req, url).then(([status, body]) => { send(res, status, body) }, (error: unknown) => {
+      const httpError = toHttpError(error)
+      send(res, httpError.status, { error: { code: httpError.code, message: httpError.message, ...httpError.extra } })
+      // Drain what is left of a refused body so the connection stays usable, without buffering it.
+      req.resume()
+    })
+  })
+}
+
+function send (res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return
+  const json = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) })
+  res.end(json)
+}
