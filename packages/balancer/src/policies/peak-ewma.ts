@@ -1,0 +1,66 @@
+import type { EndpointState } from '../endpoint-state.js'
+import { twoChoices } from './least-request.js'
+import type { Policy, SelectionContext } from './policy.js'
+
+/** Options of the P2C peak-EWMA policy. */
+export interface PeakEwmaOptions {
+  /**
+   * Time constant of the moving average, in milliseconds: a sample's influence falls to 1/e after
+   * this long. Finagle and Linkerd both use 10 s.
+   * @default 10000
+   */
+  decayMs?: number
+}
+
+/**
+ * Cost of an endpoint that has requests in flight but no latency sample yet. Finagle uses a huge
+ * constant for the same purpose: an unmeasured endpoint gets one request at a time until it answers.
+ */
+const UNMEASURED_PENALTY_MS = 1e9
+
+/**
+ * The latency estimate at `now`, decayed toward zero since the last sample. The decay is what lets
+ * an endpoint that was once slow, and therefore stopped receiving traffic, be tried again.
+ */
+export function decayedLatency (state: EndpointState, now: number, decayMs: number): number {
+  const elapsed = now - state.latencyStampMs
+  return elapsed > 0 ? state.latencyEstimateMs * Math.exp(-elapsed / decayMs) : state.latencyEstimateMs
+}
+
+/**
+ * Power of two choices on peak-EWMA latency times outstanding requests (Finagle `PeakEwma`,
+ * Linkerd's balancer). The estimate jumps straight up to any slower sample and drifts back down with
+ * time constant `decayMs`, so one slow response steers traffic away at once and a recovered endpoint
+ * wins it back gradually. Cost is `estimate × (inFlight + 1) / weight`.
+ */
+export function p2cPeakEwma (options: PeakEwmaOptions = {}): Policy {
+  const decayMs = options.decayMs ?? 10_000
+  const cost = (state: EndpointState, context: SelectionContext): number => {
+    const latency = decayedLatency(state, context.now, decayMs)
+    const load = latency === 0 && state.inFlight > 0
+      ? UNMEASURED_PENALTY_MS + state.inFlight
+      : latency * (state.inFlight + 1)
+    return load / context.weightOf(state)
+  }
+  return {
+    name: 'p2c-peak-ewma',
+    usesClock: true,
+    select (candidates: readonly EndpointState[], context: SelectionContext): EndpointState {
+      const [a, b] = twoChoices(candidates, context)
+      return cost(b, context) < cost(a, context) ? b : a
+    },
+    observe (state: EndpointState, latencyMs: number, now: number): void {
+      if (latencyMs > state.latencyEstimateMs) {
+        state.latencyEstimateMs = latencyMs
+      } else {
+        const keep = Math.exp(-Math.max(0, now - state.latencyStampMs) / decayMs)
+        state.latencyEstimateMs = state.latencyEstimateMs * keep + latencyMs * (1 - keep)
+      }
+      state.latencyStampMs = now
+    },
+    reset (state: EndpointState, now: number): void {
+      state.latencyEstimateMs = 0
+      state.latencyStampMs = now
+    }
+  }
+}
