@@ -1,6 +1,25 @@
 /**
  * @packageDocumentation
  *
- * Raft consensus with a deterministic core: pre-vote, check-quorum, ReadIndex, leases, joint consensus, snapshots
+ * Raft consensus for Synod: a pure, synchronous, deterministic core (`createRaftCore`) with
+ * pre-vote, check-quorum, ReadIndex and lease reads, joint consensus and learners, leadership
+ * transfer, chunked snapshots and flow control.
+ *
+ * @example
+ * ```ts
+ * import { createRaftCore } from '@synod/raft'
+ *
+ * const log = { firstIndex: () => 1, lastIndex: () => 0, term: (i: number) => (i === 0 ? 0 : undefined) }
+ * const core = createRaftCore({
+ *   id: 'n1',
+ *   storage: log,
+ *   random: { next: () => 0.5, int: (n) => Math.floor(n / 2) },
+ *   snapshot: { index: 0, term: 0, config: { voters: ['n1'], learners: [], addresses: { n1: 'local' } } }
+ * })
+ * core.campaign()
+ * const ready = core.ready()
+ * core.advance(ready)
+ * console.log(core.status().role) // 'leader'
+ * ```
  */
-export {}
+export * from './core/index.js'

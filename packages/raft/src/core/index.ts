@@ -1,0 +1,8 @@
+export { createRaftCore } from './raft-core.js'
+export type { RaftCore, CoreStatus, PeerStatus, ProposalPosition } from './raft-core.js'
+export type { RaftCoreConfig, CoreSnapshotPoint } from './config.js'
+export type { Ready, ReadState, FailedRead, EntryFetch, SnapshotSend, SoftState } from './ready.js'
+export type * from './messages.js'
+export { isRaftMessage } from './messages.js'
+export type { LogMetadata } from './raft-log.js'
+export { applyChange, leaveJoint, encodeConfig, decodeConfig, isJoint, isVoter } from './membership.js'

@@ -1,0 +1,228 @@
+import type { LogEntry } from '@synod/interfaces'
+
+/**
+ * What the core may ask of the durable log synchronously: position metadata only. `LogStorage`
+ * from @synod/interfaces satisfies it. Entry bodies are read asynchronously by the driver when
+ * the core asks for them (see `EntryFetch` in ready.ts).
+ */
+export interface LogMetadata {
+  firstIndex(): number
+  lastIndex(): number
+  term(index: number): number | undefined
+}
+
+/** Approximate in-memory and wire size of an entry: its data plus a small fixed header. */
+export function entrySize (entry: LogEntry): number {
+  return entry.data.byteLength + 16
+}
+
+/**
+ * The core's view of the log: a compacted prefix (up to `snapshotIndex`), entries that are durable
+ * in storage, and an in-memory tail (`cache`) holding every entry not yet durable plus recently
+ * durable ones. Terms of any entry are known synchronously (cache, else storage metadata); bodies
+ * of entries older than the cache must be fetched from storage.
+ *
+ * Invariants: every entry with index > `persisted` is in the cache; every entry below
+ * `cacheOffset` is durable and matches storage.
+ */
+export class RaftLog {
+  snapshotIndex: number
+  snapshotTerm: number
+  /** Highest index known durable in storage and agreeing with this log. */
+  persisted: number
+  committed: number
+  /** Highest index handed out for applying. */
+  applied: number
+  #cache: LogEntry[] = []
+  #cacheOffset: number
+  #cacheBytes = 0
+
+  constructor (readonly storage: LogMetadata, snapshot: { index: number, term: number }, commit: number, applied: number) {
+    this.snapshotIndex = snapshot.index
+    this.snapshotTerm = snapshot.term
+    const storedLast = storage.lastIndex()
+    this.persisted = Math.max(storedLast, snapshot.index)
+    this.#cacheOffset = this.persisted + 1
+    this.committed = Math.min(Math.max(commit, snapshot.index), this.persisted)
+    this.applied = Math.min(Math.max(applied, snapshot.index), this.committed)
+  }
+
+  get cacheOffset (): number { return this.#cacheOffset }
+  get cacheBytes (): number { return this.#cacheBytes }
+
+  firstIndex (): number { return this.snapshotIndex + 1 }
+
+  lastIndex (): number {
+    return this.#cache.length > 0 ? this.#cacheOffset + this.#cache.length - 1 : this.#cacheOffset - 1
+  }
+
+  lastTerm (): number {
+    return this.term(this.lastIndex()) ?? 0
+  }
+
+  /** The term of `index`, or undefined if it is compacted or beyond the log. */
+  term (index: number): number | undefined {
+    if (index === this.snapshotIndex) return this.snapshotTerm
+    if (index < this.snapshotIndex || index > this.lastIndex()) return undefined
+    if (index >= this.#cacheOffset) return this.#cache[index - this.#cacheOffset]?.term
+    return this.storage.term(index)
+  }
+
+  matchTerm (index: number, term: number): boolean {
+    return this.term(index) === term
+  }
+
+  /** True if a log ending at (lastIndex, lastTerm) is at least as up to date as this one (§5.4.1). */
+  isUpToDate (lastIndex: number, lastTerm: number): boolean {
+    const ourTerm = this.lastTerm()
+    return lastTerm > ourTerm || (lastTerm === ourTerm && lastIndex >= this.lastIndex())
+  }
+
+  /** The entry at `index` if it is in memory. */
+  cached (index: number): LogEntry | undefined {
+    return index >= this.#cacheOffset ? this.#cache[index - this.#cacheOffset] : undefined
+  }
+
+  /**
+   * Entries from `from` (inclusive) up to `to` (exclusive) from memory, stopping once `maxBytes` is
+   * reached (at least one entry). Returns undefined if `from` is older than the cache.
+   */
+  cachedSlice (from: number, to: number, maxBytes: number): LogEntry[] | undefined {
+    if (from < this.#cacheOffset) return undefined
+    const out: LogEntry[] = []
+    let bytes = 0
+    const end = Math.min(to, this.lastIndex() + 1)
+    for (let i = from; i < end; i++) {
+      const entry = this.#cache[i - this.#cacheOffset]
+      if (entry === undefined) break
+      bytes += entrySize(entry)
+      if (out.length > 0 && bytes > maxBytes) break
+      out.push(entry)
+    }
+    return out
+  }
+
+  /** Appends entries at the end (a leader's own proposals). */
+  appendLocal (entries: readonly LogEntry[]): void {
+    for (const entry of entries) {
+      this.#cache.push(entry)
+      this.#cacheBytes += entrySize(entry)
+    }
+  }
+
+  /**
+   * The index of the first entry in `entries` that conflicts with this log (different term) or is
+   * new, or 0 if all of them are already present.
+   */
+  findConflict (entries: readonly LogEntry[]): number {
+    for (const entry of entries) {
+      if (!this.matchTerm(entry.index, entry.term)) return entry.index
+    }
+    return 0
+  }
+
+  /**
+   * A follower's answer to a rejected append (etcd's findConflictByTerm): the largest index at or
+   * below `index` whose term is at most `term`, with that term. The leader skips every index above
+   * it, since none of those can match.
+   */
+  findConflictByTerm (index: number, term: number): { index: number, term: number } {
+    for (let i = Math.min(index, this.lastIndex()); i >= this.snapshotIndex; i--) {
+      const t = this.term(i)
+      if (t === undefined) return { index: i, term: 0 }
+      if (t <= term) return { index: i, term: t }
+    }
+    return { index: this.snapshotIndex, term: 0 }
+  }
+
+  /**
+   * Writes `entries` (contiguous) into the log, truncating any conflicting suffix first. Entries
+   * before the first conflict are left untouched (Raft §5.3: never rewrite matching entries).
+   * Returns the index of the last entry written or matched.
+   */
+  appendFollower (entries: readonly LogEntry[]): void {
+    const conflict = this.findConflict(entries)
+    if (conflict === 0) return
+    const first = entries[0]
+    if (first === undefined) return
+    const fresh = entries.slice(conflict - first.index)
+    this.#truncateFrom(conflict)
+    this.appendLocal(fresh)
+  }
+
+  #truncateFrom (index: number): void {
+    if (index <= this.committed) throw new Error(`raft invariant: truncating committed entry ${index} (commit ${this.committed})`)
+    if (index < this.#cacheOffset) {
+      // The conflict lies in durable entries no longer cached: the cache restarts at it.
+      this.#cache = []
+      this.#cacheBytes = 0
+      this.#cacheOffset = index
+    } else {
+      const removed = this.#cache.splice(index - this.#cacheOffset)
+      for (const entry of removed) this.#cacheBytes -= entrySize(entry)
+    }
+    this.persisted = Math.min(this.persisted, index - 1)
+  }
+
+  /** Entries not yet durable, to be written by the driver. */
+  unpersisted (): LogEntry[] {
+    const from = Math.max(this.persisted + 1, this.#cacheOffset)
+    return this.#cache.slice(from - this.#cacheOffset)
+  }
+
+  /** Called once the driver reports entries durable up to (index, term). */
+  persistedTo (index: number, term: number): void {
+    if (index > this.persisted && this.matchTerm(index, term)) this.persisted = index
+  }
+
+  commitTo (index: number): boolean {
+    if (index <= this.committed) return false
+    if (index > this.lastIndex()) throw new Error(`raft invariant: commit ${index} beyond last index ${this.lastIndex()}`)
+    this.committed = index
+    return true
+  }
+
+  /** Forgets the whole log and restarts it after a snapshot (a follower installing one). */
+  restore (index: number, term: number): void {
+    this.snapshotIndex = index
+    this.snapshotTerm = term
+    this.#cache = []
+    this.#cacheBytes = 0
+    this.#cacheOffset = index + 1
+    this.persisted = index
+    this.committed = index
+    this.applied = index
+  }
+
+  /** Marks everything up to `index` compacted (a snapshot covers it). */
+  compact (index: number, term: number): void {
+    if (index <= this.snapshotIndex) return
+    this.snapshotIndex = index
+    this.snapshotTerm = term
+    if (index >= this.#cacheOffset) this.#dropCachedUpTo(index)
+    if (this.#cacheOffset <= index) this.#cacheOffset = index + 1
+  }
+
+  /** Evicts durable, applied entries from memory while the cache is over `maxBytes`. */
+  evict (maxBytes: number): void {
+    if (this.#cacheBytes <= maxBytes) return
+    const limit = Math.min(this.persisted, this.applied)
+    let drop = 0
+    let bytes = this.#cacheBytes
+    while (drop < this.#cache.length && bytes > maxBytes) {
+      const entry = this.#cache[drop]
+      if (entry === undefined || entry.index > limit) break
+      bytes -= entrySize(entry)
+      drop++
+    }
+    if (drop > 0) this.#dropCachedUpTo(this.#cacheOffset + drop - 1)
+  }
+
+  #dropCachedUpTo (index: number): void {
+    const count = Math.min(index - this.#cacheOffset + 1, this.#cache.length)
+    if (count <= 0) return
+    const removed = this.#cache.splice(0, count)
+    for (const entry of removed) this.#cacheBytes -= entrySize(entry)
+    this.#cacheOffset += count
+  }
+}
