@@ -200,7 +200,7 @@ class DefaultBalancer extends TypedEventEmitter<BalancerEvents> implements Balan
     state.completed++
     if (this.#policy.observe !== undefined) {
       const now = this.#clock.now()
-      this.#policy.observe(state, latencyMs ?? now - startedAt, now)
+      this.#policy.observe(state, latencyMs ?? now - startedAt, now, outcome === 'failure')
     }
     if (outcome === 'success') {
       state.consecutiveFailures = 0

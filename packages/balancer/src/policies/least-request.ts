@@ -2,8 +2,8 @@ import type { EndpointState } from '../endpoint-state.js'
 import type { Policy, SelectionContext } from './policy.js'
 
 /** Expected in-flight requests per unit of weight if this endpoint gets the next one. */
-export function requestLoad (state: EndpointState, context: SelectionContext): number {
-  return (state.inFlight + 1) / context.weightOf(state)
+export function requestLoad (state: EndpointState): number {
+  return (state.inFlight + 1) / state.weight
 }
 
 /**
@@ -19,30 +19,40 @@ export function leastRequest (): Policy {
     select (candidates: readonly EndpointState[], context: SelectionContext): EndpointState {
       const n = candidates.length
       if (++offset >= n) offset = 0
-      let best = candidates[offset]!
-      let bestLoad = requestLoad(best, context)
-      for (let k = 1; k < n; k++) {
+      let best: EndpointState | undefined
+      let bestLoad = Infinity
+      for (let k = 0; k < n; k++) {
         let i = offset + k
         if (i >= n) i -= n
         const state = candidates[i]!
-        const load = requestLoad(state, context)
-        if (load < bestLoad) {
+        const load = requestLoad(state)
+        if (load < bestLoad && context.admits(state)) {
           best = state
           bestLoad = load
         }
       }
-      return best
+      return best ?? candidates[offset]!
     }
   }
 }
 
-/** Two distinct random candidates (Mitzenmacher, "The Power of Two Choices in Randomized Load Balancing"). */
+/**
+ * Two distinct random candidates (Mitzenmacher, "The Power of Two Choices in Randomized Load
+ * Balancing"). While endpoints warm up, a draw that slow start does not admit is drawn again (a few
+ * times at most), so a warming endpoint enters the comparison in proportion to its factor.
+ */
 export function twoChoices (candidates: readonly EndpointState[], context: SelectionContext): [EndpointState, EndpointState] {
   const n = candidates.length
-  const first = context.random.int(n)
   if (n === 1) return [candidates[0]!, candidates[0]!]
-  let second = context.random.int(n - 1)
+  const random = context.random
+  let first = random.int(n)
+  for (let tries = 0; tries < 4 && !context.admits(candidates[first]!); tries++) first = random.int(n)
+  let second = random.int(n - 1)
   if (second >= first) second++
+  for (let tries = 0; tries < 4 && !context.admits(candidates[second]!); tries++) {
+    second = random.int(n - 1)
+    if (second >= first) second++
+  }
   return [candidates[first]!, candidates[second]!]
 }
 
@@ -53,7 +63,7 @@ export function p2cLeastRequest (): Policy {
     usesClock: false,
     select (candidates: readonly EndpointState[], context: SelectionContext): EndpointState {
       const [a, b] = twoChoices(candidates, context)
-      return requestLoad(b, context) < requestLoad(a, context) ? b : a
+      return requestLoad(b) < requestLoad(a) ? b : a
     }
   }
 }

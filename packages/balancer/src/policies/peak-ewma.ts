@@ -40,7 +40,7 @@ export function p2cPeakEwma (options: PeakEwmaOptions = {}): Policy {
     const load = latency === 0 && state.inFlight > 0
       ? UNMEASURED_PENALTY_MS + state.inFlight
       : latency * (state.inFlight + 1)
-    return load / context.weightOf(state)
+    return load / state.weight
   }
   return {
     name: 'p2c-peak-ewma',
@@ -49,8 +49,12 @@ export function p2cPeakEwma (options: PeakEwmaOptions = {}): Policy {
       const [a, b] = twoChoices(candidates, context)
       return cost(b, context) < cost(a, context) ? b : a
     },
-    observe (state: EndpointState, latencyMs: number, now: number): void {
-      if (latencyMs > state.latencyEstimateMs) {
+    observe (state: EndpointState, latencyMs: number, now: number, failed: boolean): void {
+      if (failed) {
+        // A fast error says nothing about how fast the endpoint does real work. Letting it pull the
+        // estimate down would make a failing endpoint the cheapest one and draw traffic to it.
+        if (latencyMs > state.latencyEstimateMs) state.latencyEstimateMs = latencyMs
+      } else if (latencyMs > state.latencyEstimateMs) {
         state.latencyEstimateMs = latencyMs
       } else {
         const keep = Math.exp(-Math.max(0, now - state.latencyStampMs) / decayMs)

@@ -22,19 +22,16 @@ export class SelectionContext {
     this.slowStart = slowStart
   }
 
-  /** Slow-start multiplier in (0, 1]. */
-  factorOf (state: EndpointState): number {
-    return this.warming ? slowStartFactor(state, this.slowStart, this.now) : 1
-  }
-
-  /** Configured weight times the slow-start multiplier. */
+  /** Configured weight times the slow-start multiplier (for weighted round robin, which ramps by weight). */
   weightOf (state: EndpointState): number {
     return this.warming ? state.weight * slowStartFactor(state, this.slowStart, this.now) : state.weight
   }
 
   /**
-   * For policies that ignore weights (round robin, random): accept a candidate with probability equal
-   * to its slow-start factor, so a warming endpoint sees proportionally fewer picks.
+   * Slow start for every policy but weighted round robin: a candidate is considered only with
+   * probability equal to its slow-start factor, so a warming endpoint sees proportionally fewer
+   * picks. (Dividing a least-request score by the factor instead would be all or nothing: an idle
+   * endpoint at 10% weight would lose every comparison until the window ends.)
    */
   admits (state: EndpointState): boolean {
     if (!this.warming) return true
@@ -50,7 +47,7 @@ export interface Policy {
   readonly usesClock: boolean
   select(candidates: readonly EndpointState[], context: SelectionContext): EndpointState
   /** Called with the completed request's latency (successes and failures, not cancellations). */
-  observe?(state: EndpointState, latencyMs: number, now: number): void
+  observe?(state: EndpointState, latencyMs: number, now: number, failed: boolean): void
   /** Called when an endpoint comes back after ejection or failed health checks: forget stale history. */
   reset?(state: EndpointState, now: number): void
   /** Called after endpoints are added or removed. */
