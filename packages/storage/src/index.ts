@@ -18,3 +18,5 @@
  */
 export { createMemoryLogStorage } from './memory/log-storage.js'
 export { createMemoryHardStateStorage } from './memory/hard-state-storage.js'
+export { createFileLogStorage, type FileLogStorageInit, type FileLogStorageComponents } from './wal/file-log-storage.js'
+export { createFileHardStateStorage, type FileHardStateStorageInit } from './hard-state/file-hard-state-storage.js'

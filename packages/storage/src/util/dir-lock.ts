@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs'
+import { mkdir, open, readFile, realpath } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ResourceLockedError } from '@synod/interfaces'
+import { removeIfExists } from './fs.js'
+
+/** A held directory lock. */
+export interface DirLock {
+  release(): Promise<void>
+}
+
+/** Directories locked by this process (a second instance in the same process is refused too). */
+const heldHere = new Set<string>()
+
+/**
+ * Takes the lock file `lockName` in `dir` (created if missing), so two processes never open the
+ * same storage. Each kind of storage has its own lock name, so one node directory can hold all. The file names its owner as `pid starttime`; a lock whose owner is gone (crash,
+ * `kill -9`) is taken over. The start time (from /proc, where there is one) guards against a new
+ * process that reuses the pid of the old owner.
+ *
+ * Limits: this is an advisory, cooperative lock between Synod processes on one host; it does not
+ * protect against other programs or network file systems.
+ */
+export async function acquireDirLock (dir: string, lockName: string): Promise<DirLock> {
+  await mkdir(dir, { recursive: true })
+  const canonical = await realpath(dir)
+  const path = join(canonical, lockName)
+  if (heldHere.has(path)) throw new ResourceLockedError(canonical, `${canonical} is already open in this process`)
+  const identity = `${process.pid} ${processStartTime(process.pid) ?? '-'}\n`
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(path, 'wx')
+      try {
+        await handle.writeFile(identity)
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+      heldHere.add(path)
+      let released = false
+      return {
+        release: async () => {
+          if (released) return
+          released = true
+          heldHere.delete(path)
+          await removeIfExists(path)
+        }
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+    const owner = await readFile(path, 'utf8').catch(() => '')
+    if (ownerIsAlive(owner)) throw new ResourceLockedError(canonical)
+    await removeIfExists(path)
+  }
+  throw new ResourceLockedError(canonical)
+}
+
+function ownerIsAlive (owner: string): boolean {
+  const [pidText, startText] = owner.trim().split(' ')
+  const pid = Number.parseInt(pidText ?? '', 10)
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  if (startText === undefined || startText === '-') return true
+  const start = processStartTime(pid)
+  return start === undefined || start === startText
+}
+
+/** The process start time in clock ticks since boot (field 22 of /proc/<pid>/stat), if available. */
+function processStartTime (pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may contain spaces; fields after it start past the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return fields[19]
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,522 @@
+import { mkdir, open, readdir, rename } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  CompactedError, CorruptionError, InvalidArgumentError, throwIfAborted, TooLargeError,
+  type AbortOptions, type LogEntry, type Logger, type LogStorage
+} from '@synod/interfaces'
+import { raceAbort } from '../util/abort.js'
+import { acquireDirLock, type DirLock } from '../util/dir-lock.js'
+import { encodeChecksummedJson, fsyncDir, readChecksummedJson, removeIfExists, writeFileAtomic } from '../util/fs.js'
+import { Lifecycle } from '../util/lifecycle.js'
+import { validateAppend, validateIndex } from '../util/validate.js'
+import { encodeEntryFrame, encodeSegmentHeader, frameBytes, SEGMENT_HEADER_BYTES } from './frame.js'
+import { scanSegment } from './recovery.js'
+import { FrameReader, parseSegmentFileName, segmentFileName, SPARSE_STRIDE, type Segment } from './segment.js'
+import { TermIndex } from './term-index.js'
+
+/** Where and how a file log keeps its segments. */
+export interface FileLogStorageInit {
+  /** Directory of the log; created if missing, locked (`wal.lock`) while started. */
+  dir: string
+  /**
+   * A segment is closed and a new one started once a write would take it past this size.
+   * @default 67108864 (64 MiB)
+   */
+  segmentBytes?: number
+  /**
+   * Zero-fill the next segment in the background before it is needed, so appends overwrite
+   * allocated blocks and `fdatasync` has no file-size metadata to flush.
+   * @default true
+   */
+  preallocate?: boolean
+  /**
+   * Most bytes one group commit writes before its `fdatasync`; appends beyond wait for the next.
+   * @default 8388608 (8 MiB)
+   */
+  maxBatchBytes?: number
+  /**
+   * Largest accepted entry payload; a bigger one rejects with ERR_TOO_LARGE.
+   * @default 67108864 (64 MiB)
+   */
+  maxEntryBytes?: number
+}
+
+/** What a file log needs from its host. */
+export interface FileLogStorageComponents {
+  /** Receives a warning when start-up truncates a torn tail. @default no logging */
+  logger?: Logger
+}
+
+/**
+ * A durable, segmented write-ahead log (see the package README for the format and the recovery
+ * rules). Appends resolve once their data has been written and `fdatasync`ed; appends issued
+ * while a sync is in flight are written together and share the next one (group commit).
+ */
+export function createFileLogStorage (init: FileLogStorageInit, components: FileLogStorageComponents = {}): LogStorage {
+  return new FileLogStorage(init, components)
+}
+
+const LOCK_FILE = 'wal.lock'
+const COMPACTION_FILE = 'compaction.json'
+const PREALLOCATED_FILE = 'next-segment.tmp'
+const ZERO_CHUNK = Buffer.alloc(1024 * 1024)
+
+type Operation =
+  | { kind: 'append', entries: readonly LogEntry[], bytes: number, done: Settle }
+  | { kind: 'truncate', fromIndex: number, done: Settle }
+  | { kind: 'compact', upToIndex: number, term: number, done: Settle }
+
+interface Settle { resolve: () => void, reject: (error: Error) => void }
+
+class FileLogStorage implements LogStorage {
+  private readonly dir: string
+  private readonly segmentBytes: number
+  private readonly preallocate: boolean
+  private readonly maxBatchBytes: number
+  private readonly maxEntryBytes: number
+  private readonly logger: Logger | undefined
+  private readonly lifecycle = new Lifecycle('file log storage')
+
+  private lock: DirLock | undefined
+  private segments: Segment[] = []
+  private readonly terms = new TermIndex()
+  private compactedIndex = 0
+  private compactedTerm = 0
+  private last = 0
+
+  /** The log as it will be once every queued operation is done; calls are validated against it. */
+  private queuedLastIndex = 0
+  private queuedCompactedIndex = 0
+  private readonly queue: Operation[] = []
+  private draining: Promise<void> | undefined
+  /** Set when a write or sync failed: the page cache can no longer be trusted (fsyncgate). */
+  private failure: Error | undefined
+
+  private preallocation: Promise<void> | undefined
+  private preallocatedReady = false
+
+  private activeReads = 0
+  private readersDone: Array<() => void> = []
+  private exclusiveGate: Promise<void> | undefined
+
+  constructor (init: FileLogStorageInit, components: FileLogStorageComponents) {
+    this.dir = init.dir
+    this.segmentBytes = init.segmentBytes ?? 64 * 1024 * 1024
+    this.preallocate = init.preallocate ?? true
+    this.maxBatchBytes = init.maxBatchBytes ?? 8 * 1024 * 1024
+    this.maxEntryBytes = init.maxEntryBytes ?? 64 * 1024 * 1024
+    this.logger = components.logger
+    if (!Number.isSafeInteger(this.segmentBytes) || this.segmentBytes < 4096) {
+      throw new InvalidArgumentError('segmentBytes must be an integer of at least 4096', { field: 'segmentBytes' })
+    }
+  }
+
+  async start (): Promise<void> {
+    if (this.lifecycle.started) return
+    await mkdir(this.dir, { recursive: true })
+    this.lock = await acquireDirLock(this.dir, LOCK_FILE)
+    try {
+      await this.recover()
+    } catch (error) {
+      await this.closeSegments()
+      await this.lock.release()
+      this.lock = undefined
+      throw error
+    }
+    this.failure = undefined
+    this.lifecycle.started = true
+    this.startPreallocation()
+  }
+
+  async stop (): Promise<void> {
+    if (!this.lifecycle.started) return
+    this.lifecycle.started = false
+    await this.draining
+    await this.preallocation
+    await this.closeSegments()
+    await this.lock?.release()
+    this.lock = undefined
+  }
+
+  firstIndex (): number { return this.compactedIndex + 1 }
+  lastIndex (): number { return this.last }
+
+  term (index: number): number | undefined {
+    if (index === this.compactedIndex) return this.compactedTerm
+    if (index < this.compactedIndex || index > this.last) return undefined
+    return this.terms.termOf(index)
+  }
+
+  async append (entries: readonly LogEntry[], options?: AbortOptions): Promise<void> {
+    await raceAbort(options?.signal, async () => {
+      this.assertWritable()
+      validateAppend(entries, this.queuedCompactedIndex, this.queuedLastIndex)
+      let bytes = 0
+      for (const entry of entries) {
+        if (entry.data.byteLength > this.maxEntryBytes) throw new TooLargeError(entry.data.byteLength, this.maxEntryBytes)
+        bytes += frameBytes(entry)
+      }
+      const lastEntry = entries.at(-1)
+      if (lastEntry === undefined) return
+      this.queuedLastIndex = lastEntry.index
+      await this.enqueue((done) => ({ kind: 'append', entries, bytes, done }))
+    })
+  }
+
+  async truncateSuffix (fromIndex: number, options?: AbortOptions): Promise<void> {
+    await raceAbort(options?.signal, async () => {
+      this.assertWritable()
+      validateIndex(fromIndex, 'fromIndex')
+      if (fromIndex <= this.queuedCompactedIndex) throw new CompactedError(fromIndex, this.queuedCompactedIndex + 1)
+      this.queuedLastIndex = Math.min(this.queuedLastIndex, fromIndex - 1)
+      await this.enqueue((done) => ({ kind: 'truncate', fromIndex, done }))
+    })
+  }
+
+  async compactPrefix (upToIndex: number, term: number, options?: AbortOptions): Promise<void> {
+    await raceAbort(options?.signal, async () => {
+      this.assertWritable()
+      validateIndex(upToIndex, 'upToIndex')
+      validateIndex(term, 'term')
+      if (upToIndex <= this.queuedCompactedIndex) return
+      this.queuedCompactedIndex = upToIndex
+      this.queuedLastIndex = Math.max(this.queuedLastIndex, upToIndex)
+      await this.enqueue((done) => ({ kind: 'compact', upToIndex, term, done }))
+    })
+  }
+
+  async entries (from: number, to: number, options?: AbortOptions & { maxBytes?: number }): Promise<LogEntry[]> {
+    throwIfAborted(options?.signal)
+    this.lifecycle.assert()
+    if (from < this.firstIndex()) throw new CompactedError(from, this.firstIndex())
+    return await this.shared(async () => {
+      if (from < this.firstIndex()) throw new CompactedError(from, this.firstIndex())
+      const end = Math.min(to, this.last + 1)
+      const maxBytes = options?.maxBytes ?? Infinity
+      const result: LogEntry[] = []
+      let bytes = 0
+      let index = from
+      let segmentPosition = this.findSegment(index)
+      while (index < end) {
+        throwIfAborted(options?.signal)
+        const segment = this.segments[segmentPosition] as Segment
+        const stride = Math.floor((index - segment.firstIndex) / SPARSE_STRIDE)
+        const reader = new FrameReader(segment, segment.sparse[stride] as number)
+        let readerIndex = segment.firstIndex + stride * SPARSE_STRIDE
+        while (index < end && index <= segment.lastIndex) {
+          const entry = await reader.next()
+          if (entry === undefined) break
+          if (readerIndex++ < index) continue
+          bytes += entry.data.byteLength
+          if (result.length > 0 && bytes > maxBytes) return result
+          result.push(entry)
+          index++
+        }
+        segmentPosition++
+      }
+      return result
+    })
+  }
+
+  // ---- the write queue -------------------------------------------------------------------------
+
+  private assertWritable (): void {
+    this.lifecycle.assert()
+    if (this.failure !== undefined) throw this.failure
+  }
+
+  private async enqueue (build: (done: Settle) => Operation): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push(build({ resolve, reject }))
+      this.draining ??= this.drain().finally(() => { this.draining = undefined })
+    })
+  }
+
+  private async drain (): Promise<void> {
+    while (this.queue.length > 0) {
+      const group = this.takeGroup()
+      try {
+        if (this.failure !== undefined) throw this.failure
+        const head = group[0] as Operation
+        if (head.kind === 'append') await this.writeAppends(group as Array<Extract<Operation, { kind: 'append' }>>)
+        else if (head.kind === 'truncate') await this.truncateFrom(head.fromIndex)
+        else await this.compactTo(head.upToIndex, head.term)
+        for (const operation of group) operation.done.resolve()
+      } catch (cause) {
+        const error = cause instanceof Error ? cause : new Error(String(cause))
+        this.failure ??= error
+        for (const operation of group) operation.done.reject(error)
+      }
+    }
+  }
+
+  /**
+   * Takes the next operation, plus every append queued right behind an append (group commit),
+   * up to maxBatchBytes. An append that would overwrite entries already on disk starts its own
+   * group, because it must truncate the file first.
+   */
+  private takeGroup (): Operation[] {
+    const head = this.queue.shift() as Operation
+    const group = [head]
+    if (head.kind !== 'append') return group
+    let bytes = head.bytes
+    let pendingLast = (head.entries.at(-1) as LogEntry).index
+    for (;;) {
+      const next = this.queue[0]
+      if (next?.kind !== 'append' || bytes + next.bytes > this.maxBatchBytes) break
+      const nextFirst = (next.entries[0] as LogEntry).index
+      const diskLast = Math.min(this.last, (head.entries[0] as LogEntry).index - 1)
+      if (nextFirst <= diskLast || nextFirst > pendingLast + 1) break
+      group.push(this.queue.shift() as Operation)
+      bytes += next.bytes
+      pendingLast = (next.entries.at(-1) as LogEntry).index
+    }
+    return group
+  }
+
+  private async writeAppends (group: ReadonlyArray<Extract<Operation, { kind: 'append' }>>): Promise<void> {
+    const first = (group[0]?.entries[0] as LogEntry).index
+    if (first <= this.last) await this.truncateFrom(first)
+    // Later appends in the group may overwrite the tail of earlier ones (all still in memory).
+    const entries: LogEntry[] = []
+    for (const operation of group) {
+      const start = (operation.entries[0] as LogEntry).index
+      while (entries.length > 0 && (entries.at(-1) as LogEntry).index >= start) entries.pop()
+      entries.push(...operation.entries)
+    }
+    let total = 0
+    for (const entry of entries) total += frameBytes(entry)
+
+    let segment = this.segments.at(-1)
+    const firstEntry = entries[0] as LogEntry
+    if (segment === undefined || (segment.size + total > this.segmentBytes && segment.lastIndex >= segment.firstIndex)) {
+      segment = await this.openNewSegment(firstEntry.index)
+    }
+    const buffer = Buffer.allocUnsafe(total)
+    const offsets: number[] = []
+    let position = 0
+    for (let i = 0; i < entries.length; i++) {
+      offsets.push(segment.size + position)
+      position = encodeEntryFrame(entries[i] as LogEntry, i === 0, buffer, position)
+    }
+    await writeAll(segment, buffer, segment.size)
+    await segment.handle.datasync()
+
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as LogEntry
+      if ((entry.index - segment.firstIndex) % SPARSE_STRIDE === 0) segment.sparse.push(offsets[i] as number)
+      this.terms.push(entry.index, entry.term)
+    }
+    segment.size += total
+    segment.lastIndex = (entries.at(-1) as LogEntry).index
+    this.last = segment.lastIndex
+  }
+
+  private async openNewSegment (firstIndex: number): Promise<Segment> {
+    const path = join(this.dir, segmentFileName(firstIndex))
+    const reusePreallocated = this.preallocatedReady
+    if (reusePreallocated) {
+      this.preallocatedReady = false
+      await rename(join(this.dir, PREALLOCATED_FILE), path)
+    }
+    // 'r+' writes in place over the zero-filled file; 'a' would force every write to its end.
+    const handle = await open(path, reusePreallocated ? 'r+' : 'w+')
+    const segment: Segment = { firstIndex, lastIndex: firstIndex - 1, path, handle, size: 0, sparse: [] }
+    try {
+      await writeAll(segment, encodeSegmentHeader(firstIndex), 0)
+      // The header is synced with the first batch; the directory entry must be durable first.
+      await fsyncDir(this.dir)
+    } catch (error) {
+      await handle.close()
+      throw error
+    }
+    segment.size = SEGMENT_HEADER_BYTES
+    this.segments.push(segment)
+    this.startPreallocation()
+    return segment
+  }
+
+  private startPreallocation (): void {
+    if (!this.preallocate || this.preallocatedReady || this.preallocation !== undefined) return
+    const path = join(this.dir, PREALLOCATED_FILE)
+    this.preallocation = (async () => {
+      const handle = await open(path, 'w')
+      try {
+        for (let written = 0; written < this.segmentBytes; written += ZERO_CHUNK.byteLength) {
+          await handle.write(ZERO_CHUNK, 0, Math.min(ZERO_CHUNK.byteLength, this.segmentBytes - written), written)
+        }
+        await handle.datasync()
+      } finally {
+        await handle.close()
+      }
+      this.preallocatedReady = true
+    })().catch((error: unknown) => {
+      this.logger?.warn({ error }, 'segment preallocation failed; the next segment grows as written')
+    }).finally(() => { this.preallocation = undefined })
+  }
+
+  /** Physically removes entries >= fromIndex: newer segments first, then cuts the one holding it. */
+  private async truncateFrom (fromIndex: number): Promise<void> {
+    if (fromIndex > this.last) return
+    await this.exclusive(async () => {
+      // Remove whole segments newest first, syncing the directory after each, so a crash never
+      // leaves a hole in the middle of the log.
+      while (this.segments.length > 0 && (this.segments.at(-1) as Segment).firstIndex >= fromIndex) {
+        const segment = this.segments.pop() as Segment
+        await segment.handle.close()
+        await removeIfExists(segment.path)
+        await fsyncDir(this.dir)
+      }
+      const segment = this.segments.at(-1)
+      if (segment !== undefined && segment.lastIndex >= fromIndex) {
+        const stride = Math.floor((fromIndex - segment.firstIndex) / SPARSE_STRIDE)
+        const reader = new FrameReader(segment, segment.sparse[stride] as number)
+        for (let index = segment.firstIndex + stride * SPARSE_STRIDE; index < fromIndex; index++) await reader.next(false)
+        await segment.handle.truncate(reader.offset)
+        await segment.handle.datasync()
+        segment.size = reader.offset
+        segment.lastIndex = fromIndex - 1
+        segment.sparse.length = Math.ceil((fromIndex - segment.firstIndex) / SPARSE_STRIDE)
+      }
+      this.terms.truncateFrom(fromIndex)
+      this.last = Math.max(this.compactedIndex, fromIndex - 1)
+    })
+  }
+
+  /** Records the compaction point durably first, then drops segments it covers entirely. */
+  private async compactTo (upToIndex: number, term: number): Promise<void> {
+    if (upToIndex <= this.compactedIndex) return
+    await writeFileAtomic(join(this.dir, COMPACTION_FILE), encodeChecksummedJson({ compactedIndex: upToIndex, compactedTerm: term }))
+    await this.exclusive(async () => {
+      this.compactedIndex = upToIndex
+      this.compactedTerm = term
+      if (upToIndex >= this.last) {
+        this.last = upToIndex
+        this.terms.clear()
+      } else {
+        this.terms.dropBefore(upToIndex + 1)
+      }
+      // Recovery deletes any segment the compaction covers, so unsynced removals are harmless.
+      while (this.segments.length > 0 && (this.segments[0] as Segment).lastIndex <= upToIndex) {
+        const segment = this.segments.shift() as Segment
+        await segment.handle.close()
+        await removeIfExists(segment.path)
+      }
+    })
+  }
+
+  // ---- recovery --------------------------------------------------------------------------------
+
+  private async recover (): Promise<void> {
+    this.segments = []
+    this.terms.clear()
+    this.preallocatedReady = false
+    await removeIfExists(join(this.dir, PREALLOCATED_FILE))
+    await removeIfExists(join(this.dir, `${COMPACTION_FILE}.tmp`))
+    const compaction = await readChecksummedJson(join(this.dir, COMPACTION_FILE)) as { compactedIndex: number, compactedTerm: number } | undefined
+    this.compactedIndex = compaction?.compactedIndex ?? 0
+    this.compactedTerm = compaction?.compactedTerm ?? 0
+
+    const names = (await readdir(this.dir))
+      .map((name) => ({ name, firstIndex: parseSegmentFileName(name) }))
+      .filter((file): file is { name: string, firstIndex: number } => file.firstIndex !== undefined)
+      .sort((a, b) => a.firstIndex - b.firstIndex)
+
+    const recordTerm = (index: number, term: number): void => {
+      if (index > this.compactedIndex) this.terms.push(index, term)
+    }
+    for (let i = 0; i < names.length; i++) {
+      const { name, firstIndex } = names[i] as { name: string, firstIndex: number }
+      const path = join(this.dir, name)
+      const handle = await open(path, 'r+')
+      const isLast = i === names.length - 1
+      let segment: Segment | undefined
+      try {
+        segment = await scanSegment({ path, handle, firstIndex, isLast, onEntry: recordTerm, logger: this.logger })
+      } catch (error) {
+        await handle.close()
+        throw error
+      }
+      if (segment === undefined) {
+        await handle.close()
+        await removeIfExists(path)
+        continue
+      }
+      this.segments.push(segment)
+    }
+
+    // Finish a compaction interrupted before its segments were removed.
+    while (this.segments.length > 0 && (this.segments[0] as Segment).lastIndex <= this.compactedIndex) {
+      const segment = this.segments.shift() as Segment
+      await segment.handle.close()
+      await removeIfExists(segment.path)
+    }
+    const oldest = this.segments[0]
+    if (oldest !== undefined && oldest.firstIndex > this.compactedIndex + 1) {
+      throw missingEntries(oldest.path, this.compactedIndex + 1, oldest.firstIndex)
+    }
+    for (let i = 1; i < this.segments.length; i++) {
+      const segment = this.segments[i] as Segment
+      const previous = this.segments[i - 1] as Segment
+      if (segment.firstIndex !== previous.lastIndex + 1) throw missingEntries(segment.path, previous.lastIndex + 1, segment.firstIndex)
+    }
+    this.last = Math.max(this.compactedIndex, this.segments.at(-1)?.lastIndex ?? 0)
+    this.queuedLastIndex = this.last
+    this.queuedCompactedIndex = this.compactedIndex
+  }
+
+  private async closeSegments (): Promise<void> {
+    const segments = this.segments
+    this.segments = []
+    for (const segment of segments) await segment.handle.close()
+  }
+
+  private findSegment (index: number): number {
+    let low = 0
+    let high = this.segments.length - 1
+    while (low < high) {
+      const mid = (low + high + 1) >>> 1
+      if ((this.segments[mid] as Segment).firstIndex <= index) low = mid
+      else high = mid - 1
+    }
+    return low
+  }
+
+  // ---- readers and destructive writers ---------------------------------------------------------
+
+  /** Runs a read; destructive changes (truncation, compaction) wait for reads in progress. */
+  private async shared<T> (read: () => Promise<T>): Promise<T> {
+    while (this.exclusiveGate !== undefined) await this.exclusiveGate
+    this.activeReads++
+    try {
+      return await read()
+    } finally {
+      this.activeReads--
+      if (this.activeReads === 0) for (const wake of this.readersDone.splice(0)) wake()
+    }
+  }
+
+  private async exclusive (change: () => Promise<void>): Promise<void> {
+    let open: () => void = () => {}
+    this.exclusiveGate = new Promise((resolve) => { open = resolve })
+    try {
+      while (this.activeReads > 0) await new Promise<void>((resolve) => this.readersDone.push(resolve))
+      await change()
+    } finally {
+      this.exclusiveGate = undefined
+      open()
+    }
+  }
+}
+
+async function writeAll (segment: Segment, buffer: Buffer, position: number): Promise<void> {
+  let written = 0
+  while (written < buffer.byteLength) {
+    const { bytesWritten } = await segment.handle.write(buffer, written, buffer.byteLength - written, position + written)
+    written += bytesWritten
+  }
+}
+
+function missingEntries (path: string, expected: number, found: number): Error {
+  return new CorruptionError(`${path}: log continues at index ${found} but ${expected} was expected (a segment is missing)`, { file: path, offset: 0 })
+}

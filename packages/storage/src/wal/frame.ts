@@ -1,0 +1,103 @@
+import type { EntryType, LogEntry } from '@synod/interfaces'
+import { crc32cOf } from '../util/checksum.js'
+
+/*
+ * On-disk record framing (little-endian):
+ *
+ *   0  u32  crc32c of bytes 4 .. end of payload (length, kind and payload)
+ *   4  u32  payload length
+ *   8  u8   kind: low 7 bits the record kind, high bit set on the first record of a write batch
+ *   9  ...  payload
+ *
+ * An entry's payload is: index u64, term u64, entry type u8, data. The batch-start bit lets
+ * recovery tell a torn tail (damage inside the last, unacknowledged write) from corruption of data
+ * that was acknowledged: a valid batch start after a damaged record proves the damaged record was
+ * synced before a later write began.
+ */
+
+export const FRAME_HEADER_BYTES = 9
+export const ENTRY_FIXED_BYTES = 17
+export const RECORD_KIND_ENTRY = 1
+export const BATCH_START_FLAG = 0x80
+
+/** Segment file header: magic, format version, index of the segment's first entry. */
+export const SEGMENT_MAGIC = 0x4c4e5953 // 'SYNL'
+export const SEGMENT_VERSION = 1
+export const SEGMENT_HEADER_BYTES = 16
+
+const ENTRY_TYPE_CODES: Record<EntryType, number> = { command: 1, noop: 2, config: 3 }
+const ENTRY_TYPES: Array<EntryType | undefined> = [undefined, 'command', 'noop', 'config']
+
+export function frameBytes (entry: LogEntry): number {
+  return FRAME_HEADER_BYTES + ENTRY_FIXED_BYTES + entry.data.byteLength
+}
+
+/** Writes `entry` as one frame into `target` at `offset`; returns the offset after it. */
+export function encodeEntryFrame (entry: LogEntry, batchStart: boolean, target: Buffer, offset: number): number {
+  const payloadLength = ENTRY_FIXED_BYTES + entry.data.byteLength
+  target.writeUInt32LE(payloadLength, offset + 4)
+  target.writeUInt8(RECORD_KIND_ENTRY | (batchStart ? BATCH_START_FLAG : 0), offset + 8)
+  const payload = offset + FRAME_HEADER_BYTES
+  writeU64(target, entry.index, payload)
+  writeU64(target, entry.term, payload + 8)
+  target.writeUInt8(ENTRY_TYPE_CODES[entry.type], payload + 16)
+  target.set(entry.data, payload + ENTRY_FIXED_BYTES)
+  const end = payload + payloadLength
+  target.writeUInt32LE(crc32cOf(target.subarray(offset + 4, end)), offset)
+  return end
+}
+
+/** What a frame at some offset turned out to be. */
+export type FrameResult =
+  | { status: 'ok', entry: LogEntry, batchStart: boolean, end: number }
+  /** Fewer bytes than the frame needs remain in the buffer; read more (or, at end of file, torn). */
+  | { status: 'short', need: number }
+  /** An all-zero header: unwritten (preallocated) space. */
+  | { status: 'zero' }
+  | { status: 'bad', reason: string }
+
+/** Decodes the frame at `offset` of `buffer` (valid bytes up to `limit`), verifying its checksum. */
+export function decodeFrame (buffer: Buffer, offset: number, limit: number, copyData: boolean): FrameResult {
+  if (limit - offset < FRAME_HEADER_BYTES) return { status: 'short', need: FRAME_HEADER_BYTES }
+  const crc = buffer.readUInt32LE(offset)
+  const payloadLength = buffer.readUInt32LE(offset + 4)
+  const kind = buffer.readUInt8(offset + 8)
+  if (crc === 0 && payloadLength === 0 && kind === 0) return { status: 'zero' }
+  if ((kind & ~BATCH_START_FLAG) !== RECORD_KIND_ENTRY) return { status: 'bad', reason: `unknown record kind ${kind}` }
+  if (payloadLength < ENTRY_FIXED_BYTES) return { status: 'bad', reason: `payload length ${payloadLength} too small` }
+  const end = offset + FRAME_HEADER_BYTES + payloadLength
+  if (end > limit) return { status: 'short', need: FRAME_HEADER_BYTES + payloadLength }
+  if (crc32cOf(buffer.subarray(offset + 4, end)) !== crc) return { status: 'bad', reason: 'checksum mismatch' }
+  const payload = offset + FRAME_HEADER_BYTES
+  const type = ENTRY_TYPES[buffer.readUInt8(payload + 16)]
+  if (type === undefined) return { status: 'bad', reason: 'unknown entry type' }
+  const dataView = buffer.subarray(payload + ENTRY_FIXED_BYTES, end)
+  return {
+    status: 'ok',
+    batchStart: (kind & BATCH_START_FLAG) !== 0,
+    end,
+    entry: {
+      index: readU64(buffer, payload),
+      term: readU64(buffer, payload + 8),
+      type,
+      data: copyData ? new Uint8Array(dataView) : dataView
+    }
+  }
+}
+
+export function encodeSegmentHeader (firstIndex: number): Buffer {
+  const header = Buffer.alloc(SEGMENT_HEADER_BYTES)
+  header.writeUInt32LE(SEGMENT_MAGIC, 0)
+  header.writeUInt32LE(SEGMENT_VERSION, 4)
+  writeU64(header, firstIndex, 8)
+  return header
+}
+
+function writeU64 (target: Buffer, value: number, offset: number): void {
+  target.writeUInt32LE(value % 0x1_0000_0000, offset)
+  target.writeUInt32LE(Math.floor(value / 0x1_0000_0000), offset + 4)
+}
+
+export function readU64 (source: Buffer, offset: number): number {
+  return source.readUInt32LE(offset) + source.readUInt32LE(offset + 4) * 0x1_0000_0000
+}
