@@ -60,6 +60,7 @@ export class Network {
   readonly #random: Random
   #dropRate = 0
   #filter: ((m: RaftMessage) => boolean) | undefined
+  #rewrite: ((m: RaftMessage) => RaftMessage) | undefined
   /** When false, snapshot sends stay pending until `completeSnapshot` is called. */
   autoSnapshot = true
 
@@ -116,6 +117,7 @@ export class Network {
     this.#cuts.clear()
     this.#dropRate = 0
     this.#filter = undefined
+    this.#rewrite = undefined
   }
 
   /** Drops each message with probability `rate` (seeded). */
@@ -126,6 +128,11 @@ export class Network {
   /** Drops every message for which `filter` returns false. */
   filter (filter: ((m: RaftMessage) => boolean) | undefined): void {
     this.#filter = filter
+  }
+
+  /** Rewrites messages in flight (to model a partially delivered batch). */
+  rewrite (rewrite: ((m: RaftMessage) => RaftMessage) | undefined): void {
+    this.#rewrite = rewrite
   }
 
   /** Runs every node's Ready cycle: persist, queue messages, apply, advance. */
@@ -199,8 +206,9 @@ export class Network {
       let progressed = false
       for (const id of this.nodes.keys()) if (this.processReady(id) !== undefined) progressed = true
       const batch = this.queue.splice(0)
-      for (const m of batch) {
-        if (!this.#allowed(m)) continue
+      for (const original of batch) {
+        if (!this.#allowed(original)) continue
+        const m = this.#rewrite?.(original) ?? original
         this.delivered.push(m)
         this.node(m.to).core.step(m)
         progressed = true
