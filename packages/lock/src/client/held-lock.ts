@@ -1,0 +1,92 @@
+import { NotHeldError, SessionExpiredError, isSynodError, throwIfAborted } from '@synod/interfaces'
+import type { AbortOptions } from '@synod/interfaces'
+import type { LockMode } from '../machine/commands.js'
+import type { ClientSession } from './client-session.js'
+import type { Router } from './router.js'
+import type { Lock } from './types.js'
+
+export class HeldLock implements Lock {
+  readonly name: string
+  readonly mode: LockMode
+  readonly permits: number
+  readonly token: number
+  readonly request: number
+  readonly #session: ClientSession
+  readonly #router: Router
+  readonly #controller = new AbortController()
+  readonly signal: AbortSignal
+  state: 'held' | 'released' | 'lost' = 'held'
+  #releasing: Promise<void> | undefined
+
+  constructor (init: { name: string, mode: LockMode, permits: number, token: number, request: number }, session: ClientSession, router: Router) {
+    this.name = init.name
+    this.mode = init.mode
+    this.permits = init.permits
+    this.token = init.token
+    this.request = init.request
+    this.#session = session
+    this.#router = router
+    this.signal = AbortSignal.any([this.#controller.signal, session.signal])
+  }
+
+  get session (): number {
+    return this.#session.id
+  }
+
+  get held (): boolean {
+    return this.state === 'held' && this.#session.state === 'live'
+  }
+
+  /** Called when the session is lost. */
+  markLost (): void {
+    if (this.state === 'held') this.state = 'lost'
+  }
+
+  /** Called when the client stops: the session is closed, so the lock is released. */
+  markReleased (): void {
+    if (this.state !== 'held') return
+    this.state = 'released'
+    this.#controller.abort(new NotHeldError(`${this.name} was released`))
+  }
+
+  async release (options: AbortOptions = {}): Promise<void> {
+    throwIfAborted(options.signal)
+    if (this.state === 'released') return
+    if (this.state === 'lost' || this.#session.state === 'lost') {
+      this.state = 'lost'
+      throw new NotHeldError(`${this.name} (token ${this.token}) was lost with session ${this.#session.id} before release`)
+    }
+    this.#releasing ??= this.#release()
+    await this.#releasing
+  }
+
+  async #release (): Promise<void> {
+    const session = this.#session
+    try {
+      const { result } = await this.#router.call({ type: 'release', session: session.id, request: this.request, name: this.name }, session.validUntil, session.signal)
+      if (result.type === 'released' && result.was === 'held') {
+        this.state = 'released'
+        this.#controller.abort(new NotHeldError(`${this.name} was released`))
+        return
+      }
+      this.state = 'lost'
+      throw new NotHeldError(`${this.name} (token ${this.token}) was no longer held at release`)
+    } catch (err) {
+      if (isSynodError(err, NotHeldError.code)) throw err
+      if (isSynodError(err, SessionExpiredError.code) && session.state === 'live') {
+        // The cluster says the session is gone: the lock had been lost before this release.
+        this.state = 'lost'
+        session.lose('expired')
+        throw new NotHeldError(`${this.name} (token ${this.token}) was lost with session ${session.id} before release`)
+      }
+      if (session.state !== 'live') {
+        // The session was given up while the release was in flight. The lock was held when release
+        // was called and nobody can be granted it before the cluster expires the session.
+        this.state = 'released'
+        return
+      }
+      this.#releasing = undefined
+      throw err
+    }
+  }
+}
