@@ -1,3 +1,4 @@
 import { synodVitestConfig } from '../../vitest.shared.js'
 
-export default synodVitestConfig()
+// Everything runs on virtual time, so a test that needs more than a few seconds is hung.
+export default synodVitestConfig({ testTimeout: 10_000 })

@@ -25,6 +25,8 @@ export interface LockMachineEvents {
   'session-renewed': { session: SessionId, ttlMs: number, renewedIndex: number }
   /** A session ended; every request it held or queued is gone. */
   'session-ended': { session: SessionId, reason: 'closed' | 'expired' }
+  /** A queued request was withdrawn by its owner before it was granted. */
+  withdrawn: { name: string, session: SessionId, request: number }
   /** A request was granted (at once or from the queue). */
   granted: { name: string, session: SessionId, request: number, token: number }
   /** A lock entered a lock-delay at `delayIndex`; the leader lifts it after `delayMs`. */
@@ -256,6 +258,7 @@ class LockMachine extends TypedEventEmitter<LockMachineEvents> implements LockSt
       if (position >= 0) {
         lock.queue.splice(position, 1)
         was = 'queued'
+        this.#emit({ type: 'withdrawn', detail: { name, session: sessionId, request } })
       }
     }
     if (was !== 'none') {

@@ -35,6 +35,14 @@ export class GrantWaiters {
     waiting.resolve({ token })
   }
 
+  readonly #onWithdrawn: TypedListener<LockMachineEvents['withdrawn']> = (event) => {
+    const { session, request, name } = event.detail
+    const waiting = this.#byRequest.get(requestKey(session, request))
+    if (waiting === undefined || this.#catchingUp.has(waiting)) return
+    this.#remove(waiting)
+    waiting.reject(new NotHeldError(`request ${request} for ${name} was withdrawn`))
+  }
+
   readonly #onEnded: TypedListener<LockMachineEvents['session-ended']> = (event) => {
     const waits = this.#bySession.get(event.detail.session)
     if (waits === undefined) return
@@ -62,6 +70,7 @@ export class GrantWaiters {
 
   start (): void {
     this.#machine.addEventListener('granted', this.#onGranted)
+    this.#machine.addEventListener('withdrawn', this.#onWithdrawn)
     this.#machine.addEventListener('session-ended', this.#onEnded)
     this.#machine.addEventListener('applied', this.#onApplied)
     this.#machine.addEventListener('restored', this.#onRestored)
@@ -69,6 +78,7 @@ export class GrantWaiters {
 
   stop (reason: Error): void {
     this.#machine.removeEventListener('granted', this.#onGranted)
+    this.#machine.removeEventListener('withdrawn', this.#onWithdrawn)
     this.#machine.removeEventListener('session-ended', this.#onEnded)
     this.#machine.removeEventListener('applied', this.#onApplied)
     this.#machine.removeEventListener('restored', this.#onRestored)
