@@ -62,3 +62,10 @@ export {
 } from './cluster/sim-node.js'
 export { createSimCluster, type SimCluster, type SimClusterOptions } from './cluster/sim-cluster.js'
 export { createNemesis, allFaults, type Nemesis, type NemesisOptions, type FaultKind, type ScenarioStep } from './nemesis/nemesis.js'
+export {
+  defineWorkload, runSeed,
+  type Workload, type WorkloadContext, type WorkloadStats, type RunSeedOptions, type SeedResult
+} from './workload/workload.js'
+export { runSimCli, type SimCliOptions, type CliOutput } from './cli/run-sim-cli.js'
+export { loadWorkloads, resolveFromDirectory, workloadsOf } from './cli/load-workloads.js'
+export { exampleWorkloads, registerWorkload, naiveRegisterWorkload } from './examples/register.js'

@@ -202,6 +202,7 @@ class SimNetworkImpl implements SimNetwork {
   }
 
   heal (): void {
+    if (this.#cuts.size === 0) return
     this.#cuts.clear()
     this.#sim.log('net', 'heal')
   }
