@@ -132,8 +132,9 @@ export class Progress {
    * false if the rejection is stale (an answer to an older append).
    */
   maybeDecreaseTo (rejected: number, nextProbe: number): boolean {
+    // The follower already acknowledged everything up to match: a rejection at or below it is old.
+    if (rejected <= this.match) return false
     if (this.state === 'replicate') {
-      if (rejected <= this.match) return false
       this.next = this.match + 1
       return true
     }
