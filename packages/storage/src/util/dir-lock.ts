@@ -65,19 +65,25 @@ function ownerIsAlive (owner: string): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
-  if (startText === undefined || startText === '-') return true
-  const start = processStartTime(pid)
-  return start === undefined || start === startText
+  const stat = processStat(pid)
+  // A zombie (killed, not yet reaped: common in containers without an init) holds no files.
+  if (stat?.state === 'Z') return false
+  if (startText === undefined || startText === '-' || stat === undefined) return true
+  return stat.startTime === startText
 }
 
-/** The process start time in clock ticks since boot (field 22 of /proc/<pid>/stat), if available. */
-function processStartTime (pid: number): string | undefined {
+/** State and start time (clock ticks since boot) from /proc/<pid>/stat, where there is one. */
+function processStat (pid: number): { state: string, startTime: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // The command name (field 2) may contain spaces; fields after it start past the last ')'.
+    // The command name (field 2) may contain spaces; the fields after it start past the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[19]
+    return { state: fields[0] ?? '', startTime: fields[19] ?? '' }
   } catch {
     return undefined
   }
+}
+
+function processStartTime (pid: number): string | undefined {
+  return processStat(pid)?.startTime
 }

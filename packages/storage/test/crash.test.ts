@@ -1,0 +1,154 @@
+import { spawn } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createFileLogStorage } from '../src/index.js'
+import { crashPayload, seededRandom } from './crash/payload.js'
+import { removeDir, tempDir } from './helpers.js'
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..')
+/** Independent logs killed in parallel (child start-up time dominates), and kills per log. */
+const LANES = 3
+const KILLS_PER_LANE = 17
+
+interface ChildRun {
+  /** Highest index the child reported as durable. */
+  acked: number
+  /** Highest compaction point the child started. */
+  compactedUpTo: number
+}
+
+/** When to kill: after the writer's n-th acknowledgement (appends still in flight), or a delay after `go` (during recovery). */
+type KillPoint = { afterAcks: number } | { afterMs: number }
+
+interface Writer {
+  /** Lets the writer open the log, and SIGKILLs it at `killPoint`. */
+  go: (killPoint: KillPoint) => Promise<ChildRun>
+  /** Kills a writer that was never told to go. */
+  discard: () => Promise<void>
+}
+
+/** Spawns a writer that loads its code and then waits for the word to open the log. */
+function spawnWriter (script: string, dir: string, seed: number, term: number): Writer {
+  const child = spawn(process.execPath, [script, dir, String(seed), String(term)], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const closed = new Promise<string | null>((resolve) => child.on('close', (_code, signal) => { resolve(signal) }))
+  const run: ChildRun = { acked: 0, compactedUpTo: 0 }
+  let stderr = ''
+  let pending = ''
+  let acks = 0
+  let onAck: () => void = () => {}
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString()
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      const [word, value] = line.split(' ')
+      if (word === 'ack') {
+        run.acked = Math.max(run.acked, Number(value))
+        acks++
+        onAck()
+      }
+      if (word === 'compacting') run.compactedUpTo = Number(value)
+    }
+  })
+  const kill = (): void => { child.kill('SIGKILL') }
+  return {
+    go: async (killPoint) => {
+      let timer: NodeJS.Timeout | undefined
+      if ('afterMs' in killPoint) timer = setTimeout(kill, killPoint.afterMs)
+      else onAck = () => { if (acks === killPoint.afterAcks) kill() }
+      child.stdin.write('go\n')
+      const signal = await closed
+      clearTimeout(timer)
+      if (signal !== 'SIGKILL') throw new Error(`writer exited on its own: ${stderr}`)
+      return run
+    },
+    discard: async () => {
+      kill()
+      await closed
+    }
+  }
+}
+
+/** Kills writers on one log directory again and again, checking the log after each kill. */
+async function killRepeatedly (script: string, dir: string, seed: number): Promise<{ acked: number, killedAfterAcks: number }> {
+  const random = seededRandom(seed)
+  let acked = 0
+  let compactedUpTo = 0
+  let killedAfterAcks = 0
+  let writer = spawnWriter(script, dir, Math.floor(random() * 2 ** 31), 1)
+  for (let term = 1; term <= KILLS_PER_LANE; term++) {
+    // Most kills land while appends are in flight; some land during start-up and recovery.
+    const killPoint: KillPoint = random() < 0.85 ? { afterAcks: 1 + Math.floor(random() * 80) } : { afterMs: Math.floor(random() * 40) }
+    const run = await writer.go(killPoint)
+    writer = spawnWriter(script, dir, Math.floor(random() * 2 ** 31), term + 1)
+    acked = Math.max(acked, run.acked)
+    compactedUpTo = Math.max(compactedUpTo, run.compactedUpTo)
+    if (run.acked > 0) killedAfterAcks++
+
+    const log = createFileLogStorage({ dir, segmentBytes: 16 * 1024, preallocate: false })
+    await log.start()
+    try {
+      expect(log.lastIndex()).toBeGreaterThanOrEqual(acked)
+      expect(log.firstIndex() - 1).toBeLessThanOrEqual(compactedUpTo)
+      const entries = await log.entries(log.firstIndex(), log.lastIndex() + 1)
+      expect(entries).toHaveLength(log.lastIndex() - log.firstIndex() + 1)
+      // One expect per entry would dominate the run time: collect the first problem instead.
+      let previousTerm = 0
+      let problem: string | undefined
+      for (const [position, entry] of entries.entries()) {
+        if (entry.index !== log.firstIndex() + position) problem = `entry ${entry.index} at position ${position}`
+        else if (entry.term > term || entry.term < previousTerm) problem = `entry ${entry.index} has term ${entry.term} after ${previousTerm}`
+        else if (entry.term !== log.term(entry.index)) problem = `term index disagrees at ${entry.index}`
+        else if (!Buffer.from(entry.data).equals(Buffer.from(crashPayload(entry.index, entry.term)))) problem = `entry ${entry.index} payload differs`
+        if (problem !== undefined) break
+        previousTerm = entry.term
+      }
+      expect(problem).toBeUndefined()
+    } finally {
+      await log.stop()
+    }
+  }
+  await writer.discard()
+  return { acked, killedAfterAcks }
+}
+
+describe('crash safety under kill -9', () => {
+  let script: string
+  const dirs: string[] = []
+
+  beforeAll(async () => {
+    // The child runs as plain Node: bundle it once so each of the many restarts starts fast.
+    const outDir = join(packageRoot, 'node_modules', '.cache', 'synod-storage-test')
+    await mkdir(outDir, { recursive: true })
+    script = join(outDir, 'crash-writer.mjs')
+    await build({
+      entryPoints: [join(packageRoot, 'test', 'crash', 'writer.ts')],
+      outfile: script,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      tsconfig: join(packageRoot, 'tsconfig.json'),
+      external: ['@node-rs/crc32', 'lmdb'],
+      logLevel: 'error'
+    })
+    for (let lane = 0; lane < LANES; lane++) dirs.push(await tempDir('synod-crash-'))
+  })
+
+  afterAll(async () => {
+    for (const dir of dirs) await removeDir(dir)
+  })
+
+  it(`keeps every acknowledged entry intact and in order across ${LANES * KILLS_PER_LANE} SIGKILLs at random points`, async () => {
+    const results = await Promise.all(dirs.map(async (dir, lane) => await killRepeatedly(script, dir, 20261128 + lane)))
+    // The schedule must actually have killed writers mid-stream, or the test proves nothing.
+    for (const result of results) {
+      expect(result.killedAfterAcks).toBeGreaterThan(KILLS_PER_LANE / 2)
+      expect(result.acked).toBeGreaterThan(100)
+    }
+  }, 80_000)
+})

@@ -1,0 +1,36 @@
+/**
+ * The child of the crash test: opens the log in argv[2], reports where it stands, then appends
+ * from four concurrent writers forever, printing `ack <index>` after each append resolves. The
+ * parent kills it with SIGKILL at a random moment.
+ */
+import type { LogEntry } from '@synod/interfaces'
+import { createFileLogStorage } from '../../src/index.js'
+import { crashPayload, seededRandom } from './payload.js'
+
+const [dir, seedText, termText] = process.argv.slice(2)
+const random = seededRandom(Number(seedText))
+const term = Number(termText)
+const log = createFileLogStorage({ dir: dir as string, segmentBytes: 16 * 1024 })
+// The parent starts this process early, while it checks the previous run, and says when to go.
+await new Promise<void>((resolve) => { process.stdin.once('data', () => { resolve() }) })
+await log.start()
+process.stdout.write(`ready ${log.firstIndex()} ${log.lastIndex()}\n`)
+
+if (log.lastIndex() - log.firstIndex() > 800) {
+  const upTo = log.lastIndex() - 400
+  process.stdout.write(`compacting ${upTo}\n`)
+  await log.compactPrefix(upTo, log.term(upTo) as number)
+}
+
+let next = log.lastIndex() + 1
+async function writer (): Promise<void> {
+  for (;;) {
+    const count = 1 + Math.floor(random() * 4)
+    const entries: LogEntry[] = []
+    for (let i = 0; i < count; i++) entries.push({ index: next + i, term, type: 'command', data: crashPayload(next + i, term) })
+    next += count
+    await log.append(entries)
+    process.stdout.write(`ack ${(entries.at(-1) as LogEntry).index}\n`)
+  }
+}
+await Promise.all([writer(), writer(), writer(), writer()])
