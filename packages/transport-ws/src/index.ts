@@ -27,3 +27,7 @@ export type { TlsOptions, WsTransport, WsTransportComponents, WsTransportInit, W
 export type { BackoffOptions } from './peer/backoff.js'
 export { CloseCode } from './wire/close-codes.js'
 export { systemClock, mathRandom, silentLogger } from './defaults.js'
+export { createRpcServer } from './rpc/server.js'
+export type { RpcContext, RpcServer, RpcServerComponents, RpcServerInit } from './rpc/server.js'
+export { connectRpcClient } from './rpc/client.js'
+export type { RpcClient, RpcClientOptions } from './rpc/client.js'

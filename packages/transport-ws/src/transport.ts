@@ -370,8 +370,16 @@ class WsTransportImpl<M> extends TypedEventEmitter<TransportEvents> implements W
     }
     socket.on('message', onMessage)
     socket.on('error', (err) => { this.#onSocketError(socket, peer.id, err) })
-    socket.once('close', () => {
-      if (!done) finish()
+    socket.once('close', (code) => {
+      if (!done) {
+        finish()
+        // Make a misconfiguration (wrong secret or cluster) visible on the dialing side too.
+        if (code === CloseCode.unauthorized) {
+          this.#stats.refused++
+          this.#log.warn({ peer: peer.id, code: UnauthorizedError.code }, 'peer refused our handshake')
+          this.safeDispatch('peer:error', { peer: peer.id, code: UnauthorizedError.code, message: `${peer.id} refused the handshake` })
+        }
+      }
       // A dial that never became the peer's link (refused, failed, lost a simultaneous dial) is
       // retried with backoff; #scheduleReconnect does nothing while another link serves the peer.
       if (peer.link?.socket !== socket) this.#scheduleReconnect(peer)
