@@ -44,6 +44,7 @@ export {
   type Simulation, type SimulationOptions, type SimulationStats, type ScheduledTask, type ScheduleOptions,
   type RunLimitOptions, type EventKind
 } from './core/simulation.js'
+export { runInBackground, type BackgroundOptions } from './core/background.js'
 export { createProcessClock, type ProcessClock, type ProcessClockOptions } from './core/process-clock.js'
 export { Trace, formatTraceEntry, describeValue, type TraceEntry, type TraceOptions } from './core/trace.js'
 export { SimulationFailedError } from './core/errors.js'

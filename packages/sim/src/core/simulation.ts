@@ -74,6 +74,10 @@ export interface Simulation {
   /** The failure that ended the run, if any. */
   readonly failure: SimulationFailedError | undefined
   readonly stats: Readonly<SimulationStats>
+  /** Scheduled events not yet run (timers included). */
+  readonly pendingEvents: number
+  /** True while a `run*` call is in progress. */
+  readonly running: boolean
   /** Current virtual time in milliseconds (starts at 0). */
   now(): number
   /** Runs `callback` after `delay` virtual milliseconds (0 = after the events already due now). */
@@ -153,6 +157,14 @@ class DiscreteEventSimulation implements Simulation {
 
   get failure (): SimulationFailedError | undefined {
     return this.#failure
+  }
+
+  get pendingEvents (): number {
+    return this.#queue.size
+  }
+
+  get running (): boolean {
+    return this.#running
   }
 
   now (): number {

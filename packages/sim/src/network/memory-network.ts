@@ -35,6 +35,14 @@ class MemoryNetworkImpl implements MemoryNetwork {
     this.clone = options.clone ?? true
   }
 
+  isUp (id: NodeId): boolean {
+    return this.endpoints.get(id)?.connected === true
+  }
+
+  announce (id: NodeId, up: boolean): void {
+    for (const [other, endpoint] of this.endpoints) if (other !== id) endpoint.peerChanged(id, up)
+  }
+
   endpoint<M = unknown>(id: NodeId, options: { peers?: readonly NodeId[] } = {}): Transport<M> {
     this.endpoints.get(id)?.retire()
     const endpoint = new MemoryEndpoint<unknown>(id, this)
@@ -65,18 +73,30 @@ class MemoryEndpoint<M> extends TypedEventEmitter<TransportEvents> implements Tr
   async start (): Promise<void> {
     if (this.#started || this.#retired) return
     this.#started = true
-    for (const peer of this.#peers.keys()) this.safeDispatch('peer:connect', { peer })
+    for (const peer of this.#peers.keys()) if (this.#network.isUp(peer)) this.safeDispatch('peer:connect', { peer })
+    this.#network.announce(this.localId, true)
   }
 
   async stop (): Promise<void> {
-    if (!this.#started) return
-    this.#started = false
-    for (const peer of this.#peers.keys()) this.safeDispatch('peer:disconnect', { peer, reason: 'stopped' })
+    this.#down('stopped')
   }
 
   retire (): void {
+    this.#down('replaced')
     this.#retired = true
+  }
+
+  #down (reason: string): void {
+    if (!this.connected) return
     this.#started = false
+    for (const peer of this.#peers.keys()) if (this.#network.isUp(peer)) this.safeDispatch('peer:disconnect', { peer, reason })
+    this.#network.announce(this.localId, false)
+  }
+
+  peerChanged (peer: NodeId, up: boolean): void {
+    if (!this.connected || !this.#peers.has(peer)) return
+    if (up) this.safeDispatch('peer:connect', { peer })
+    else this.safeDispatch('peer:disconnect', { peer, reason: 'peer stopped' })
   }
 
   send (to: NodeId, message: M, _options?: SendOptions): boolean {
@@ -100,12 +120,12 @@ class MemoryEndpoint<M> extends TypedEventEmitter<TransportEvents> implements Tr
     if (id === this.localId) return
     const known = this.#peers.has(id)
     this.#peers.set(id, address)
-    if (!known && this.connected) this.safeDispatch('peer:connect', { peer: id })
+    if (!known && this.connected && this.#network.isUp(id)) this.safeDispatch('peer:connect', { peer: id })
   }
 
   removePeer (id: NodeId): void {
     if (!this.#peers.delete(id)) return
-    if (this.connected) this.safeDispatch('peer:disconnect', { peer: id, reason: 'removed' })
+    if (this.connected && this.#network.isUp(id)) this.safeDispatch('peer:disconnect', { peer: id, reason: 'removed' })
   }
 
   peers (): NodeId[] {

@@ -219,6 +219,18 @@ class SimNetworkImpl implements SimNetwork {
     return override === undefined ? this.#defaults : { ...this.#defaults, ...override }
   }
 
+  /** True if `id` has a started endpoint. */
+  isUp (id: NodeId): boolean {
+    return this.#endpoints.get(id)?.transport.connected === true
+  }
+
+  /** Tells every other endpoint that `id` came up or went down. */
+  announce (id: NodeId, up: boolean): void {
+    for (const endpoint of this.#endpoints.values()) {
+      if (endpoint.id !== id) endpoint.transport.peerChanged(id, up)
+    }
+  }
+
   /** Puts a message on the wire. Called by an endpoint that is started and knows the peer. */
   transmit (from: NodeId, to: NodeId, message: unknown): void {
     this.stats.sent++
@@ -293,19 +305,32 @@ class SimEndpoint<M> extends TypedEventEmitter<TransportEvents> implements SimTr
   async start (): Promise<void> {
     if (this.#started || this.#retired) return
     this.#started = true
-    for (const peer of this.#peers.keys()) this.safeDispatch('peer:connect', { peer })
+    for (const peer of this.#peers.keys()) if (this.#network.isUp(peer)) this.safeDispatch('peer:connect', { peer })
+    this.#network.announce(this.localId, true)
   }
 
   async stop (): Promise<void> {
-    if (!this.#started) return
-    this.#started = false
-    for (const peer of this.#peers.keys()) this.safeDispatch('peer:disconnect', { peer, reason: 'stopped' })
+    this.#down('stopped')
   }
 
   /** The process behind this endpoint is gone; a new endpoint took its id. */
   retire (): void {
+    this.#down('process died')
     this.#retired = true
+  }
+
+  #down (reason: string): void {
+    if (!this.connected) return
     this.#started = false
+    for (const peer of this.#peers.keys()) if (this.#network.isUp(peer)) this.safeDispatch('peer:disconnect', { peer, reason })
+    this.#network.announce(this.localId, false)
+  }
+
+  /** A peer's process came up or went down (the simulated connection opened or broke). */
+  peerChanged (peer: NodeId, up: boolean): void {
+    if (!this.connected || !this.#peers.has(peer)) return
+    if (up) this.safeDispatch('peer:connect', { peer })
+    else this.safeDispatch('peer:disconnect', { peer, reason: 'peer stopped' })
   }
 
   send (to: NodeId, message: M, _options?: SendOptions): boolean {
@@ -325,12 +350,12 @@ class SimEndpoint<M> extends TypedEventEmitter<TransportEvents> implements SimTr
     if (id === this.localId) return
     const known = this.#peers.has(id)
     this.#peers.set(id, address)
-    if (!known && this.connected) this.safeDispatch('peer:connect', { peer: id })
+    if (!known && this.connected && this.#network.isUp(id)) this.safeDispatch('peer:connect', { peer: id })
   }
 
   removePeer (id: NodeId): void {
     if (!this.#peers.delete(id)) return
-    if (this.connected) this.safeDispatch('peer:disconnect', { peer: id, reason: 'removed' })
+    if (this.connected && this.#network.isUp(id)) this.safeDispatch('peer:disconnect', { peer: id, reason: 'removed' })
   }
 
   peers (): NodeId[] {
