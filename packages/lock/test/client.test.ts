@@ -192,7 +192,7 @@ describe('lock client: the cases a lease alone cannot protect', () => {
     let staleWrite: unknown
     const slow = a.withLock('counter', async (signal, lock) => {
       expect(signal.aborted).toBe(false)
-      const seen = counter.read()
+      const seen = counter.read(lock.token)
       // A stop-the-world pause between the check and the write, longer than the TTL.
       pausable.pause()
       await new Promise<void>((resolve) => { t.clock.setTimeout(resolve, 3000) })
@@ -209,7 +209,7 @@ describe('lock client: the cases a lease alone cannot protect', () => {
     await t.clock.advance(2000)
     await slowOutcome
     expect(staleWrite).toMatchObject({ code: 'ERR_NOT_HELD' })
-    expect(counter.read()).toBe(1)
+    expect(counter.peek()).toBe(1)
     await t.stop()
   })
 
@@ -227,7 +227,7 @@ describe('lock client: the cases a lease alone cannot protect', () => {
     expect(lockA.held).toBe(true)
     counter.update(lockB.token, (n) => n + 1)
     expect(() => counter.update(lockA.token, (n) => n + 1)).toThrow(expect.objectContaining({ code: 'ERR_NOT_HELD' }))
-    expect(counter.read()).toBe(1)
+    expect(counter.peek()).toBe(1)
     // The next keepalive tells A.
     await t.clock.advance(400)
     expect(lockA.held).toBe(false)

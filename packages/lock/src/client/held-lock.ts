@@ -1,5 +1,5 @@
 import { NotHeldError, SessionExpiredError, isSynodError, throwIfAborted } from '@synod/interfaces'
-import type { AbortOptions } from '@synod/interfaces'
+import type { AbortOptions, Clock } from '@synod/interfaces'
 import type { LockMode } from '../machine/commands.js'
 import type { ClientSession } from './client-session.js'
 import type { Router } from './router.js'
@@ -13,12 +13,13 @@ export class HeldLock implements Lock {
   readonly request: number
   readonly #session: ClientSession
   readonly #router: Router
+  readonly #clock: Clock
   readonly #controller = new AbortController()
   readonly signal: AbortSignal
   state: 'held' | 'released' | 'lost' = 'held'
   #releasing: Promise<void> | undefined
 
-  constructor (init: { name: string, mode: LockMode, permits: number, token: number, request: number }, session: ClientSession, router: Router) {
+  constructor (init: { name: string, mode: LockMode, permits: number, token: number, request: number }, session: ClientSession, router: Router, clock: Clock) {
     this.name = init.name
     this.mode = init.mode
     this.permits = init.permits
@@ -26,6 +27,7 @@ export class HeldLock implements Lock {
     this.request = init.request
     this.#session = session
     this.#router = router
+    this.#clock = clock
     this.signal = AbortSignal.any([this.#controller.signal, session.signal])
   }
 
@@ -79,12 +81,16 @@ export class HeldLock implements Lock {
         session.lose('expired')
         throw new NotHeldError(`${this.name} (token ${this.token}) was lost with session ${session.id} before release`)
       }
+      // The call gives up only when the lease can no longer be confirmed: the session is lost now.
+      if (session.state === 'live' && this.#clock.now() >= session.validUntil) session.lose('lease-timeout')
       if (session.state !== 'live') {
         // The session was given up while the release was in flight. The lock was held when release
         // was called and nobody can be granted it before the cluster expires the session.
         this.state = 'released'
         return
       }
+      // Retried with the session's keepalives, so the lock is not left held for nobody.
+      session.abandoned.set(this.request, this.name)
       this.#releasing = undefined
       throw err
     }

@@ -56,6 +56,8 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
   readonly #sessions = new Map<number, Promise<ClientSession>>()
   readonly #locks = new Map<ClientSession, Set<HeldLock>>()
   #stopped = false
+  /** Ends the client's own background requests (opening sessions) when it stops. */
+  readonly #stopping = new AbortController()
 
   constructor (components: LockClientComponents, options: LockClientOptions) {
     super()
@@ -84,6 +86,7 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
   async stop (): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
+    this.#stopping.abort(new StoppedError('lock client stopped'))
     const sessions = await Promise.allSettled([...this.#sessions.values()])
     this.#sessions.clear()
     await Promise.allSettled(sessions.map(async (settled) => {
@@ -168,7 +171,7 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
       if (result.type === 'granted') token = result.token
       else if (result.type === 'queued') token = (await this.#awaitGrant(session, request, name, index, attempt.signal)).token
       else return undefined
-      const lock = new HeldLock({ name, mode: spec.mode, permits: spec.permits, token, request }, session, this.#router)
+      const lock = new HeldLock({ name, mode: spec.mode, permits: spec.permits, token, request }, session, this.#router, this.#clock)
       this.#track(session, lock)
       return lock
     } catch (err) {
@@ -241,7 +244,8 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
 
   async #open (ttlMs: number): Promise<ClientSession> {
     const sentAt = this.#clock.now()
-    const { result } = await this.#router.call({ type: 'open-session', ttlMs }, sentAt + ttlMs, undefined)
+    // Keeps trying until the cluster answers: an acquire waiting for it gives up by its own timeout or signal.
+    const { result } = await this.#router.call({ type: 'open-session', ttlMs }, Number.POSITIVE_INFINITY, this.#stopping.signal)
     if (result.type !== 'session-opened') throw new InvalidArgumentError(`unexpected reply ${result.type} to open-session`)
     const settings: SessionSettings = {
       ttlMs,

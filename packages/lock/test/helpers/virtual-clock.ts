@@ -3,7 +3,7 @@ import type { Clock, TimerHandle } from '@synod/interfaces'
 interface Timer { at: number, seq: number, callback: () => void }
 
 /** Lets every pending promise chain run (each setImmediate turn drains the microtask queue). */
-export async function flush (turns = 3): Promise<void> {
+export async function flush (turns = 1): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => { setImmediate(resolve) })
 }
 
