@@ -4,6 +4,7 @@ import murmurhash from 'murmurhash'
 import { describe, expect, it } from 'vitest'
 import { jumpHash, murmur3 } from '../src/index.js'
 import { md5 } from '../src/hash/md5.js'
+import { murmur3Word } from '../src/hash/murmur3.js'
 
 /** The paper's C++ on unsigned 64-bit integers, with BigInt. */
 function referenceJump (key: bigint, buckets: number): number {
@@ -43,6 +44,27 @@ describe('murmur3', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), fc.nat(), (text, seed) => {
       expect(murmur3(text, seed)).toBe(murmur3(encoder.encode(text), seed))
     }), { seed: 9, numRuns: 500 })
+  })
+
+  it('hashes ASCII strings from char codes and falls back to UTF-8 at any position', () => {
+    for (let length = 0; length <= 13; length++) {
+      const ascii = 'abcdefghijklmnop'.slice(0, length)
+      expect(murmur3(ascii, 3)).toBe(murmur3(encoder.encode(ascii), 3))
+      for (let at = 0; at < length; at++) {
+        for (const char of ['é', '€', '😀', '\u0080', '\ud800']) {
+          const mixed = ascii.slice(0, at) + char + ascii.slice(at + 1)
+          expect(murmur3(mixed, 3)).toBe(murmur3(encoder.encode(mixed), 3))
+        }
+      }
+    }
+  })
+
+  it('murmur3Word equals murmur3 of the word\'s 4 little-endian bytes', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), (value, seed) => {
+      const bytes = new Uint8Array(4)
+      new DataView(bytes.buffer).setUint32(0, value, true)
+      expect(murmur3Word(value, seed)).toBe(murmur3(bytes, seed))
+    }), { seed: 12, numRuns: 300 })
   })
 
   it('handles a key longer than the initial scratch buffer, then short ones again', () => {

@@ -53,3 +53,17 @@ export function shuffled<T> (items: readonly T[], seed: number): T[] {
 export const nodeIds = (count: number, prefix = 'node-'): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i}`)
 
 export type NodeInput = RingNode | string
+
+/** The range of a sorted, non-overlapping list that contains `hash`, by binary search. */
+export function findRange<R extends { start: number, end: number }> (ranges: readonly R[], hash: number): R | undefined {
+  let low = 0
+  let high = ranges.length - 1
+  while (low <= high) {
+    const middle = (low + high) >> 1
+    const range = ranges[middle]!
+    if (hash < range.start) high = middle - 1
+    else if (hash >= range.end) low = middle + 1
+    else return range
+  }
+  return undefined
+}

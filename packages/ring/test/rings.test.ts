@@ -4,7 +4,7 @@ import {
   createJumpRing, createMaglevRing, createRendezvousRing, createRing, createVnodeRing, parseRing, ringFingerprint, serializeRing
 } from '../src/index.js'
 import type { Ring, RingNode } from '../src/index.js'
-import { nodeIds, owners, peakToMean, seededKeys, shuffled } from './helpers.js'
+import { findRange, nodeIds, owners, peakToMean, seededKeys, shuffled } from './helpers.js'
 
 interface Algorithm {
   name: string
@@ -209,11 +209,8 @@ describe('vnode', () => {
   it('ranges() agrees with get() on every key', () => {
     for (const ring of [createVnodeRing({ nodes: nodeIds(5), vnodes: 64 }), createMaglevRing({ nodes: nodeIds(5), tableSize: 101 })]) {
       const ranges = ring.ranges()
-      for (const key of FEW_KEYS) {
-        const hash = ring.hash(key)
-        const range = ranges.find(candidate => candidate.start <= hash && hash < candidate.end)!
-        expect(range.owner).toBe(ring.get(key))
-      }
+      const wrong = FEW_KEYS.filter(key => findRange(ranges, ring.hash(key))?.owner !== ring.get(key))
+      expect(wrong).toEqual([])
     }
   })
 

@@ -1,4 +1,4 @@
-import { fmix32, murmur3 } from '../hash/murmur3.js'
+import { murmur3, murmur3Word } from '../hash/murmur3.js'
 import type { ResolvedRingNode } from '../types.js'
 
 /** Seed of the per-node hash that rendezvous scores mix with the key hash. */
@@ -14,6 +14,7 @@ const TWO_POW_MINUS_32 = 2.3283064365386963e-10
  * The highest score owns the key. Each node's share is exactly w_i / Σw, and changing one node's
  * weight or membership only moves keys to or from that node.
  *
+ * u_i comes from MurmurHash3 of the key hash seeded with the node's own hash.
  * We compare `ln(u_i) / w_i` (same order, no division by a negative). With equal weights the
  * order is that of the raw 32-bit values, so we skip the logarithm.
  */
@@ -42,7 +43,7 @@ export class RendezvousScores {
 
   /** Score of node `index` for a key hash; higher wins. */
   score (hash: number, index: number): number {
-    const mixed = fmix32(hash ^ this.seeds[index]!)
+    const mixed = murmur3Word(hash, this.seeds[index]!)
     if (this.uniform) return mixed
     return Math.log((mixed + 0.5) * TWO_POW_MINUS_32) * this.inverseWeights[index]!
   }

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest'
+import { createJumpRing, createKetamaRing, createMaglevRing, createRendezvousRing, createVnodeRing, planRangeMoves, planShardMoves } from '../src/index.js'
+import type { Ring } from '../src/index.js'
+import { findRange, nodeIds, seededKeys } from './helpers.js'
+
+const KEYS = seededKeys(5_000, 9)
+
+/** Every key's owner change is described by exactly the plan's range containing its hash. */
+function expectPlanMatchesKeys (before: Ring, after: Ring): void {
+  const plan = planRangeMoves(before, after)
+  const mismatches: string[] = []
+  for (const key of KEYS) {
+    const move = findRange(plan.moves, before.hash(key))
+    const oldOwner = before.get(key)
+    const newOwner = after.get(key)
+    const described = move === undefined ? oldOwner === newOwner : move.from === oldOwner && move.to === newOwner
+    if (!described) mismatches.push(key)
+  }
+  expect(mismatches).toEqual([])
+}
+
+describe('planRangeMoves', () => {
+  it('describes an added vnode node: every range goes to it, about 1/(n+1) of the space', () => {
+    const before = createVnodeRing({ nodes: nodeIds(9) })
+    const after = before.clone()
+    after.add('node-9')
+    const plan = planRangeMoves(before, after)
+    expect(plan.moves.every(move => move.to === 'node-9')).toBe(true)
+    expect(plan.movedFraction).toBeGreaterThan(0.08)
+    expect(plan.movedFraction).toBeLessThan(0.12)
+    expect(plan.receivedFraction.get('node-9')).toBeCloseTo(plan.movedFraction, 12)
+    let given = 0
+    for (const share of plan.givenFraction.values()) given += share
+    expect(given).toBeCloseTo(plan.movedFraction, 12)
+    expectPlanMatchesKeys(before, after)
+  })
+
+  it('agrees with key-by-key ownership for removals and reweights, on vnode, ketama and Maglev', () => {
+    const cases: Array<[Ring, (ring: Ring) => void]> = [
+      [createVnodeRing({ nodes: nodeIds(6), vnodes: 100 }), ring => { ring.remove('node-2') }],
+      [createVnodeRing({ nodes: nodeIds(6), vnodes: 100 }), ring => { ring.reweight('node-1', 2.5) }],
+      [createKetamaRing({ nodes: nodeIds(6) }), ring => { ring.add('node-6') }],
+      [createMaglevRing({ nodes: nodeIds(6), tableSize: 1009 }), ring => { ring.remove('node-0') }]
+    ]
+    for (const [before, change] of cases) {
+      const after = before.clone()
+      change(after)
+      expectPlanMatchesKeys(before, after)
+      const plan = planRangeMoves(before, after)
+      for (let i = 1; i < plan.moves.length; i++) expect(plan.moves[i]!.start).toBeGreaterThanOrEqual(plan.moves[i - 1]!.end)
+    }
+  })
+
+  it('is empty for equal rings and refuses rings that hash keys differently or own no ranges', () => {
+    const ring = createVnodeRing({ nodes: nodeIds(3) })
+    expect(planRangeMoves(ring, ring.clone()).moves).toEqual([])
+    expect(() => planRangeMoves(ring, createKetamaRing({ nodes: nodeIds(3) }))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', field: 'keyHash' }))
+    expect(() => planRangeMoves(ring, createRendezvousRing({ nodes: nodeIds(3) }))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+  })
+})
+
+describe('planShardMoves', () => {
+  const shards = Array.from({ length: 512 }, (_, i) => `shard-${i}`)
+
+  it('lists exactly the shards whose replica set changes, with who gains and who loses a copy', () => {
+    for (const before of [createRendezvousRing({ nodes: nodeIds(6) }), createJumpRing({ nodes: nodeIds(6) }), createVnodeRing({ nodes: nodeIds(6) })]) {
+      const after = before.clone()
+      after.add('node-6')
+      const plan = planShardMoves(before, after, shards, { replicas: 3 })
+      expect(plan.shardCount).toBe(512)
+      const moved = new Set(plan.moves.map(move => move.shard))
+      let copies = 0
+      for (const shard of shards) {
+        const changed = before.lookup(shard, 3).join() !== after.lookup(shard, 3).join()
+        expect(moved.has(shard)).toBe(changed)
+      }
+      for (const move of plan.moves) {
+        expect(move.from).toEqual(before.lookup(move.shard, 3))
+        expect(move.to).toEqual(after.lookup(move.shard, 3))
+        // Adding a node: every new copy goes to it, and each shard gives up at most one node.
+        expect(move.gained).toEqual(['node-6'])
+        expect(move.lost).toHaveLength(1)
+        copies += move.gained.length
+      }
+      expect(plan.copies).toBe(copies)
+      // About 3/7 of the shards get a copy on the new node.
+      expect(plan.moves.length / shards.length).toBeGreaterThan(0.3)
+      expect(plan.moves.length / shards.length).toBeLessThan(0.55)
+    }
+  })
+
+  it('plans a migration between algorithms', () => {
+    const plan = planShardMoves(createKetamaRing({ nodes: nodeIds(4) }), createMaglevRing({ nodes: nodeIds(4) }), shards)
+    expect(plan.moves.every(move => move.ownerChanged && move.gained.length === 1)).toBe(true)
+    expect(plan.moves.length).toBeGreaterThan(0)
+  })
+})
