@@ -29,7 +29,7 @@ describe('pick handles', () => {
   it('in-flight counts equal open handles under any interleaving of picks, completions and membership changes (property)', () => {
     const step = fc.oneof(
       fc.record({ kind: fc.constant('pick' as const) }),
-      fc.record({ kind: fc.constant('complete' as const), index: fc.nat(), outcome: fc.constantFrom('success', 'failure', 'cancelled') as fc.Arbitrary<'success' | 'failure' | 'cancelled'> }),
+      fc.record({ kind: fc.constant('complete' as const), index: fc.nat(), outcome: fc.constantFrom<'success' | 'failure' | 'cancelled'>('success', 'failure', 'cancelled') }),
       fc.record({ kind: fc.constant('remove' as const), index: fc.nat() }),
       fc.record({ kind: fc.constant('add' as const) })
     )
