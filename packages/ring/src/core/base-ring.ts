@@ -68,9 +68,11 @@ export abstract class BaseRing implements Ring {
   private reindex (): void {
     this.indexById = new Map(this.members.map((member, index) => [member.id, index]))
     this.weightSum = this.members.reduce((sum, member) => sum + member.weight, 0)
+    this.zoneCount = new Set(this.members.map(member => member.zone)).size
   }
 
   private weightSum = 0
+  private zoneCount = 0
 
   get totalWeight (): number {
     return this.weightSum
@@ -119,7 +121,7 @@ export abstract class BaseRing implements Ring {
       })
       return result
     }
-    const zoneCount = new Set(members.map(member => member.zone)).size
+    const zoneCount = this.zoneCount
     const usedZones = new Set<string | undefined>()
     const deferred: NodeId[] = []
     this.walk(hash >>> 0, index => {
@@ -175,7 +177,7 @@ export abstract class BaseRing implements Ring {
     const index = this.indexById.get(id)
     if (index === undefined) throw new InvalidArgumentError(`unknown node ${id}`, { field: 'id' })
     const member = this.members[index]!
-    this.members[index] = member.zone === undefined ? { id, weight } : { id, weight, zone: member.zone }
+    this.members[index] = Object.freeze(member.zone === undefined ? { id, weight } : { id, weight, zone: member.zone })
     this.reindex()
     this.rebuild()
   }

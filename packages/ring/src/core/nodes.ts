@@ -13,7 +13,7 @@ export function resolveNode (node: RingNode | NodeId): ResolvedRingNode {
   if (input.zone !== undefined && typeof input.zone !== 'string') {
     throw new InvalidArgumentError('zone must be a string', { field: 'zone' })
   }
-  return input.zone === undefined ? { id: input.id, weight } : { id: input.id, weight, zone: input.zone }
+  return Object.freeze(input.zone === undefined ? { id: input.id, weight } : { id: input.id, weight, zone: input.zone })
 }
 
 /** Throws unless `weight` is a finite number above 0. */

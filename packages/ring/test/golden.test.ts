@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest'
+import { createJumpRing, createKetamaRing, createMaglevRing, createRendezvousRing, createVnodeRing, murmur3, ringFingerprint } from '../src/index.js'
+import type { Ring } from '../src/index.js'
+import { seededKeys } from './helpers.js'
+
+/**
+ * Placement is a contract between processes and between versions: a node running this version and
+ * one running the next must agree on every key. These values were recorded once; if a change to
+ * the code alters any of them, that change breaks every deployed cluster and needs a new state
+ * `format`, not an update of this file.
+ */
+const NODES = ['alpha', 'bravo', 'charlie', 'delta', 'echo']
+const SAMPLE = ['k0', 'k1', 'user:42', 'ключ', 'shard-7', 'x'.repeat(33)]
+const KEYS = seededKeys(10_000, 77)
+
+const GOLDEN: Array<[string, () => Ring, string[], string[]]> = [
+  ['vnode', () => createVnodeRing({ nodes: NODES }), ['charlie', 'alpha', 'delta', 'delta', 'delta', 'charlie'], ['delta', 'alpha', 'echo']],
+  ['ketama', () => createKetamaRing({ nodes: NODES }), ['echo', 'delta', 'bravo', 'delta', 'charlie', 'bravo'], ['bravo', 'charlie', 'delta']],
+  ['jump', () => createJumpRing({ nodes: NODES }), ['bravo', 'charlie', 'bravo', 'bravo', 'alpha', 'charlie'], ['bravo', 'delta', 'echo']],
+  ['weighted rendezvous', () => createRendezvousRing({ nodes: NODES.map((id, i) => ({ id, weight: 1 + i })) }), ['charlie', 'echo', 'delta', 'alpha', 'delta', 'delta'], ['delta', 'echo', 'bravo']],
+  ['maglev', () => createMaglevRing({ nodes: NODES }), ['echo', 'alpha', 'charlie', 'echo', 'alpha', 'delta'], ['charlie', 'delta', 'bravo']]
+]
+
+describe.each(GOLDEN)('%s placement is stable across versions', (_name, make, owners, preference) => {
+  it('maps recorded keys to the recorded nodes', () => {
+    const ring = make()
+    expect(SAMPLE.map(key => ring.get(key))).toEqual(owners)
+    expect(ring.lookup('user:42', 3)).toEqual(preference)
+  })
+
+  it('maps 10,000 keys to the recorded digest, and keeps its state fingerprint', () => {
+    const ring = make()
+    expect({ mapping: murmur3(KEYS.map(key => ring.get(key)).join(',')), state: ringFingerprint(ring) }).toMatchSnapshot()
+  })
+})
