@@ -23,3 +23,4 @@
  * ```
  */
 export * from './core/index.js'
+export * from './node/index.js'

@@ -1,0 +1,5 @@
+export { createRaftNode } from './raft-node.js'
+export type { RaftNode, RaftNodeStatus, RaftMetrics } from './raft-node.js'
+export type { RaftNodeInit, RaftNodeComponents } from './options.js'
+export type { RaftWireMessage, ForwardPropose, ForwardProposeResult } from './wire.js'
+export { isWireMessage } from './wire.js'

@@ -1,0 +1,896 @@
+import {
+  AbortError, InvalidArgumentError, NotLeaderError, NotStartedError, OverloadedError, ProposalDroppedError,
+  StoppedError, SynodError, TimeoutError, TypedEventEmitter, throwIfAborted
+} from '@synod/interfaces'
+import type {
+  AbortOptions, ClusterConfig, LogEntry, Logger, MembershipChange, NodeId, ProposeOptions, ProposeResult, Random, ReadBarrier,
+  ReadBarrierOptions, ReplicatedLog, ReplicatedLogEvents, ReplicatedLogStatus, SnapshotMeta, TimerHandle
+} from '@synod/interfaces'
+import { createRaftCore, decodeConfig, isJoint } from '../core/index.js'
+import type { CoreSnapshotPoint, PeerStatus, RaftCore, Ready, SnapshotChunk, SnapshotChunkAck, SnapshotSend } from '../core/index.js'
+import { DeadlineWheel, LatencyWindow } from './metrics.js'
+import { resolveNodeInit } from './options.js'
+import type { RaftNodeComponents, RaftNodeInit, ResolvedNodeInit } from './options.js'
+import { isWireMessage } from './wire.js'
+import type { ForwardPropose, ForwardProposeResult, RaftWireMessage } from './wire.js'
+
+/** Status of a Raft node: the ReplicatedLog status plus Raft's own details. */
+export interface RaftNodeStatus extends ReplicatedLogStatus {
+  vote: NodeId | null
+  persistedIndex: number
+  /** Per-peer replication progress (only on the leader). */
+  progress: Record<NodeId, PeerStatus>
+  leadTransferee: NodeId | undefined
+  leaderChanges: number
+}
+
+/** Counters and latency figures for dashboards. */
+export interface RaftMetrics {
+  proposals: number
+  proposalsFailed: number
+  appliedEntries: number
+  leaderChanges: number
+  snapshotsTaken: number
+  snapshotsSent: number
+  snapshotsInstalled: number
+  /** Proposal latency (call to committed-and-applied) over the most recent proposals, in ms. */
+  proposalLatencyMs: { p50: number | undefined, p99: number | undefined }
+}
+
+/** A Raft node: the `ReplicatedLog` contract plus Raft status and metrics. */
+export interface RaftNode<Result = unknown> extends ReplicatedLog<Result> {
+  status(): RaftNodeStatus
+  metrics(): RaftMetrics
+}
+
+/**
+ * Creates a Raft node that drives a core with real storage, transport and clock.
+ *
+ * Each Ready is handled as: send the leader's appends at once (dissertation §10.2.1), write the
+ * snapshot, entries and hard state durably, send the other messages, hand committed entries to
+ * the apply queue (which runs separately, off the replication path), then advance the core.
+ */
+export function createRaftNode<Result = unknown> (init: RaftNodeInit, components: RaftNodeComponents<Result>): RaftNode<Result> {
+  return new RaftNodeImpl<Result>(resolveNodeInit(init), components)
+}
+
+interface Pending {
+  term: number
+  startedAt: number
+  bucket: number
+  settled: boolean
+  onApplied: (entry: LogEntry, result: unknown) => void
+  fail: (error: Error) => void
+}
+
+interface QueuedProposal {
+  data: Uint8Array
+  pending: Pending
+}
+
+interface IncomingSnapshot {
+  index: number
+  term: number
+  writer: Awaited<ReturnType<RaftNodeComponents['snapshots']['begin']>>
+  position: number
+}
+
+const EMPTY = new Uint8Array(0)
+
+function cryptoRandom (): Random {
+  const next = (): number => {
+    const buffer = new Uint32Array(1)
+    globalThis.crypto.getRandomValues(buffer)
+    return (buffer[0] ?? 0) / 4294967296
+  }
+  return { next, int: (max) => Math.floor(next() * max) }
+}
+
+function errorFromCode (code: string, leaderHint: NodeId | null, term: number): Error {
+  switch (code) {
+    case NotLeaderError.code: return new NotLeaderError('not the leader', { leaderHint: leaderHint ?? undefined, term })
+    case OverloadedError.code: return new OverloadedError()
+    case ProposalDroppedError.code: return new ProposalDroppedError()
+    default: return new SynodError(`forwarded proposal failed: ${code}`, code)
+  }
+}
+
+function codeOf (error: unknown): string {
+  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'ERR_SYNOD'
+}
+
+class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implements RaftNode<Result> {
+  readonly id: NodeId
+  readonly #init: ResolvedNodeInit
+  readonly #c: RaftNodeComponents<Result>
+  readonly #logger: Logger | undefined
+  #core: RaftCore | undefined
+  #started = false
+  #unsubscribe: (() => void) | undefined
+  // The Ready loop.
+  #processing = false
+  #processScheduled = false
+  #loopDone: Promise<void> = Promise.resolve()
+  // Ticks, computed from the clock so a stalled event loop never shortens the lease (see README).
+  #tickTimer: TimerHandle = undefined
+  #startedAt = 0
+  #ticksDone = 0
+  #lastCommitSave = -1
+  #savedHard: { term: number, vote: NodeId | null } | undefined
+  // Proposals.
+  #queue: QueuedProposal[] = []
+  #awaitingLeader: QueuedProposal[] = []
+  #flushScheduled = false
+  readonly #pendingByIndex = new Map<number, Pending>()
+  readonly #forwarded = new Map<number, Pending[]>()
+  #nextRequestId = 1
+  readonly #deadlines = new DeadlineWheel<Pending>()
+  // Reads and waiters.
+  readonly #reads = new Map<string, Pending & { resolveRead: (index: number) => void }>()
+  #nextReadId = 1
+  #appliedWaiters: Array<{ index: number, resolve: () => void }> = []
+  readonly #leaderWaiters = new Set<(leader: NodeId | undefined) => void>()
+  readonly #jointWaiters = new Set<() => void>()
+  // Apply state (the state machine's view).
+  #applyChain: Promise<void> = Promise.resolve()
+  #applied = 0
+  #appliedTerm = 0
+  #appliedConfig: ClusterConfig = { voters: [], learners: [], addresses: {} }
+  #skipCommandsUntil = 0
+  #lastSnapshotIndex = 0
+  #snapshotting = false
+  // Snapshot transfer.
+  readonly #sending = new Set<string>()
+  readonly #ackWaiters = new Map<string, (ack: SnapshotChunkAck | undefined) => void>()
+  #incoming: IncomingSnapshot | undefined
+  #incomingChain: Promise<void> = Promise.resolve()
+  // Metrics.
+  readonly #latency = new LatencyWindow()
+  #proposals = 0
+  #proposalsFailed = 0
+  #appliedEntries = 0
+  #snapshotsTaken = 0
+  #snapshotsSent = 0
+  #snapshotsInstalled = 0
+
+  constructor (init: ResolvedNodeInit, components: RaftNodeComponents<Result>) {
+    super()
+    this.id = init.id
+    this.#init = init
+    this.#c = components
+    this.#logger = components.logger?.child({ component: 'raft', node: init.id })
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start (): Promise<void> {
+    if (this.#started) return
+    const { transport, log, hardState, snapshots, stateMachine } = this.#c
+    await log.start()
+    await hardState.start()
+    await snapshots.start()
+    const hard = await hardState.load()
+    let latest = await snapshots.latest()
+    if (latest === undefined && hard === undefined && log.lastIndex() === 0 && this.#init.bootstrap !== undefined) {
+      // The bootstrap configuration is stored as an empty snapshot at index 0, so a restart
+      // finds it even if the app forgets to pass it again.
+      const writer = await snapshots.begin({ index: 0, term: 0, config: this.#init.bootstrap })
+      latest = await writer.commit()
+    }
+    let smApplied = stateMachine.appliedIndex?.() ?? 0
+    if (latest !== undefined && latest.index > 0) {
+      if (smApplied < latest.index) {
+        await stateMachine.restore(snapshots.read({ index: latest.index }), { index: latest.index, term: latest.term })
+        smApplied = latest.index
+      }
+      const termThere = log.term(latest.index)
+      if (log.lastIndex() < latest.index || termThere !== latest.term) {
+        // Crashed between installing a snapshot and rewriting the log: finish the rewrite.
+        await log.compactPrefix(latest.index, latest.term)
+        if (log.lastIndex() > latest.index && termThere !== latest.term) await log.truncateSuffix(latest.index + 1)
+      }
+    }
+    const point: CoreSnapshotPoint = latest !== undefined
+      ? { index: latest.index, term: latest.term, config: latest.config }
+      : { index: 0, term: 0, config: this.#init.bootstrap ?? { voters: [], learners: [], addresses: {} } }
+    this.#core = createRaftCore({
+      ...this.#init,
+      id: this.id,
+      storage: log,
+      random: this.#c.random ?? cryptoRandom(),
+      hardState: hard,
+      snapshot: point
+    })
+    this.#applied = point.index
+    this.#appliedTerm = point.term
+    this.#appliedConfig = point.config
+    this.#lastSnapshotIndex = point.index
+    this.#skipCommandsUntil = smApplied
+    this.#updatePeers(point.config)
+    this.#unsubscribe = transport.onMessage((from, message) => { this.#onMessage(from, message) })
+    await transport.start()
+    this.#started = true
+    this.#startedAt = this.#c.clock.now()
+    this.#ticksDone = 0
+    this.#scheduleTick()
+    const voters = point.config.voters
+    if (voters.length === 1 && voters[0] === this.id) this.#core.campaign()
+    this.#schedule()
+  }
+
+  async stop (): Promise<void> {
+    if (!this.#started) return
+    this.#started = false
+    if (this.#tickTimer !== undefined) this.#c.clock.clearTimeout(this.#tickTimer)
+    this.#tickTimer = undefined
+    this.#unsubscribe?.()
+    const stopped = new StoppedError('raft node stopped')
+    for (const item of [...this.#queue, ...this.#awaitingLeader]) this.#settle(item.pending, stopped)
+    this.#queue = []
+    this.#awaitingLeader = []
+    for (const pending of this.#pendingByIndex.values()) this.#settle(pending, stopped)
+    this.#pendingByIndex.clear()
+    for (const list of this.#forwarded.values()) for (const pending of list) this.#settle(pending, stopped)
+    this.#forwarded.clear()
+    for (const read of this.#reads.values()) this.#settle(read, stopped)
+    this.#reads.clear()
+    for (const resolve of this.#ackWaiters.values()) resolve(undefined)
+    for (const waiter of this.#leaderWaiters) waiter(undefined)
+    await this.#loopDone
+    await this.#applyChain.catch(() => {})
+    await this.#incomingChain.catch(() => {})
+    await this.#incoming?.writer.abort().catch(() => {})
+    this.#incoming = undefined
+    await this.#c.transport.stop()
+    await this.#c.snapshots.stop()
+    await this.#c.hardState.stop()
+    await this.#c.log.stop()
+  }
+
+  #requireCore (): RaftCore {
+    if (!this.#started || this.#core === undefined) throw new NotStartedError('raft node is not started')
+    return this.#core
+  }
+
+  // ---------------------------------------------------------------- ticks
+
+  #scheduleTick (): void {
+    this.#tickTimer = this.#c.clock.setTimeout(() => { this.#onTick() }, this.#init.tickMs)
+  }
+
+  #onTick (): void {
+    if (!this.#started || this.#core === undefined) return
+    const due = Math.floor((this.#c.clock.now() - this.#startedAt) / this.#init.tickMs) - this.#ticksDone
+    // Past two election timeouts every timer has fired anyway; the rest of a long stall is skipped.
+    const run = Math.min(due, 2 * this.#init.electionTicks + 2)
+    this.#ticksDone += Math.max(due, 0)
+    for (let i = 0; i < run; i++) this.#core.tick()
+    for (const pending of this.#deadlines.expire(this.#ticksDone)) {
+      this.#settle(pending, new TimeoutError('operation timed out', { indeterminate: true }))
+    }
+    this.#schedule()
+    this.#scheduleTick()
+  }
+
+  #deadlineBucket (timeoutMs: number): number {
+    return this.#ticksDone + Math.max(1, Math.ceil(timeoutMs / this.#init.tickMs))
+  }
+
+  // ---------------------------------------------------------------- the Ready loop
+
+  #schedule (): void {
+    if (this.#processScheduled || !this.#started) return
+    this.#processScheduled = true
+    queueMicrotask(() => {
+      this.#processScheduled = false
+      if (this.#processing) return
+      this.#loopDone = this.#run()
+    })
+  }
+
+  async #run (): Promise<void> {
+    this.#processing = true
+    try {
+      while (this.#started && this.#core?.hasReady() === true) {
+        await this.#handleReady(this.#core, this.#core.ready())
+      }
+    } catch (error) {
+      this.#logger?.error({ error }, 'raft ready loop failed; stopping the node')
+      void this.stop()
+    } finally {
+      this.#processing = false
+    }
+  }
+
+  async #handleReady (core: RaftCore, rd: Ready): Promise<void> {
+    for (const m of rd.earlyMessages) this.#send(m)
+    if (rd.snapshot !== undefined) await this.#installSnapshotLog(rd.snapshot)
+    const writes: Array<Promise<void>> = []
+    if (rd.entries.length > 0) writes.push(this.#c.log.append(rd.entries))
+    if (rd.hardState !== undefined) {
+      const previous = this.#savedHard
+      const termOrVote = previous === undefined || previous.term !== rd.hardState.term || previous.vote !== rd.hardState.vote
+      // Term and vote must be durable before any message that depends on them; the commit index
+      // is only a restart hint, saved at most once per tick.
+      if (termOrVote || this.#lastCommitSave !== this.#ticksDone) {
+        this.#lastCommitSave = this.#ticksDone
+        this.#savedHard = rd.hardState
+        writes.push(this.#c.hardState.save(rd.hardState))
+      }
+    }
+    if (writes.length > 0) await Promise.all(writes)
+    for (const m of rd.messages) this.#send(m)
+    if (rd.softState !== undefined) this.#onSoftState(rd.softState.role, rd.softState.term, rd.softState.leader)
+    for (const change of rd.configChanges) this.#updatePeers(change.config)
+    if (rd.snapshot !== undefined) this.#enqueueRestore(rd.snapshot)
+    if (rd.committedEntries.length > 0) this.#enqueueApply(rd.committedEntries)
+    for (const read of rd.readStates) {
+      const waiter = this.#reads.get(read.context)
+      if (waiter !== undefined) waiter.resolveRead(read.index)
+    }
+    for (const failed of rd.failedReads) {
+      const waiter = this.#reads.get(failed.context)
+      if (waiter !== undefined) this.#settle(waiter, new NotLeaderError(`read not confirmed: ${failed.reason}`, { leaderHint: failed.leaderHint, term: core.status().term }))
+    }
+    for (const fetch of rd.fetches) {
+      this.#c.log.entries(fetch.from, fetch.to, { maxBytes: fetch.maxBytes }).then(
+        (entries) => { core.entriesFetched(fetch.id, entries); this.#schedule() },
+        (error: unknown) => { core.fetchFailed(fetch.id, error); this.#schedule() }
+      )
+    }
+    for (const send of rd.snapshotSends) void this.#streamSnapshot(core, send)
+    core.advance(rd)
+  }
+
+  #send (m: RaftWireMessage): void {
+    const ok = this.#c.transport.send(m.to, m)
+    if (!ok && m.type === 'append') this.#core?.reportUnreachable(m.to)
+  }
+
+  #onSoftState (role: ReplicatedLogStatus['role'], term: number, leader: NodeId | undefined): void {
+    this.safeDispatch('role', { role, term })
+    this.safeDispatch('leader', { leader, term })
+    for (const waiter of [...this.#leaderWaiters]) waiter(leader)
+    if (leader !== undefined && this.#awaitingLeader.length > 0) {
+      this.#queue.unshift(...this.#awaitingLeader.filter((item) => !item.pending.settled))
+      this.#awaitingLeader = []
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true
+        queueMicrotask(() => { this.#flushProposals() })
+      }
+    }
+  }
+
+  #updatePeers (config: ClusterConfig): void {
+    const transport = this.#c.transport
+    const members = new Set([...config.voters, ...config.learners, ...(config.outgoingVoters ?? [])])
+    for (const id of members) {
+      const address = config.addresses[id]
+      if (id !== this.id && address !== undefined) transport.addPeer(id, address)
+    }
+  }
+
+  // ---------------------------------------------------------------- messages in
+
+  #onMessage (_from: NodeId, message: unknown): void {
+    const core = this.#core
+    if (!this.#started || core === undefined || !isWireMessage(message) || message.to !== this.id) return
+    switch (message.type) {
+      case 'forward-propose': this.#onForwardPropose(core, message); break
+      case 'forward-propose-result': this.#onForwardResult(message); break
+      case 'snapshot-chunk':
+        core.step(message)
+        this.#incomingChain = this.#incomingChain.then(() => this.#onSnapshotChunk(core, message))
+        break
+      case 'snapshot-chunk-ack':
+        this.#ackWaiters.get(`${message.from}:${message.snapshotIndex}`)?.(message)
+        break
+      default:
+        core.step(message)
+    }
+    this.#schedule()
+  }
+
+  // ---------------------------------------------------------------- proposals
+
+  async propose (command: Uint8Array, options: ProposeOptions = {}): Promise<ProposeResult<Result>> {
+    this.#requireCore()
+    throwIfAborted(options.signal)
+    this.#proposals++
+    return await new Promise<ProposeResult<Result>>((resolve, reject) => {
+      const pending = this.#newPending(options.timeoutMs, options.signal, reject, (entry, result) => {
+        resolve({ index: entry.index, term: entry.term, result: result as Result })
+      })
+      this.#queue.push({ data: command, pending })
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true
+        queueMicrotask(() => { this.#flushProposals() })
+      }
+    })
+  }
+
+  #newPending (timeoutMs: number | undefined, signal: AbortSignal | undefined, reject: (error: Error) => void, onApplied: Pending['onApplied']): Pending {
+    const bucket = this.#deadlineBucket(timeoutMs ?? this.#init.defaultTimeoutMs)
+    const pending: Pending = {
+      term: 0,
+      startedAt: this.#c.clock.now(),
+      bucket,
+      settled: false,
+      onApplied: (entry, result) => {
+        if (pending.settled) return
+        pending.settled = true
+        this.#deadlines.delete(bucket, pending)
+        signal?.removeEventListener('abort', onAbort)
+        this.#latency.record(this.#c.clock.now() - pending.startedAt)
+        onApplied(entry, result)
+      },
+      fail: (error) => {
+        if (pending.settled) return
+        pending.settled = true
+        this.#deadlines.delete(bucket, pending)
+        signal?.removeEventListener('abort', onAbort)
+        this.#proposalsFailed++
+        reject(error)
+      }
+    }
+    const onAbort = (): void => { pending.fail(new AbortError('operation aborted', { indeterminate: true, cause: signal?.reason })) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    this.#deadlines.add(bucket, pending)
+    return pending
+  }
+
+  #settle (pending: Pending, error: Error): void {
+    pending.fail(error)
+  }
+
+  #flushProposals (): void {
+    this.#flushScheduled = false
+    const core = this.#core
+    if (core === undefined || !this.#started) return
+    while (this.#queue.length > 0) {
+      const batch: QueuedProposal[] = []
+      let bytes = 0
+      while (this.#queue.length > 0 && batch.length < this.#init.maxBatchCount) {
+        const next = this.#queue[0]
+        if (next === undefined || (batch.length > 0 && bytes + next.data.byteLength > this.#init.maxBatchBytes)) break
+        this.#queue.shift()
+        if (next.pending.settled) continue
+        batch.push(next)
+        bytes += next.data.byteLength
+      }
+      if (batch.length === 0) continue
+      const status = core.status()
+      if (status.role === 'leader') {
+        try {
+          const position = core.proposeBatch(batch.map((item) => item.data))
+          batch.forEach((item, i) => {
+            item.pending.term = position.term
+            this.#pendingByIndex.set(position.index + i, item.pending)
+          })
+        } catch (error) {
+          for (const item of batch) this.#settle(item.pending, error as Error)
+        }
+      } else if (this.#init.forwardProposals && status.leader !== undefined) {
+        const requestId = this.#nextRequestId++
+        this.#forwarded.set(requestId, batch.map((item) => item.pending))
+        const message: ForwardPropose = { type: 'forward-propose', from: this.id, to: status.leader, term: status.term, requestId, commands: batch.map((item) => item.data) }
+        if (!this.#c.transport.send(status.leader, message)) {
+          this.#forwarded.delete(requestId)
+          for (const item of batch) this.#settle(item.pending, new NotLeaderError('leader unreachable', { leaderHint: status.leader, term: status.term }))
+        }
+      } else if (this.#init.forwardProposals && status.role !== 'learner') {
+        // No leader known (an election is running): hold the proposals until one is, or they time out.
+        for (const item of batch) this.#awaitingLeader.push(item)
+      } else {
+        for (const item of batch) this.#settle(item.pending, new NotLeaderError('not the leader', { leaderHint: status.leader, term: status.term }))
+      }
+    }
+    this.#schedule()
+  }
+
+  #onForwardPropose (core: RaftCore, m: ForwardPropose): void {
+    const status = core.status()
+    const reply = (fields: Pick<ForwardProposeResult, 'index' | 'entryTerm' | 'errorCode'>): void => {
+      this.#c.transport.send(m.from, { type: 'forward-propose-result', from: this.id, to: m.from, term: status.term, requestId: m.requestId, leaderHint: status.leader ?? null, ...fields })
+    }
+    if (status.role !== 'leader') {
+      reply({ index: -1, entryTerm: 0, errorCode: NotLeaderError.code })
+      return
+    }
+    try {
+      const position = core.proposeBatch(m.commands)
+      reply({ index: position.index, entryTerm: position.term, errorCode: '' })
+    } catch (error) {
+      reply({ index: -1, entryTerm: 0, errorCode: codeOf(error) })
+    }
+  }
+
+  #onForwardResult (m: ForwardProposeResult): void {
+    const list = this.#forwarded.get(m.requestId)
+    if (list === undefined) return
+    this.#forwarded.delete(m.requestId)
+    if (m.index < 0) {
+      for (const pending of list) this.#settle(pending, errorFromCode(m.errorCode, m.leaderHint, m.term))
+      return
+    }
+    list.forEach((pending, i) => {
+      const index = m.index + i
+      pending.term = m.entryTerm
+      // The leader answers before it even sends the entries, so they cannot be applied here yet;
+      // if they somehow were, the outcome is unknown to us.
+      if (index <= this.#applied) this.#settle(pending, new TimeoutError('outcome unknown', { indeterminate: true }))
+      else this.#pendingByIndex.set(index, pending)
+    })
+  }
+
+  // ---------------------------------------------------------------- apply
+
+  #enqueueApply (entries: LogEntry[]): void {
+    this.#applyChain = this.#applyChain.then(() => this.#applyEntries(entries)).catch((error: unknown) => {
+      this.#logger?.error({ error }, 'applying committed entries failed')
+    })
+  }
+
+  async #applyEntries (entries: LogEntry[]): Promise<void> {
+    const sm = this.#c.stateMachine
+    let configChanged = false
+    for (const entry of entries) {
+      if (entry.index <= this.#applied) continue
+      let result: unknown
+      if (entry.type === 'command') {
+        if (entry.index > this.#skipCommandsUntil) {
+          try {
+            result = sm.apply({ index: entry.index, term: entry.term, data: entry.data })
+          } catch (error) {
+            // A deterministic state machine throws on every replica alike; the proposer sees it.
+            this.#logger?.warn({ error, index: entry.index }, 'state machine apply threw')
+            result = error
+          }
+          this.#appliedEntries++
+        }
+      } else if (entry.type === 'config') {
+        this.#appliedConfig = decodeConfig(entry.data)
+        configChanged = true
+      }
+      this.#applied = entry.index
+      this.#appliedTerm = entry.term
+      const pending = this.#pendingByIndex.get(entry.index)
+      if (pending !== undefined) {
+        this.#pendingByIndex.delete(entry.index)
+        // Log Matching: same index and term means it is our entry; otherwise a new leader replaced it.
+        if (pending.term === entry.term) {
+          if (result instanceof Error && entry.type === 'command') pending.fail(result)
+          else pending.onApplied(entry, result)
+        } else {
+          pending.fail(new ProposalDroppedError('the entry was replaced by a new leader'))
+        }
+      }
+    }
+    if (configChanged) {
+      this.safeDispatch('membership', { config: this.#appliedConfig })
+      if (!isJoint(this.#appliedConfig)) for (const waiter of [...this.#jointWaiters]) waiter()
+    }
+    this.safeDispatch('applied', { index: this.#applied })
+    this.#releaseAppliedWaiters()
+    const every = this.#init.snapshotEveryEntries
+    if (every > 0 && this.#applied - this.#lastSnapshotIndex >= every && !this.#snapshotting) {
+      await this.#takeSnapshot().catch((error: unknown) => { this.#logger?.warn({ error }, 'automatic snapshot failed') })
+    }
+  }
+
+  #releaseAppliedWaiters (): void {
+    if (this.#appliedWaiters.length === 0) return
+    const ready = this.#appliedWaiters.filter((w) => w.index <= this.#applied)
+    if (ready.length === 0) return
+    this.#appliedWaiters = this.#appliedWaiters.filter((w) => w.index > this.#applied)
+    for (const waiter of ready) waiter.resolve()
+  }
+
+  async #waitApplied (index: number): Promise<void> {
+    if (this.#applied >= index) return
+    await new Promise<void>((resolve) => { this.#appliedWaiters.push({ index, resolve }) })
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  async #installSnapshotLog (meta: CoreSnapshotPoint): Promise<void> {
+    const log = this.#c.log
+    const termThere = log.term(meta.index)
+    await log.compactPrefix(meta.index, meta.term)
+    if (log.lastIndex() > meta.index && termThere !== meta.term) await log.truncateSuffix(meta.index + 1)
+  }
+
+  #enqueueRestore (point: CoreSnapshotPoint): void {
+    this.#applyChain = this.#applyChain.then(async () => {
+      const sm = this.#c.stateMachine
+      await sm.restore(this.#c.snapshots.read({ index: point.index }), { index: point.index, term: point.term })
+      this.#applied = point.index
+      this.#appliedTerm = point.term
+      this.#appliedConfig = point.config
+      this.#lastSnapshotIndex = point.index
+      this.#snapshotsInstalled++
+      for (const [index, pending] of this.#pendingByIndex) {
+        if (index <= point.index) {
+          this.#pendingByIndex.delete(index)
+          pending.fail(new TimeoutError('outcome unknown: covered by an installed snapshot', { indeterminate: true }))
+        }
+      }
+      const meta = await this.#c.snapshots.latest()
+      if (meta !== undefined) this.safeDispatch('snapshot', { meta })
+      this.safeDispatch('membership', { config: point.config })
+      this.safeDispatch('applied', { index: this.#applied })
+      this.#releaseAppliedWaiters()
+    }).catch((error: unknown) => { this.#logger?.error({ error }, 'restoring a snapshot failed') })
+  }
+
+  async snapshot (options: AbortOptions = {}): Promise<SnapshotMeta> {
+    this.#requireCore()
+    throwIfAborted(options.signal)
+    let out: SnapshotMeta | undefined
+    this.#applyChain = this.#applyChain.then(async () => { out = await this.#takeSnapshot() })
+    await this.#applyChain
+    if (out === undefined) throw new StoppedError('snapshot not taken')
+    return out
+  }
+
+  /** Runs on the apply chain, so the state machine is exactly at `#applied`. */
+  async #takeSnapshot (): Promise<SnapshotMeta> {
+    const { snapshots, stateMachine, log } = this.#c
+    const core = this.#requireCore()
+    if (this.#applied <= this.#lastSnapshotIndex) {
+      const latest = await snapshots.latest()
+      if (latest !== undefined) return latest
+    }
+    this.#snapshotting = true
+    try {
+      const point = { index: this.#applied, term: this.#appliedTerm, config: this.#appliedConfig }
+      let writer = await snapshots.begin(point)
+      if (writer.offset > 0) {
+        await writer.abort()
+        writer = await snapshots.begin(point)
+      }
+      try {
+        for await (const chunk of stateMachine.snapshot()) await writer.write(chunk)
+      } catch (error) {
+        await writer.abort()
+        throw error
+      }
+      const meta = await writer.commit()
+      core.snapshotTaken(point)
+      this.#lastSnapshotIndex = point.index
+      this.#snapshotsTaken++
+      const compactTo = point.index - this.#init.compactionLagEntries
+      if (compactTo >= log.firstIndex()) {
+        const term = core.compact(compactTo)
+        await log.compactPrefix(compactTo, term)
+      }
+      await snapshots.prune(2)
+      this.safeDispatch('snapshot', { meta })
+      return meta
+    } finally {
+      this.#snapshotting = false
+    }
+  }
+
+  async #streamSnapshot (core: RaftCore, send: SnapshotSend): Promise<void> {
+    const key = `${send.to}:${send.meta.index}`
+    if (this.#sending.has(key)) return
+    this.#sending.add(key)
+    let ok = false
+    try {
+      let offset = 0
+      for (let attempt = 0; attempt < 16 && this.#started; attempt++) {
+        // An empty first chunk asks the receiver where to resume (it may hold part of it already).
+        let ack = await this.#sendChunk(send, offset, EMPTY, false)
+        if (ack === undefined || ack.reject) break
+        offset = ack.nextOffset
+        let restarted = false
+        for await (const chunk of this.#c.snapshots.read({ index: send.meta.index, offset, chunkSize: this.#init.snapshotChunkBytes })) {
+          ack = await this.#sendChunk(send, offset, chunk, false)
+          if (ack === undefined || ack.reject) return
+          if (ack.nextOffset !== offset + chunk.byteLength) {
+            offset = ack.nextOffset
+            restarted = true
+            break
+          }
+          offset = ack.nextOffset
+        }
+        if (restarted) continue
+        ack = await this.#sendChunk(send, offset, EMPTY, true)
+        ok = ack !== undefined && !ack.reject
+        break
+      }
+    } catch (error) {
+      this.#logger?.warn({ error, to: send.to }, 'snapshot transfer failed')
+    } finally {
+      this.#sending.delete(key)
+      if (ok) this.#snapshotsSent++
+      if (this.#started) {
+        core.reportSnapshot(send.to, ok)
+        this.#schedule()
+      }
+    }
+  }
+
+  async #sendChunk (send: SnapshotSend, offset: number, data: Uint8Array, done: boolean): Promise<SnapshotChunkAck | undefined> {
+    const key = `${send.to}:${send.meta.index}`
+    return await new Promise<SnapshotChunkAck | undefined>((resolve) => {
+      const timer = this.#c.clock.setTimeout(() => { finish(undefined) }, this.#init.snapshotChunkTimeoutMs)
+      const finish = (ack: SnapshotChunkAck | undefined): void => {
+        this.#c.clock.clearTimeout(timer)
+        if (this.#ackWaiters.get(key) === finish) this.#ackWaiters.delete(key)
+        resolve(ack)
+      }
+      this.#ackWaiters.set(key, finish)
+      const chunk: SnapshotChunk = { type: 'snapshot-chunk', from: this.id, to: send.to, term: send.term, meta: send.meta, offset, data, done }
+      if (!this.#c.transport.send(send.to, chunk, { bulk: true })) finish(undefined)
+    })
+  }
+
+  async #onSnapshotChunk (core: RaftCore, m: SnapshotChunk): Promise<void> {
+    const reply = (nextOffset: number, reject: boolean): void => {
+      this.#c.transport.send(m.from, { type: 'snapshot-chunk-ack', from: this.id, to: m.from, term: core.status().term, snapshotIndex: m.meta.index, nextOffset, reject }, { bulk: true })
+    }
+    if (!this.#started) return
+    const status = core.status()
+    if (m.term < status.term || m.meta.index <= status.commitIndex) {
+      reply(0, true)
+      return
+    }
+    try {
+      let incoming = this.#incoming
+      if (incoming === undefined || incoming.index !== m.meta.index || incoming.term !== m.meta.term) {
+        await incoming?.writer.abort()
+        this.#incoming = undefined
+        const writer = await this.#c.snapshots.begin(m.meta)
+        incoming = { index: m.meta.index, term: m.meta.term, writer, position: writer.offset }
+        this.#incoming = incoming
+      }
+      if (m.offset !== incoming.position) {
+        reply(incoming.position, false)
+        return
+      }
+      if (m.data.byteLength > 0) {
+        await incoming.writer.write(m.data)
+        incoming.position += m.data.byteLength
+      }
+      if (m.done) {
+        await incoming.writer.commit()
+        this.#incoming = undefined
+        core.snapshotReceived(m.from, { index: m.meta.index, term: m.meta.term, config: m.meta.config })
+        this.#schedule()
+      }
+      reply(incoming.position, false)
+    } catch (error) {
+      this.#logger?.warn({ error }, 'receiving a snapshot failed')
+      await this.#incoming?.writer.abort().catch(() => {})
+      this.#incoming = undefined
+      reply(0, true)
+    }
+  }
+
+  // ---------------------------------------------------------------- reads, membership, transfer
+
+  async readBarrier (options: ReadBarrierOptions = {}): Promise<ReadBarrier> {
+    const core = this.#requireCore()
+    throwIfAborted(options.signal)
+    const lease = (options.mode ?? 'read-index') === 'lease'
+    if (lease && this.#init.checkQuorum === false) throw new InvalidArgumentError('lease reads require checkQuorum', { field: 'mode' })
+    const status = core.status()
+    if (status.role !== 'leader' && !this.#init.forwardProposals) {
+      throw new NotLeaderError('not the leader', { leaderHint: status.leader, term: status.term })
+    }
+    const context = `${this.id}:${this.#nextReadId++}`
+    const index = await new Promise<number>((resolve, reject) => {
+      const pending = this.#newPending(options.timeoutMs, options.signal, (error) => {
+        this.#reads.delete(context)
+        reject(error)
+      }, () => {})
+      this.#reads.set(context, {
+        ...pending,
+        fail: pending.fail,
+        resolveRead: (readIndex) => {
+          this.#reads.delete(context)
+          pending.onApplied({ index: readIndex, term: 0, type: 'noop', data: EMPTY }, undefined)
+          resolve(readIndex)
+        }
+      })
+      core.readIndex(context, { lease })
+      this.#schedule()
+    })
+    await this.#waitApplied(index)
+    return { index, term: core.status().term }
+  }
+
+  async changeMembership (change: MembershipChange, options: AbortOptions = {}): Promise<ClusterConfig> {
+    const core = this.#requireCore()
+    throwIfAborted(options.signal)
+    const position = core.proposeMembership(change)
+    this.#schedule()
+    await new Promise<void>((resolve, reject) => {
+      const pending = this.#newPending(undefined, options.signal, reject, () => { resolve() })
+      pending.term = position.term
+      this.#pendingByIndex.set(position.index, pending)
+    })
+    // A joint change is done once the leader has moved the cluster out of the joint phase.
+    if (isJoint(this.#appliedConfig)) {
+      await new Promise<void>((resolve) => {
+        const waiter = (): void => { this.#jointWaiters.delete(waiter); resolve() }
+        this.#jointWaiters.add(waiter)
+      })
+    }
+    return this.#appliedConfig
+  }
+
+  async transferLeadership (to?: NodeId, options: AbortOptions = {}): Promise<void> {
+    const core = this.#requireCore()
+    throwIfAborted(options.signal)
+    const target = core.transferLeadership(to)
+    this.#schedule()
+    if (target === this.id) return
+    const timeoutMs = 2 * this.#init.electionTicks * this.#init.tickMs
+    await new Promise<void>((resolve, reject) => {
+      const timer = this.#c.clock.setTimeout(() => { done(new TimeoutError('leadership transfer did not complete')) }, timeoutMs)
+      const onAbort = (): void => { done(new AbortError()) }
+      const waiter = (leader: NodeId | undefined): void => {
+        if (leader === target) done()
+        else if (!this.#started) done(new StoppedError())
+      }
+      const done = (error?: Error): void => {
+        this.#c.clock.clearTimeout(timer)
+        this.#leaderWaiters.delete(waiter)
+        options.signal?.removeEventListener('abort', onAbort)
+        if (error === undefined) resolve()
+        else reject(error)
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      this.#leaderWaiters.add(waiter)
+    })
+  }
+
+  // ---------------------------------------------------------------- status
+
+  isLeader (): boolean {
+    return this.#core?.status().role === 'leader'
+  }
+
+  status (): RaftNodeStatus {
+    const core = this.#core
+    if (core === undefined) {
+      return {
+        id: this.id, role: 'follower', term: 0, leader: undefined, commitIndex: 0, appliedIndex: 0, firstIndex: 1, lastIndex: 0,
+        config: { voters: [], learners: [], addresses: {} }, vote: null, persistedIndex: 0, progress: {}, leadTransferee: undefined, leaderChanges: 0
+      }
+    }
+    const s = core.status()
+    return {
+      id: this.id,
+      role: s.role,
+      term: s.term,
+      leader: s.leader,
+      commitIndex: s.commitIndex,
+      appliedIndex: this.#applied,
+      firstIndex: s.firstIndex,
+      lastIndex: s.lastIndex,
+      config: s.config,
+      vote: s.vote,
+      persistedIndex: s.persistedIndex,
+      progress: s.progress,
+      leadTransferee: s.leadTransferee,
+      leaderChanges: s.leaderChanges
+    }
+  }
+
+  metrics (): RaftMetrics {
+    return {
+      proposals: this.#proposals,
+      proposalsFailed: this.#proposalsFailed,
+      appliedEntries: this.#appliedEntries,
+      leaderChanges: this.#core?.status().leaderChanges ?? 0,
+      snapshotsTaken: this.#snapshotsTaken,
+      snapshotsSent: this.#snapshotsSent,
+      snapshotsInstalled: this.#snapshotsInstalled,
+      proposalLatencyMs: { p50: this.#latency.percentile(50), p99: this.#latency.percentile(99) }
+    }
+  }
+}

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest'
+import { encodeKv } from '../harness/kv.js'
+import { app, leaderOf, settle, simRaft, waitForLeader } from '../harness/sim-raft.js'
+
+const put = (key: string, value: string): Uint8Array => encodeKv({ op: 'put', key, value })
+
+describe('createRaftNode on the simulator', () => {
+  it('elects a leader; propose resolves with the state machine result once applied everywhere', async () => {
+    const { sim, cluster } = simRaft()
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    const result = await settle(sim, leader.node.propose(put('x', '1')))
+    expect(result.result).toEqual({ ok: true, value: '1' })
+    expect(result.index).toBe(2)
+    const cas = await settle(sim, leader.node.propose(encodeKv({ op: 'cas', key: 'x', expected: '0', value: '2' })))
+    expect(cas.result).toEqual({ ok: false, value: '1' })
+    await sim.runFor(200)
+    for (const node of cluster.nodes()) expect(node.app?.kv.get('x')).toBe('1')
+    expect(leader.node.status()).toMatchObject({ role: 'leader', commitIndex: 3, appliedIndex: 3 })
+  })
+
+  it('batches many concurrent proposals into few log appends and resolves each with its own index', async () => {
+    const { sim, cluster } = simRaft()
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    const results = await settle(sim, Promise.all(Array.from({ length: 200 }, (_, i) => leader.node.propose(put(`k${i}`, `${i}`)))))
+    const indexes = results.map((r) => r.index)
+    expect(new Set(indexes).size).toBe(200)
+    expect(results.every((r, i) => r.result.value === `${i}`)).toBe(true)
+    expect(leader.node.status().lastIndex).toBe(201)
+    expect(leader.node.metrics().proposals).toBe(200)
+  })
+
+  it('a follower forwards proposals to the leader and returns the result', async () => {
+    const { sim, cluster } = simRaft()
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    const follower = cluster.nodes().map((n) => n.app).find((a) => a !== undefined && a !== leader)
+    if (follower === undefined) throw new Error('no follower')
+    const result = await settle(sim, follower.node.propose(put('y', 'from-follower')))
+    expect(result.result).toEqual({ ok: true, value: 'from-follower' })
+    expect(follower.kv.get('y')).toBe('from-follower')
+  })
+
+  it('without forwarding a follower rejects with ERR_NOT_LEADER and names the leader', async () => {
+    const { sim, cluster } = simRaft({ init: { forwardProposals: false } })
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    await sim.runFor(100)
+    const follower = cluster.nodes().map((n) => n.app).find((a) => a !== undefined && a !== leader)
+    await expect(settle(sim, follower!.node.propose(put('y', '1')))).rejects.toMatchObject({ code: 'ERR_NOT_LEADER', leaderHint: leader.node.id })
+    await expect(follower!.node.readBarrier()).rejects.toMatchObject({ code: 'ERR_NOT_LEADER', leaderHint: leader.node.id })
+  })
+
+  it('readBarrier (ReadIndex and lease) returns an index the local state has applied, on leader and follower', async () => {
+    const { sim, cluster } = simRaft()
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    const written = await settle(sim, leader.node.propose(put('r', 'v')))
+    for (const mode of ['read-index', 'lease'] as const) {
+      for (const node of cluster.nodes()) {
+        const barrier = await settle(sim, node.app!.node.readBarrier({ mode }))
+        expect(barrier.index).toBeGreaterThanOrEqual(written.index)
+        expect(node.app!.node.status().appliedIndex).toBeGreaterThanOrEqual(barrier.index)
+        expect(node.app!.kv.get('r')).toBe('v')
+      }
+    }
+  })
+
+  it('lease reads are refused without check-quorum', async () => {
+    const { sim, cluster } = simRaft({ init: { checkQuorum: false } })
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    await expect(leader.node.readBarrier({ mode: 'lease' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+  })
+
+  it('a proposal without a quorum times out as indeterminate', async () => {
+    const { sim, cluster } = simRaft()
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    cluster.network.isolate(leader.node.id)
+    await expect(settle(sim, leader.node.propose(put('z', '1'), { timeoutMs: 100 }))).rejects.toMatchObject({ code: 'ERR_TIMEOUT', indeterminate: true })
+  })
+
+  it('transferLeadership resolves once the target leads', async () => {
+    const { sim, cluster } = simRaft()
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    await settle(sim, leader.node.propose(put('a', '1')))
+    const target = cluster.ids.find((id) => id !== leader.node.id)!
+    await settle(sim, leader.node.transferLeadership(target))
+    expect(app(cluster, target).node.isLeader()).toBe(true)
+    expect(leader.node.isLeader()).toBe(false)
+  })
+
+  it('adds a learner, promotes it, and completes a joint change; unsafe changes are rejected', async () => {
+    const { sim, cluster } = simRaft({ ids: ['n1', 'n2', 'n3', 'n4', 'n5'], joiners: ['n4', 'n5'] })
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    await settle(sim, leader.node.propose(put('m', '1')))
+    const learnerConfig = await settle(sim, leader.node.changeMembership({ type: 'add-learner', id: 'n4', address: 'n4' }))
+    expect(learnerConfig.learners).toEqual(['n4'])
+    await expect(leader.node.changeMembership({ type: 'promote', id: 'n5' })).rejects.toMatchObject({ code: 'ERR_INVALID_MEMBERSHIP' })
+    const promoted = await settle(sim, leader.node.changeMembership({ type: 'promote', id: 'n4' }))
+    expect(promoted.voters).toEqual(['n1', 'n2', 'n3', 'n4'])
+    const current = leaderOf(cluster)!
+    const joint = await settle(sim, current.node.changeMembership({ type: 'joint', voters: [current.node.id, 'n4', 'n5'], learners: [], addresses: { n5: 'n5' } }))
+    expect(joint.outgoingVoters).toBeUndefined()
+    expect([...joint.voters].sort()).toEqual([current.node.id, 'n4', 'n5'].sort())
+    await sim.runFor(300)
+    expect(app(cluster, 'n5').kv.get('m')).toBe('1')
+    expect(app(cluster, 'n5').node.status().config.voters).toEqual(joint.voters)
+  })
+
+  it('survives a power loss of every node: acknowledged writes are still there after restart', async () => {
+    const { sim, cluster } = simRaft({ seed: 11 })
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    for (let i = 0; i < 5; i++) await settle(sim, leader.node.propose(put(`d${i}`, `${i}`)))
+    // Writes in flight at the crash may be lost; acknowledged ones may not.
+    void leader.node.propose(put('unacked', 'x')).catch(() => {})
+    for (const node of cluster.nodes()) node.crash({ powerLoss: true, torn: true })
+    void cluster.startAll()
+    const next = await waitForLeader(sim, cluster)
+    const read = await settle(sim, next.node.propose(encodeKv({ op: 'get', key: 'd4' })))
+    expect(read.result.value).toBe('4')
+    await sim.runFor(200)
+    for (const node of cluster.nodes()) {
+      for (let i = 0; i < 5; i++) expect(node.app?.kv.get(`d${i}`)).toBe(`${i}`)
+    }
+  })
+
+  it('takes snapshots, compacts the log, and catches up a new node with a chunked snapshot', async () => {
+    const { sim, cluster } = simRaft({
+      ids: ['n1', 'n2', 'n3', 'n4'],
+      joiners: ['n4'],
+      init: { snapshotEveryEntries: 50, compactionLagEntries: 10, snapshotChunkBytes: 100 }
+    })
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    for (let i = 0; i < 120; i++) void leader.node.propose(put(`s${i}`, `${i}`))
+    await settle(sim, leader.node.propose(put('last', 'yes')))
+    await sim.runFor(100)
+    const status = leader.node.status()
+    expect(status.firstIndex).toBeGreaterThan(50)
+    expect(leader.node.metrics().snapshotsTaken).toBeGreaterThanOrEqual(1)
+    await settle(sim, leader.node.changeMembership({ type: 'add-learner', id: 'n4', address: 'n4' }))
+    await sim.runUntil(() => app(cluster, 'n4').kv.get('last') === 'yes', { timeout: 5000 })
+    await sim.runFor(200)
+    const n4 = app(cluster, 'n4')
+    expect(n4.kv.get('s77')).toBe('77')
+    expect(n4.node.metrics().snapshotsInstalled).toBe(1)
+    expect(leader.node.metrics().snapshotsSent).toBe(1)
+    expect(n4.node.status().firstIndex).toBeGreaterThan(1)
+    expect(n4.node.status().config.learners).toEqual(['n4'])
+  })
+
+  it('emits role, leader, applied and membership events', async () => {
+    const { sim, cluster } = simRaft({ ids: ['n1'] })
+    const seen: string[] = []
+    void cluster.startAll()
+    await sim.runUntil(() => cluster.nodes()[0]?.app !== undefined)
+    const node = app(cluster, 'n1').node
+    node.addEventListener('role', (e) => seen.push(`role:${e.detail.role}`))
+    node.addEventListener('applied', (e) => seen.push(`applied:${e.detail.index}`))
+    node.addEventListener('snapshot', (e) => seen.push(`snapshot:${e.detail.meta.index}`))
+    await sim.runUntil(() => node.isLeader())
+    await settle(sim, node.propose(put('e', '1')))
+    await settle(sim, node.snapshot())
+    expect(seen).toContain('applied:2')
+    expect(seen).toContain('snapshot:2')
+  })
+
+  it('stop() rejects pending operations with ERR_STOPPED', async () => {
+    const { sim, cluster } = simRaft()
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    cluster.network.isolate(leader.node.id)
+    const pending = leader.node.propose(put('p', '1'))
+    pending.catch(() => {})
+    await sim.runFor(5)
+    await settle(sim, leader.node.stop())
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_STOPPED' })
+    await expect(leader.node.propose(put('p', '2'))).rejects.toMatchObject({ code: 'ERR_NOT_STARTED' })
+  })
+})
