@@ -21,6 +21,10 @@ export class Bitset {
     }
   }
 
+  has (bit: number): boolean {
+    return (this.words[bit >>> 5]! & (1 << (bit & 31))) !== 0
+  }
+
   set (bit: number): void {
     this.words[bit >>> 5]! |= 1 << (bit & 31)
     this.hash ^= this.zobrist[bit]!
@@ -43,28 +47,49 @@ export class Bitset {
 /**
  * Configurations already explored: (linearized set, model state). Reaching one again cannot lead
  * anywhere new, which is what makes the Wing-Gong search practical (Lowe 2017, §3; Porcupine).
+ *
+ * The linearized set is kept in two parts: `completed` (operations with a known outcome) and
+ * `unknown` (operations that timed out). A configuration is also pruned when it is dominated: same
+ * state, same completed part, and a superset of the unknown part of one already explored. Having
+ * applied an extra timed-out operation never opens a way forward, since it may always be left out,
+ * so without this rule every timed-out write absorbed by a later write would double the space.
  */
 export class Memo {
-  private readonly byState = new Map<string, Map<number, Uint32Array[]>>()
+  // Keyed by state first: most states are reached with a single linearized set, so the common case
+  // is one small array, not a second map.
+  private readonly byState = new Map<string, Array<{ hash: number, completed: Uint32Array, unknown: Uint32Array[] }>>()
   size = 0
 
-  /** Records the configuration; false when it was already there. */
-  add (linearized: Bitset, stateKey: string): boolean {
-    let byHash = this.byState.get(stateKey)
-    if (byHash === undefined) {
-      byHash = new Map()
-      this.byState.set(stateKey, byHash)
+  /** Records the configuration; false when it, or one that dominates it, was already there. */
+  add (completed: Bitset, unknown: Uint32Array, stateKey: string): boolean {
+    let entries = this.byState.get(stateKey)
+    if (entries === undefined) {
+      entries = []
+      this.byState.set(stateKey, entries)
     }
-    const bucket = byHash.get(linearized.hash)
-    if (bucket === undefined) {
-      byHash.set(linearized.hash, [linearized.words.slice()])
-    } else {
-      for (const words of bucket) {
-        if (linearized.equals(words)) return false
+    let entry
+    for (const candidate of entries) {
+      if (candidate.hash === completed.hash && completed.equals(candidate.completed)) {
+        entry = candidate
+        break
       }
-      bucket.push(linearized.words.slice())
+    }
+    if (entry === undefined) {
+      entries.push({ hash: completed.hash, completed: completed.words.slice(), unknown: [unknown.slice()] })
+    } else {
+      if (entry.unknown.some((seen) => isSubset(seen, unknown))) return false
+      // Entries the new one dominates can go: anything they would prune, it prunes too.
+      entry.unknown = entry.unknown.filter((seen) => !isSubset(unknown, seen))
+      entry.unknown.push(unknown.slice())
     }
     this.size++
     return true
   }
+}
+
+function isSubset (small: Uint32Array, large: Uint32Array): boolean {
+  for (let i = 0; i < small.length; i++) {
+    if ((small[i]! & ~large[i]!) !== 0) return false
+  }
+  return true
 }

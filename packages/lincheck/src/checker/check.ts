@@ -137,17 +137,13 @@ export function checkHistory<State = unknown, Input = unknown> (
       const op = ops[index]!
       return { input: model.prepare(op), call: op.call, return: op.indeterminate ? null : op.return }
     })
-    const result = searchLinearization(searchOps, model, { trackDeadEnd: false, shouldStop })
+    const result = searchLinearization(searchOps, model, { trackDeadEnd: true, shouldStop })
     const verdict: Verdict = result.kind === 'gave-up' ? 'unknown' : result.kind
     keys.push({ key, verdict, ops: members.length, steps: result.steps })
     if (verdict !== 'not-linearizable') continue
     failingKeys.push(key)
-    if (violation === undefined) {
-      // Search again, recording the deepest dead end: only failing keys pay for the bookkeeping.
-      const traced = searchLinearization(searchOps, model, { trackDeadEnd: true, shouldStop: () => false })
-      if (traced.kind === 'not-linearizable' && traced.deadEnd !== undefined) {
-        violation = describeViolation(key, model, ops, kept, searchOps, traced.deadEnd, options.contextOps ?? 5)
-      }
+    if (violation === undefined && result.kind === 'not-linearizable' && result.deadEnd !== undefined) {
+      violation = describeViolation(key, model, ops, kept, searchOps, result.deadEnd, options.contextOps ?? 5)
     }
   }
 

@@ -27,15 +27,16 @@ export type SearchResult<State> =
   | { readonly kind: 'gave-up', readonly steps: number }
 
 export interface SearchOptions {
-  /** Record the deepest dead end (for a report). Costs a copy of the stack at each new depth record. */
+  /** Record the deepest dead end, for a report. Costs a copy of the stack's references at each new depth record. */
   readonly trackDeadEnd: boolean
   /** Polled every few thousand steps; true stops the search with `gave-up`. */
   readonly shouldStop: () => boolean
 }
 
-/** A node of the doubly linked list of call and return events (the "entries" of Lowe's algorithm). */
+/** A node of a doubly linked list of call and return events (the "entries" of Lowe's algorithm). */
 interface EventNode {
   readonly op: number
+  readonly time: number
   readonly isCall: boolean
   /** For a call: its return node, or null when the outcome is unknown (no return event). */
   readonly match: EventNode | null
@@ -45,38 +46,56 @@ interface EventNode {
 
 const POLL_EVERY = 4096
 
-/**
- * Orders events by time; at equal times calls come first, so an operation returning at the very
- * instant another is called counts as concurrent with it (the permissive reading, never a false alarm).
- */
-function buildEvents<Input> (ops: ReadonlyArray<SearchOp<Input>>): EventNode {
-  const events: Array<{ time: number, isCall: boolean, op: number }> = []
-  ops.forEach((op, index) => {
-    events.push({ time: op.call, isCall: true, op: index })
-    if (op.return !== null) events.push({ time: op.return, isCall: false, op: index })
-  })
-  events.sort((a, b) => a.time - b.time || Number(b.isCall) - Number(a.isCall) || a.op - b.op)
+function sentinel (): EventNode {
+  return { op: -1, time: Number.NEGATIVE_INFINITY, isCall: false, match: null, prev: null, next: null }
+}
 
-  const returns = new Map<number, EventNode>()
-  const head: EventNode = { op: -1, isCall: false, match: null, prev: null, next: null }
+function link (head: EventNode, nodes: readonly EventNode[]): void {
   let tail = head
-  // Build back to front so each call node can point at its (later) return node.
-  const nodes: EventNode[] = new Array<EventNode>(events.length)
-  for (let i = events.length - 1; i >= 0; i--) {
-    const event = events[i]!
-    const node: EventNode = { op: event.op, isCall: event.isCall, match: event.isCall ? returns.get(event.op) ?? null : null, prev: null, next: null }
-    if (!event.isCall) returns.set(event.op, node)
-    nodes[i] = node
-  }
   for (const node of nodes) {
     node.prev = tail
     tail.next = node
     tail = node
   }
-  return head
 }
 
-/** Removes a call (and its return) from the list: the operation is linearized. */
+/**
+ * Builds two lists: `completed`, the calls and returns of operations with a known outcome, by time;
+ * and `unknown`, the calls of timed-out operations, by time. At equal times calls come first, so an
+ * operation returning at the very instant another is called counts as concurrent with it (the
+ * permissive reading, never a false alarm).
+ */
+function buildEvents<Input> (ops: ReadonlyArray<SearchOp<Input>>): { completed: EventNode, unknown: EventNode } {
+  const events: Array<{ time: number, isCall: boolean, op: number }> = []
+  const unknownCalls: EventNode[] = []
+  ops.forEach((op, index) => {
+    if (op.return === null) {
+      unknownCalls.push({ op: index, time: op.call, isCall: true, match: null, prev: null, next: null })
+      return
+    }
+    events.push({ time: op.call, isCall: true, op: index })
+    events.push({ time: op.return, isCall: false, op: index })
+  })
+  events.sort((a, b) => a.time - b.time || Number(b.isCall) - Number(a.isCall) || a.op - b.op)
+  unknownCalls.sort((a, b) => a.time - b.time || a.op - b.op)
+
+  // Build back to front so each call node can point at its (later) return node.
+  const returns = new Map<number, EventNode>()
+  const nodes = new Array<EventNode>(events.length)
+  for (let i = events.length - 1; i >= 0; i--) {
+    const event = events[i]!
+    const node: EventNode = { op: event.op, time: event.time, isCall: event.isCall, match: event.isCall ? returns.get(event.op) ?? null : null, prev: null, next: null }
+    if (!event.isCall) returns.set(event.op, node)
+    nodes[i] = node
+  }
+  const completed = sentinel()
+  const unknown = sentinel()
+  link(completed, nodes)
+  link(unknown, unknownCalls)
+  return { completed, unknown }
+}
+
+/** Removes a call (and its return) from its list: the operation is linearized. */
 function lift (call: EventNode): void {
   call.prev!.next = call.next
   if (call.next !== null) call.next.prev = call.prev
@@ -104,85 +123,186 @@ function unlift (call: EventNode): void {
  * does it. Walking the event list from the front, any call met before the first return may be
  * linearized next; meeting a return means that operation should already have been, so backtrack.
  *
- * Operations with an unknown outcome have no return event, so they never force anything: they are
- * linearized only where that changes the state, and may be left out at the end ("never happened").
- * Leaving one out is always allowed, so placing one where it changes nothing is never needed.
+ * Operations with an unknown outcome have no return event, so they never force anything. They are
+ * kept in a list of their own and tried only after every completed candidate, only where they
+ * change the state, and may be left out at the end ("never happened"). Leaving one out is always
+ * allowed, which is what makes the extra pruning sound (see `Memo`, `twin` and `redundantInRun`).
  */
 export function searchLinearization<State, Input> (
   ops: ReadonlyArray<SearchOp<Input>>,
   model: Model<State, Input>,
   options: SearchOptions
 ): SearchResult<State> {
+  // Operations with a known outcome and those without are numbered apart, for the two memo parts.
+  const slot = new Int32Array(ops.length)
   let remaining = 0
-  for (const op of ops) if (op.return !== null) remaining++
+  let unknownCount = 0
+  ops.forEach((op, index) => { slot[index] = op.return !== null ? remaining++ : unknownCount++ })
   if (remaining === 0) return { kind: 'linearizable', steps: 0 }
 
-  const head = buildEvents(ops)
-  const linearized = new Bitset(ops.length)
+  const lists = buildEvents(ops)
+  const head = lists.completed
+  const unknownHead = lists.unknown
+  const completed = new Bitset(remaining)
+  const unknown = new Uint32Array(Math.ceil(unknownCount / 32))
+  const isPlaced = (index: number): boolean => {
+    const bit = slot[index]!
+    return ops[index]!.return !== null ? completed.has(bit) : (unknown[bit >>> 5]! & (1 << (bit & 31))) !== 0
+  }
+  const toggle = (index: number): void => {
+    const bit = slot[index]!
+    if (ops[index]!.return === null) unknown[bit >>> 5]! ^= 1 << (bit & 31)
+    else if (completed.has(bit)) completed.clear(bit)
+    else completed.set(bit)
+  }
+
+  // Timed-out operations that act alike are used in call order: `twin[i]` is the previous one
+  // (by call) with the same effect, which must be placed before operation i may be. Swapping which
+  // of two such operations took effect where changes nothing, so this loses no linearization and
+  // spares the search every permutation of, say, ten timed-out deletes of one key.
+  const twin = new Int32Array(ops.length).fill(-1)
+  const lastAlike = new Map<string, number>()
+  for (let node = unknownHead.next; node !== null; node = node.next) {
+    const alike = model.inputKey(ops[node.op]!.input)
+    twin[node.op] = lastAlike.get(alike) ?? -1
+    lastAlike.set(alike, node.op)
+  }
+
   const memo = new Memo()
-  const stack: Array<{ node: EventNode, stateBefore: State, stateAfter: State }> = []
+  const stack: Array<{ node: EventNode, stateBefore: State, stateAfter: State, limit: EventNode | null }> = []
   let state = model.initialState()
   let stateKey = model.stateKey(state)
-  let deadEnd: DeadEnd<State> | undefined
+  let deepest: Deepest<State> | undefined
   let steps = 0
+
+  // A run of timed-out operations placed one after another (no completed one between) needs no
+  // member whose effect, applied from an earlier state of the run, gives the same state: that
+  // shorter run is explored from the earlier configuration, with fewer operations used up.
+  // This collapses runs of blind writes, which would otherwise be tried in every combination.
+  const redundantInRun = (input: Input, nextKey: string): boolean => {
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const placed = stack[i]!
+      if (ops[placed.node.op]!.return !== null) return false
+      const alternative = model.step(placed.stateBefore, input)
+      if (alternative !== undefined && model.stateKey(alternative) === nextKey) return true
+    }
+    return false
+  }
+
+  /** Tries to linearize the call at `node` now; true when it was placed (and pushed). */
+  const tryPlace = (node: EventNode, limit: EventNode | null): boolean => {
+    const op = ops[node.op]!
+    const next = model.step(state, op.input)
+    if (next === undefined) return false
+    const nextKey = model.stateKey(next)
+    if (op.return === null) {
+      if (nextKey === stateKey) return false
+      const previous = twin[node.op]!
+      if (previous >= 0 && !isPlaced(previous)) return false
+      if (redundantInRun(op.input, nextKey)) return false
+    }
+    toggle(node.op)
+    if (!memo.add(completed, unknown, nextKey)) {
+      toggle(node.op)
+      return false
+    }
+    stack.push({ node, stateBefore: state, stateAfter: next, limit })
+    state = next
+    stateKey = nextKey
+    lift(node)
+    if (op.return !== null) remaining--
+    return true
+  }
+
+  // `entry` walks the completed list (first pass) until the first return, `limit`; then `unknownEntry`
+  // walks the timed-out calls made before that return (second pass). Placing anything restarts.
   let entry = head.next
+  let limit: EventNode | null = null
+  let unknownEntry: EventNode | null = null
 
   while (true) {
     if (++steps % POLL_EVERY === 0 && options.shouldStop()) return { kind: 'gave-up', steps }
-    // While a determinate op is pending its return node is still in the list, so entry is never null.
-    const node = entry!
-    if (node.isCall) {
-      const op = ops[node.op]!
-      const next = model.step(state, op.input)
-      if (next !== undefined) {
-        const nextKey = model.stateKey(next)
-        if (op.return !== null || nextKey !== stateKey) {
-          linearized.set(node.op)
-          if (memo.add(linearized, nextKey)) {
-            stack.push({ node, stateBefore: state, stateAfter: next })
-            state = next
-            stateKey = nextKey
-            lift(node)
-            if (op.return !== null && --remaining === 0) return { kind: 'linearizable', steps }
-            entry = head.next
-            continue
-          }
-          linearized.clear(node.op)
+
+    if (limit === null) {
+      // While a completed op is pending its return node is still in the list, so entry is never null.
+      const node = entry!
+      if (node.isCall) {
+        if (tryPlace(node, null)) {
+          if (remaining === 0) return { kind: 'linearizable', steps }
+          entry = head.next
+        } else {
+          entry = node.next
         }
+        continue
       }
-      entry = node.next
+      limit = node
+      unknownEntry = unknownHead.next
       continue
     }
 
-    // A return: that operation had to be linearized before this point. Dead end; backtrack.
-    if (options.trackDeadEnd && (deadEnd === undefined || stack.length > deadEnd.linearized.length)) {
-      deadEnd = captureDeadEnd(head, node, stack, state)
+    const node = unknownEntry
+    if (node !== null && node.time <= limit.time) {
+      if (tryPlace(node, limit)) {
+        entry = head.next
+        limit = null
+      } else {
+        unknownEntry = node.next
+      }
+      continue
+    }
+
+    // Nothing more to try before `limit` returns: that operation had to be linearized by then.
+    if (options.trackDeadEnd && (deepest === undefined || stack.length > deepest.stack.length)) {
+      // Copy only references now; the candidates are worked out once, at the end.
+      deepest = { stack: stack.slice(), state, blocking: limit, unknownCandidates: unplacedBefore(unknownHead, limit) }
     }
     const top = stack.pop()
-    if (top === undefined) return { kind: 'not-linearizable', steps, deadEnd }
+    if (top === undefined) {
+      return { kind: 'not-linearizable', steps, deadEnd: deepest === undefined ? undefined : describeDeadEnd(deepest, ops) }
+    }
     state = top.stateBefore
     stateKey = model.stateKey(state)
-    linearized.clear(top.node.op)
+    toggle(top.node.op)
     unlift(top.node)
     if (ops[top.node.op]!.return !== null) remaining++
-    entry = top.node.next
+    // Resume the pass that placed it, just after it.
+    limit = top.limit
+    if (limit === null) entry = top.node.next
+    else unknownEntry = top.node.next
   }
 }
 
-function captureDeadEnd<State> (
-  head: EventNode,
-  blocking: EventNode,
-  stack: ReadonlyArray<{ node: EventNode, stateAfter: State }>,
-  state: State
-): DeadEnd<State> {
+interface Deepest<State> {
+  readonly stack: ReadonlyArray<{ node: EventNode, stateAfter: State }>
+  readonly state: State
+  readonly blocking: EventNode
+  readonly unknownCandidates: readonly number[]
+}
+
+/** The timed-out operations not yet placed that were called by `limit`'s return. */
+function unplacedBefore (unknownHead: EventNode, limit: EventNode): number[] {
+  const ops: number[] = []
+  for (let node = unknownHead.next; node !== null && node.time <= limit.time; node = node.next) ops.push(node.op)
+  return ops
+}
+
+/**
+ * Turns the deepest dead end into a report. The candidates are the completed operations not on the
+ * deepest path that were called by the blocking return (ties count as concurrent, as in the event
+ * order), then the timed-out ones not placed that were called by then.
+ */
+function describeDeadEnd<State, Input> (deepest: Deepest<State>, ops: ReadonlyArray<SearchOp<Input>>): DeadEnd<State> {
+  const linearized = new Set(deepest.stack.map(({ node }) => node.op))
+  const blockingTime = deepest.blocking.time
   const candidates: number[] = []
-  for (let node = head.next; node !== null && node !== blocking; node = node.next) {
-    if (node.isCall) candidates.push(node.op)
-  }
+  ops.forEach((op, index) => {
+    if (op.return !== null && !linearized.has(index) && op.call <= blockingTime) candidates.push(index)
+  })
+  candidates.sort((a, b) => ops[a]!.call - ops[b]!.call || a - b)
   return {
-    linearized: stack.map(({ node, stateAfter }) => ({ op: node.op, stateAfter })),
-    state,
-    blocking: blocking.op,
-    candidates
+    linearized: deepest.stack.map(({ node, stateAfter }) => ({ op: node.op, stateAfter })),
+    state: deepest.state,
+    blocking: deepest.blocking.op,
+    candidates: [...candidates, ...deepest.unknownCandidates]
   }
 }

@@ -80,8 +80,7 @@ function normalizeOp (record: unknown, index: number, model: AnyModel | undefine
     if (!model.operations.includes(name)) {
       throw bad('op', `"op" is "${name}", which the ${model.name} model does not know (expected one of ${model.operations.join(', ')})`)
     }
-    const present = new Set(Object.keys(fields).filter((field) => fields[field] !== undefined))
-    const problem = model.validate(op, present)
+    const problem = model.validate(op, (field) => fields[field] !== undefined)
     if (problem !== undefined) throw bad(undefined, problem)
   }
   return op

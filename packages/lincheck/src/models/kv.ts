@@ -21,6 +21,10 @@ function valueText (value: JsonValue): KvState {
   return value === null ? null : canonicalJson(value)
 }
 
+function stateText (state: KvState): string {
+  return state ?? ABSENT_KEY
+}
+
 function show (state: KvState): string {
   return state ?? 'absent'
 }
@@ -44,12 +48,12 @@ export function createKvModel (): Model<KvState, KvInput> {
     name: 'kv',
     operations: ['get', 'put', 'cas', 'del'],
 
-    validate (op: HistoryOp, present: ReadonlySet<string>): string | undefined {
-      if ((op.op === 'put' || op.op === 'cas') && !present.has('value')) return `a ${op.op} needs a "value" (null deletes the key)`
-      if (op.op === 'cas' && !present.has('expected')) return 'a cas needs an "expected" value (null means "absent")'
+    validate (op: HistoryOp, present: (field: string) => boolean): string | undefined {
+      if ((op.op === 'put' || op.op === 'cas') && !present('value')) return `a ${op.op} needs a "value" (null deletes the key)`
+      if (op.op === 'cas' && !present('expected')) return 'a cas needs an "expected" value (null means "absent")'
       if (op.failed || op.indeterminate) return undefined
-      if (op.op === 'get' && !present.has('output')) return 'a completed get needs an "output" (the value read; null means absent)'
-      if (op.op === 'cas' && !present.has('ok')) return 'a completed cas needs "ok" (whether it swapped)'
+      if (op.op === 'get' && !present('output')) return 'a completed get needs an "output" (the value read; null means absent)'
+      if (op.op === 'cas' && !present('ok')) return 'a completed cas needs "ok" (whether it swapped)'
       if (op.op !== 'cas' && !op.ok) return `a completed ${op.op} has "ok": false; mark it "failed" (it did not happen) or "indeterminate" (unknown)`
       return undefined
     },
@@ -82,7 +86,16 @@ export function createKvModel (): Model<KvState, KvInput> {
 
     mayChangeState: (input: KvInput) => input.kind !== 'get',
 
-    stateKey: (state: KvState) => state ?? ABSENT_KEY,
+    inputKey (input: KvInput): string {
+      switch (input.kind) {
+        case 'get': return `get ${input.determinate ? stateText(input.output) : '?'}`
+        case 'put': return `put ${stateText(input.value)}`
+        case 'del': return 'del'
+        case 'cas': return `cas ${stateText(input.expected)} ${stateText(input.value)} ${String(input.swapped)}`
+      }
+    },
+
+    stateKey: stateText,
 
     describeState: show,
 

@@ -67,7 +67,7 @@ export function createLockModel (): Model<LockState, LockInput> {
     name: 'lock',
     operations: ['acquire', 'release', 'expire', 'holder'],
 
-    validate (op: HistoryOp, present: ReadonlySet<string>): string | undefined {
+    validate (op: HistoryOp, present: (field: string) => boolean): string | undefined {
       const determinate = !op.failed && !op.indeterminate
       switch (op.op) {
         case 'acquire':
@@ -78,7 +78,7 @@ export function createLockModel (): Model<LockState, LockInput> {
           return undefined
         case 'holder':
           if (!determinate) return undefined
-          if (!present.has('output')) return 'a completed holder read needs an "output": {"client": c, "token": t} or null when free'
+          if (!present('output')) return 'a completed holder read needs an "output": {"client": c, "token": t} or null when free'
           if (op.output !== null && !isHolderOutput(op.output)) return `a holder read's "output" must be {"client": c, "token": t} or null, got ${JSON.stringify(op.output)}`
           if (!op.ok) return 'a completed holder read has "ok": false; mark it "failed" or "indeterminate"'
           return undefined
@@ -126,6 +126,15 @@ export function createLockModel (): Model<LockState, LockInput> {
     },
 
     mayChangeState: (input: LockInput) => input.kind !== 'holder',
+
+    inputKey (input: LockInput): string {
+      switch (input.kind) {
+        case 'acquire': return `acquire ${input.client} ${String(input.granted)} ${input.token ?? '-'}`
+        case 'release': return `release ${input.client} ${input.token ?? '-'} ${String(input.released)}`
+        case 'expire': return `expire ${input.client}`
+        case 'holder': return `holder ${String(input.determinate)} ${input.holder === null ? '-' : `${input.holder.client} ${input.holder.token}`}`
+      }
+    },
 
     stateKey: (state: LockState) => `${state.holder ?? '-'}:${state.token ?? '?'}:${state.lastToken}`,
 

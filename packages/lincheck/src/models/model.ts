@@ -16,11 +16,11 @@ export interface Model<State, Input> {
 
   /**
    * Checks the model-specific fields of an operation whose generic fields are already valid
-   * (`op` is one of `operations`). `present` holds the fields the record actually had, before
+   * (`op` is one of `operations`). `present` says whether the record actually had a field, before
    * defaults were filled in, so a model can insist on a field whose default would mislead.
    * Returns what is wrong, in words, or `undefined` when it is fine.
    */
-  validate(op: HistoryOp, present: ReadonlySet<string>): string | undefined
+  validate(op: HistoryOp, present: (field: string) => boolean): string | undefined
 
   /** Converts a valid, not failed operation into the form `step` takes. */
   prepare(op: HistoryOp): Input
@@ -40,6 +40,13 @@ export interface Model<State, Input> {
    * operations of this kind: a read whose answer nobody saw constrains nothing.
    */
   mayChangeState(input: Input): boolean
+
+  /**
+   * A string equal for two inputs exactly when they act the same on every state (two deletes of
+   * the same key, two acquires by the same client). The search uses only the earliest-called of a
+   * set of such timed-out operations first, since which of them took effect makes no difference.
+   */
+  inputKey(input: Input): string
 
   /** A string equal for two states exactly when they are equal; used to memoise the search. */
   stateKey(state: State): string
