@@ -11,7 +11,7 @@ const nodes: NodeId[] = ['n1', 'n2', 'n3']
 const seeds = Number(process.env.LOCK_WORKLOAD_SEEDS ?? 300)
 /** Set LOCK_WORKLOAD_SEED to replay one seed. */
 const onlySeed = process.env.LOCK_WORKLOAD_SEED === undefined ? undefined : Number(process.env.LOCK_WORKLOAD_SEED)
-const runMs = 5000
+const runMs = 3000
 const expectedFailures = new Set(['ERR_SESSION_EXPIRED', 'ERR_LOCK_TIMEOUT', 'ERR_NOT_HELD'])
 
 interface Outcome {

@@ -14,12 +14,14 @@ export class HeldLock implements Lock {
   readonly #session: ClientSession
   readonly #router: Router
   readonly #clock: Clock
-  readonly #controller = new AbortController()
-  readonly signal: AbortSignal
+  readonly #onReleased: (lock: HeldLock) => void
+  /** Created on first use of `signal`: most locks are released without anyone watching it. */
+  #controller: AbortController | undefined
+  #unlinkSession: (() => void) | undefined
   state: 'held' | 'released' | 'lost' = 'held'
   #releasing: Promise<void> | undefined
 
-  constructor (init: { name: string, mode: LockMode, permits: number, token: number, request: number }, session: ClientSession, router: Router, clock: Clock) {
+  constructor (init: { name: string, mode: LockMode, permits: number, token: number, request: number }, session: ClientSession, router: Router, clock: Clock, onReleased: (lock: HeldLock) => void) {
     this.name = init.name
     this.mode = init.mode
     this.permits = init.permits
@@ -28,7 +30,32 @@ export class HeldLock implements Lock {
     this.#session = session
     this.#router = router
     this.#clock = clock
-    this.signal = AbortSignal.any([this.#controller.signal, session.signal])
+    this.#onReleased = onReleased
+  }
+
+  get signal (): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = new AbortController()
+      this.#controller = controller
+      if (this.state === 'released') controller.abort(new NotHeldError(`${this.name} was released`))
+      else {
+        const session = this.#session.signal
+        if (session.aborted) controller.abort(session.reason)
+        else {
+          const onLost = (): void => { controller.abort(session.reason) }
+          session.addEventListener('abort', onLost, { once: true })
+          this.#unlinkSession = () => { session.removeEventListener('abort', onLost) }
+        }
+      }
+    }
+    return this.#controller.signal
+  }
+
+  #released (): void {
+    this.state = 'released'
+    this.#onReleased(this)
+    this.#unlinkSession?.()
+    this.#controller?.abort(new NotHeldError(`${this.name} was released`))
   }
 
   get session (): number {
@@ -47,8 +74,7 @@ export class HeldLock implements Lock {
   /** Called when the client stops: the session is closed, so the lock is released. */
   markReleased (): void {
     if (this.state !== 'held') return
-    this.state = 'released'
-    this.#controller.abort(new NotHeldError(`${this.name} was released`))
+    this.#released()
   }
 
   async release (options: AbortOptions = {}): Promise<void> {
@@ -67,8 +93,7 @@ export class HeldLock implements Lock {
     try {
       const { result } = await this.#router.call({ type: 'release', session: session.id, request: this.request, name: this.name }, session.validUntil, session.signal)
       if (result.type === 'released' && result.was === 'held') {
-        this.state = 'released'
-        this.#controller.abort(new NotHeldError(`${this.name} was released`))
+        this.#released()
         return
       }
       this.state = 'lost'
@@ -86,7 +111,7 @@ export class HeldLock implements Lock {
       if (session.state !== 'live') {
         // The session was given up while the release was in flight. The lock was held when release
         // was called and nobody can be granted it before the cluster expires the session.
-        this.state = 'released'
+        this.#released()
         return
       }
       // Retried with the session's keepalives, so the lock is not left held for nobody.

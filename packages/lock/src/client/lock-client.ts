@@ -171,8 +171,10 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
       if (result.type === 'granted') token = result.token
       else if (result.type === 'queued') token = (await this.#awaitGrant(session, request, name, index, attempt.signal)).token
       else return undefined
-      const lock = new HeldLock({ name, mode: spec.mode, permits: spec.permits, token, request }, session, this.#router, this.#clock)
-      this.#track(session, lock)
+      const owner = session
+      const lock = new HeldLock({ name, mode: spec.mode, permits: spec.permits, token, request }, owner, this.#router, this.#clock,
+        (released) => { this.#locks.get(owner)?.delete(released) })
+      this.#locks.get(session)?.add(lock)
       return lock
     } catch (err) {
       if (session !== undefined && isSynodError(err, SessionExpiredError.code)) session.lose('expired')
@@ -261,13 +263,6 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
       void this.#router.call({ type: 'close-session', session: session.id }, this.#clock.now() + this.#options.requestTimeoutMs, undefined).catch(() => {})
     }
     return session
-  }
-
-  #track (session: ClientSession, lock: HeldLock): void {
-    const locks = this.#locks.get(session)
-    if (locks === undefined) return
-    locks.add(lock)
-    lock.signal.addEventListener('abort', () => { if (lock.state === 'released') locks.delete(lock) }, { once: true })
   }
 
   #onLost (session: ClientSession, reason: LossReason): void {
