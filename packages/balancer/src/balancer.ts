@@ -196,6 +196,7 @@ class DefaultBalancer extends TypedEventEmitter<BalancerEvents> implements Balan
   /** Internal: the end of a pick. Called once per handle. */
   completePick (state: EndpointState, outcome: Outcome, startedAt: number, latencyMs: number | undefined): void {
     state.inFlight--
+    this.#policy.released?.(state)
     if (outcome === 'cancelled' || state.removed) return
     state.completed++
     if (this.#policy.observe !== undefined) {
@@ -314,6 +315,7 @@ class DefaultBalancer extends TypedEventEmitter<BalancerEvents> implements Balan
     const panic = available.length === 0 || available.length < this.#panicThreshold * this.#states.length
     this.#candidates = panic ? this.#states.slice() : available
     this.#candidatesStale = false
+    this.#policy.candidatesChanged?.(this.#candidates)
   }
 
   #warmUp (state: EndpointState, now: number): void {

@@ -31,6 +31,7 @@ export type { OutlierDetectionOptions, SuccessRateOptions } from './health/outli
 export type { HealthCheckOptions, HealthProbe } from './health/active-health-check.js'
 export type { SlowStartOptions } from './slow-start.js'
 export type { PeakEwmaOptions } from './policies/peak-ewma.js'
+export type { ConsistentHashOptions } from './policies/consistent-hash.js'
 export { POLICY_NAMES, type PolicyOptions } from './policies/index.js'
 export type * from './types.js'
 export * from './sim/index.js'

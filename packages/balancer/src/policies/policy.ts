@@ -52,4 +52,8 @@ export interface Policy {
   reset?(state: EndpointState, now: number): void
   /** Called after endpoints are added or removed. */
   membershipChanged?(all: readonly EndpointState[]): void
+  /** Called with the new candidate array whenever it is rebuilt (availability or membership changed). */
+  candidatesChanged?(candidates: readonly EndpointState[]): void
+  /** Called once for every completed pick, cancelled or not, even after the endpoint was removed. */
+  released?(state: EndpointState): void
 }

@@ -41,6 +41,13 @@ export interface SimScenario {
   /** Seed of every random stream of the run (arrivals, service times, the balancer's own). */
   seed: number
   /**
+   * When set, every request carries a key drawn uniformly from this many (`k0`, `k1`, ...), for
+   * the consistent-hash policy; other policies ignore keys. Keys come from their own random stream,
+   * so setting this does not change arrivals or service times.
+   * @default undefined (requests carry no key)
+   */
+  keySpace?: number
+  /**
    * Width of the per-backend traffic timeline buckets.
    * @default 1000
    */
@@ -170,9 +177,11 @@ export function runSimulation (scenario: SimScenario, factory: BalancerFactory, 
   }
 
   const interarrivalMs = 1000 / scenario.arrivalsPerSecond
+  const keySpace = scenario.keySpace
+  const keys = createSeededRandom(scenario.seed * 31 + 5)
   const arrive = (): void => {
     const now = clock.now()
-    serve(balancer.pick(), now)
+    serve(balancer.pick(keySpace === undefined ? undefined : { key: `k${keys.int(keySpace)}` }), now)
     observer.afterPick?.(balancer, now)
     const next = now + exponential(arrivals, interarrivalMs)
     if (next < scenario.durationMs) clock.setTimeout(arrive, next - now)
