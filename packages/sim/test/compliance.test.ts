@@ -2,6 +2,7 @@ import { describe } from 'vitest'
 import type { HardState, HardStateStorage, LogStorage } from '@synod/interfaces'
 import { hardStateStorageSuite } from '@synod/compliance/hard-state-storage'
 import { logStorageSuite } from '@synod/compliance/log-storage'
+import { snapshotStorageSuite } from '@synod/compliance/snapshot-storage'
 import { transportSuite, type TransportTestNetwork } from '@synod/compliance/transport'
 import { createMemoryNetwork, createSimDisk, createSimNetwork, createSimulation, runInBackground, uniform } from '../src/index.js'
 
@@ -31,6 +32,12 @@ describe('simulated disk', () => {
 
   hardStateStorageSuite({
     setup: simulatedStore<HardStateStorage<HardState>>((disk) => disk.hardState()),
+    teardown: release,
+    capabilities: { restart: true }
+  })
+
+  snapshotStorageSuite({
+    setup: simulatedStore((disk) => disk.snapshots()),
     teardown: release,
     capabilities: { restart: true }
   })

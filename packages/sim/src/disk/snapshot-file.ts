@@ -29,6 +29,7 @@ export interface SnapshotState {
 export type SnapshotOp =
   | { type: 'begin', partial: Partial }
   | { type: 'write', id: number, chunk: Uint8Array }
+  | { type: 'resume', id: number, newId: number }
   | { type: 'install', id: number, snapshot: Installed }
   | { type: 'discard', id: number }
   | { type: 'prune', keep: number }
@@ -50,6 +51,9 @@ export const snapshotModel: FileModel<SnapshotState, SnapshotOp> = {
           state.partial.chunks.push(op.chunk)
           state.partial.bytes += op.chunk.byteLength
         }
+        return
+      case 'resume':
+        if (state.partial?.id === op.id) state.partial = { ...state.partial, id: op.newId, chunks: state.partial.chunks.slice() }
         return
       case 'install':
         state.installed = state.installed.filter((snapshot) => snapshot.meta.index !== op.snapshot.meta.index)
@@ -109,7 +113,10 @@ export class SimSnapshotStorageHandle implements SimSnapshotStorage {
     this.#check(options)
     const current = this.#file.cache.partial
     if (current !== undefined && current.meta.index === meta.index && current.meta.term === meta.term) {
-      return new Writer(this, current.id, current.meta, current.bytes)
+      // The resumed writer gets a new id, so the writer it supersedes can no longer add chunks.
+      const newId = nextPartialId++
+      await this.#file.write({ type: 'resume', id: current.id, newId })
+      return new Writer(this, newId, current.meta, current.bytes)
     }
     const partial: Partial = { id: nextPartialId++, meta: structuredClone({ index: meta.index, term: meta.term, config: meta.config }), chunks: [], bytes: 0 }
     await this.#file.write({ type: 'begin', partial })
