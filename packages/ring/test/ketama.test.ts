@@ -4,7 +4,7 @@ import { createKetamaRing, createRing } from '../src/index.js'
 import type { Ring } from '../src/index.js'
 import { nodeIds, seededKeys } from './helpers.js'
 
-const KEYS = seededKeys(20_000, 3)
+const KEYS = seededKeys(5_000, 3)
 const UNICODE_KEYS = ['', 'ключ', '鍵', '🔑-emoji', 'a\u0000b', 'x'.repeat(300)]
 
 function expectSameMapping (ours: Ring, theirs: HashRing, keys: readonly string[]): void {
@@ -36,7 +36,8 @@ describe('ketama mode', () => {
     const servers = nodeIds(8)
     const ours = createKetamaRing({ nodes: servers })
     const theirs = new HashRing(servers)
-    for (const key of KEYS.slice(0, 2_000)) expect(ours.lookup(key, 3)).toEqual(theirs.range(key, 3))
+    const differing = KEYS.slice(0, 2_000).filter(key => ours.lookup(key, 3).join() !== theirs.range(key, 3).join())
+    expect(differing).toEqual([])
   })
 
   it('stays equal through add and remove', () => {
