@@ -118,6 +118,18 @@ describe('kv model: hand-made histories', () => {
       expect(check([...base, get(2, 7, 30, 40)]).verdict).toBe('not-linearizable')
     })
 
+    it('lets timed-out operations take effect one after another when each needs the one before', () => {
+      const chain = [put(0, 0, 0, 10), cas(1, 0, 1, true, 20, null), cas(2, 1, 2, true, 20, null)]
+      expect(check([...chain, get(3, 2, 100, 110)]).verdict).toBe('linearizable')
+      expect(check([...chain, get(3, 2, 100, 110), get(3, 1, 120, 130)]).verdict).toBe('not-linearizable')
+    })
+
+    it('lets any of several alike timed-out deletes be the one that took effect', () => {
+      const del = (client: number, call: number): HistoryOpInit => ({ client, op: 'del', key: 'x', call, return: null })
+      expect(check([put(0, 1, 0, 10), del(1, 20), del(2, 25), get(3, null, 30, 40), put(0, 2, 50, 60), get(3, null, 70, 80), put(0, 3, 90, 100), get(3, null, 110, 120)]).verdict).toBe('not-linearizable')
+      expect(check([put(0, 1, 0, 10), del(1, 20), del(2, 25), get(3, null, 30, 40), put(0, 2, 50, 60), get(3, null, 70, 80)]).verdict).toBe('linearizable')
+    })
+
     it('ignores a failed write entirely', () => {
       expect(check([put(1, 1, 0, 10, { failed: true }), get(2, null, 20, 30)]).verdict).toBe('linearizable')
       expect(check([put(1, 1, 0, 10, { failed: true }), get(2, 1, 20, 30)]).verdict).toBe('not-linearizable')

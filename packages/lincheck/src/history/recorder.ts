@@ -54,8 +54,9 @@ export interface HistoryRecorderOptions {
   /**
    * Decides what a rejected `record` call means. The default treats Synod errors that say the
    * request never took effect (`ERR_NOT_LEADER`, `ERR_PROPOSAL_DROPPED`, `ERR_OVERLOADED`,
-   * `ERR_UNAUTHORIZED`, `ERR_INVALID_ARGUMENT`, `ERR_NOT_STARTED`, `ERR_NOT_HELD`, and timeouts or aborts with `indeterminate: false`) as `failed`, and every
-   * other error as `indeterminate`: when in doubt, the outcome is unknown.
+   * `ERR_UNAUTHORIZED`, `ERR_INVALID_ARGUMENT`, `ERR_NOT_STARTED`, `ERR_NOT_HELD`) as `failed`, and
+   * every other error, timeouts and aborts included, as `indeterminate`: when in doubt, unknown.
+   * Pass your own when your service can reject a request after it has already taken effect.
    * @default defaultClassifyError
    */
   readonly classifyError?: ((error: unknown) => 'failed' | 'indeterminate') | undefined
@@ -78,11 +79,9 @@ const CERTAINLY_NOT_APPLIED = new Set([
 /** The default `classifyError`; see `HistoryRecorderOptions.classifyError`. */
 export function defaultClassifyError (error: unknown): 'failed' | 'indeterminate' {
   if (!isSynodError(error)) return 'indeterminate'
-  if (CERTAINLY_NOT_APPLIED.has(error.code)) return 'failed'
-  if (error.code === 'ERR_TIMEOUT' || error.code === 'ERR_ABORTED') {
-    return (error as { indeterminate?: unknown }).indeterminate === false ? 'failed' : 'indeterminate'
-  }
-  return 'indeterminate'
+  // Timeouts and aborts stay indeterminate whatever their flag says: a client giving up proves
+  // nothing about what the server did, and a wrong "failed" would raise a false alarm.
+  return CERTAINLY_NOT_APPLIED.has(error.code) ? 'failed' : 'indeterminate'
 }
 
 /** A nanosecond reader over a Synod `Clock` (milliseconds), rounded to whole nanoseconds. */
