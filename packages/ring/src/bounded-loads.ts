@@ -14,6 +14,16 @@ export interface BoundedLoadsOptions {
   factor?: number
 }
 
+/** Options of {@link BoundedLoads.pick} and {@link BoundedLoads.acquire}. */
+export interface BoundedPickOptions {
+  /**
+   * Only nodes for which this returns true may be chosen (e.g. endpoints that are healthy, or not
+   * yet tried by this request). The capacity bound still counts every ring member.
+   * @default every ring member is acceptable
+   */
+  accept?: (node: NodeId) => boolean
+}
+
 /**
  * Consistent hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam, "Consistent Hashing
  * with Bounded Loads", SODA 2018), as HAProxy's `hash-balance-factor` does it: a key goes to the
@@ -30,15 +40,17 @@ export interface BoundedLoads {
   readonly factor: number
   /**
    * The node a unit of load for `key` should go to now: the first node of `key`'s preference list
-   * with spare capacity. Does not change loads. Undefined when the ring is empty.
+   * with spare capacity. Does not change loads. Undefined when the ring is empty or no node is
+   * accepted. If every accepted node is full (possible only with `accept`), the first accepted
+   * node of the preference list.
    */
-  pick (key: RingKey): NodeId | undefined
+  pick (key: RingKey, options?: BoundedPickOptions): NodeId | undefined
   /** {@link BoundedLoads.pick} for a precomputed `ring.hash(key)`. */
-  pickByHash (hash: number): NodeId | undefined
+  pickByHash (hash: number, options?: BoundedPickOptions): NodeId | undefined
   /** {@link BoundedLoads.pick}, then adds one unit of load to the chosen node. */
-  acquire (key: RingKey): NodeId | undefined
+  acquire (key: RingKey, options?: BoundedPickOptions): NodeId | undefined
   /** {@link BoundedLoads.acquire} for a precomputed `ring.hash(key)`. */
-  acquireByHash (hash: number): NodeId | undefined
+  acquireByHash (hash: number, options?: BoundedPickOptions): NodeId | undefined
   /** Removes `amount` units of load from `node` (never below 0). */
   release (node: NodeId, amount?: number): void
   /** Sets the load of `node`, e.g. from a measured in-flight count. */
@@ -65,31 +77,36 @@ class BoundedLoadsImpl implements BoundedLoads {
     this.factor = factor
   }
 
-  pick (key: RingKey): NodeId | undefined {
-    return this.pickByHash(this.ring.hash(key))
+  pick (key: RingKey, options?: BoundedPickOptions): NodeId | undefined {
+    return this.pickByHash(this.ring.hash(key), options)
   }
 
-  pickByHash (hash: number): NodeId | undefined {
+  pickByHash (hash: number, options?: BoundedPickOptions): NodeId | undefined {
     const ring = this.ring
+    const accept = options?.accept
     const primary = ring.getByHash(hash)
     if (primary === undefined) return undefined
     const totalWeight = this.totalWeight()
-    if (this.hasRoom(primary, totalWeight)) return primary
-    // Rare path: the owner is full, walk the rest of the preference list.
+    if ((accept === undefined || accept(primary)) && this.hasRoom(primary, totalWeight)) return primary
+    // Rare path: the owner is full or refused, walk the rest of the preference list.
     const candidates = ring.lookupByHash(hash, ring.size)
-    for (let i = 1; i < candidates.length; i++) {
-      if (this.hasRoom(candidates[i]!, totalWeight)) return candidates[i]
+    let firstAccepted: NodeId | undefined
+    for (const candidate of candidates) {
+      if (accept !== undefined && !accept(candidate)) continue
+      firstAccepted ??= candidate
+      if (this.hasRoom(candidate, totalWeight)) return candidate
     }
-    // Unreachable for factor >= 1: capacities sum to at least factor * (total + 1) > total.
-    return primary
+    // Without `accept` this is unreachable for factor >= 1: capacities sum to at least
+    // factor * (total + 1) > total, so some node has room.
+    return firstAccepted
   }
 
-  acquire (key: RingKey): NodeId | undefined {
-    return this.acquireByHash(this.ring.hash(key))
+  acquire (key: RingKey, options?: BoundedPickOptions): NodeId | undefined {
+    return this.acquireByHash(this.ring.hash(key), options)
   }
 
-  acquireByHash (hash: number): NodeId | undefined {
-    const node = this.pickByHash(hash)
+  acquireByHash (hash: number, options?: BoundedPickOptions): NodeId | undefined {
+    const node = this.pickByHash(hash, options)
     if (node !== undefined) this.setLoad(node, this.load(node) + 1)
     return node
   }

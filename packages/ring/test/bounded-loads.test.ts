@@ -87,6 +87,22 @@ describe('bounded loads API', () => {
     expect(createBoundedLoads(createVnodeRing()).acquire('x')).toBeUndefined()
   })
 
+  it('skips nodes refused by accept, in preference order, still within capacity', () => {
+    const ring = createRendezvousRing({ nodes: nodeIds(5) })
+    const balancer = createBoundedLoads(ring, { factor: 1.25 })
+    for (const key of KEYS.slice(0, 500)) {
+      const preference = ring.lookup(key, 5)
+      const refused = new Set(preference.slice(0, 2))
+      const node = balancer.pick(key, { accept: id => !refused.has(id) })
+      expect(node).toBe(preference[2])
+    }
+    expect(balancer.pick('x', { accept: () => false })).toBeUndefined()
+    // When every accepted node is full, the first accepted one is still returned.
+    balancer.setLoad('node-1', 100)
+    expect(balancer.acquire('x', { accept: id => id === 'node-1' })).toBe('node-1')
+    expect(balancer.load('node-1')).toBe(101)
+  })
+
   it('rejects a factor below 1 and negative loads with stable codes', () => {
     const ring = createVnodeRing({ nodes: ['a'] })
     expect(() => createBoundedLoads(ring, { factor: 0.9 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', field: 'factor' }))
