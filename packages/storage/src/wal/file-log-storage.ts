@@ -94,6 +94,7 @@ class FileLogStorage implements LogStorage {
 
   private preallocation: Promise<void> | undefined
   private preallocatedReady = false
+  private stopping = false
 
   private activeReads = 0
   private readersDone: Array<() => void> = []
@@ -124,6 +125,7 @@ class FileLogStorage implements LogStorage {
       throw error
     }
     this.failure = undefined
+    this.stopping = false
     this.lifecycle.started = true
     this.startPreallocation()
   }
@@ -132,6 +134,8 @@ class FileLogStorage implements LogStorage {
     if (!this.lifecycle.started) return
     this.lifecycle.started = false
     await this.draining
+    // An unfinished zero-fill is abandoned; the next start removes the file.
+    this.stopping = true
     await this.preallocation
     await this.closeSegments()
     await this.lock?.release()
@@ -343,6 +347,7 @@ class FileLogStorage implements LogStorage {
       const handle = await open(path, 'w')
       try {
         for (let written = 0; written < this.segmentBytes; written += ZERO_CHUNK.byteLength) {
+          if (this.stopping) return
           await handle.write(ZERO_CHUNK, 0, Math.min(ZERO_CHUNK.byteLength, this.segmentBytes - written), written)
         }
         await handle.datasync()
