@@ -91,6 +91,18 @@ describe('createSimCluster', () => {
     expect(node.app!.counter()).toBeGreaterThan(before)
   })
 
+  it('a boot that throws fails the run; starting a running node rejects with ERR_LOCKED', async () => {
+    const sim = createSimulation({ seed: 5 })
+    const cluster = createSimCluster(sim, {
+      nodes: ['ok', 'broken'],
+      boot: ({ id }) => { if (id === 'broken') throw new Error('cannot open the data directory'); return id }
+    })
+    void cluster.startAll()
+    await expect(sim.runFor(10)).rejects.toMatchObject({ code: 'ERR_SIMULATION_FAILED', message: expect.stringContaining('node broken failed to boot: cannot open the data directory') })
+    await expect(cluster.node('ok').start()).rejects.toMatchObject({ code: 'ERR_LOCKED' })
+    expect(() => cluster.node('nope')).toThrow(expect.objectContaining({ code: 'ERR_NOT_FOUND' }))
+  })
+
   it('clock drift makes a node\'s timers run fast or slow', async () => {
     const sim = createSimulation({ seed: 4 })
     const fired: Record<string, number> = {}

@@ -41,6 +41,21 @@ describe('createNemesis', () => {
     expect(nemesis.history).toHaveLength(2)
   })
 
+  it('slow-node and lossy-node degrade the target\'s links and heal restores the previous settings', async () => {
+    const c = cluster(4)
+    c.network.configureLink('n1', 'n2', { loss: 0.1 })
+    const nemesis = createNemesis(c, { target: () => 'n1', slowLatency: constant(400), lossyLoss: 0.75 })
+    void c.startAll()
+    expect(nemesis.inject('slow-node')).toBe('slow-node n1 (constant(400ms))')
+    expect(nemesis.inject('lossy-node')).toBe('lossy-node n1 (loss 0.75)')
+    expect(c.network.linkOverride('n3', 'n1')).toEqual({ latency: expect.objectContaining({ description: 'constant(400ms)' }), loss: 0.75 })
+    expect(c.network.linkOverride('n1', 'n2')?.loss).toBe(0.75)
+    expect(c.network.linkOverride('n2', 'n3')).toBeUndefined()
+    nemesis.healAll()
+    expect(c.network.linkOverride('n3', 'n1')).toBeUndefined()
+    expect(c.network.linkOverride('n1', 'n2')).toEqual({ loss: 0.1 })
+  })
+
   it('a random schedule injects one fault at a time, heals each, and leaves everything healed when stopped', async () => {
     const c = cluster(3)
     const nemesis = createNemesis(c, { interval: constant(100), duration: constant(300) })

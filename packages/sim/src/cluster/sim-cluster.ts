@@ -1,4 +1,4 @@
-import type { NodeId } from '@synod/interfaces'
+import { NotFoundError, type NodeId } from '@synod/interfaces'
 import type { Simulation } from '../core/simulation.js'
 import { createSimNetwork, type SimNetwork, type SimNetworkOptions } from '../network/sim-network.js'
 import { createSimNode, type SimNode, type SimNodeOptions } from './sim-node.js'
@@ -23,7 +23,7 @@ export interface SimCluster<App, M = unknown> {
   nodes(): Array<SimNode<App, M>>
   /** Nodes whose process is up. */
   running(): Array<SimNode<App, M>>
-  /** Starts every node that is down. */
+  /** Starts every node that is down. A boot that throws fails the run (and rejects this promise). */
   startAll(): Promise<App[]>
 }
 
@@ -68,11 +68,15 @@ export function createSimCluster<App, M = unknown> (sim: Simulation, options: Si
     ids: [...options.nodes],
     node (id) {
       const node = nodes.get(id)
-      if (node === undefined) throw new Error(`no node ${id} in this cluster`)
+      if (node === undefined) throw new NotFoundError(`no node ${id} in this cluster`)
       return node
     },
     nodes: all,
     running: () => all().filter((node) => node.running),
-    startAll: async () => await Promise.all(all().filter((node) => !node.running).map(async (node) => await node.start()))
+    startAll: () => {
+      const started = Promise.all(all().filter((node) => !node.running).map(async (node) => await node.start()))
+      started.catch(() => {})
+      return started
+    }
   }
 }

@@ -1,4 +1,4 @@
-import type { NodeId } from '@synod/interfaces'
+import { ResourceLockedError, type NodeId } from '@synod/interfaces'
 import { createProcessClock, type ProcessClock, type ProcessClockOptions } from '../core/process-clock.js'
 import type { Simulation } from '../core/simulation.js'
 import { errorMessage } from '../core/simulation.js'
@@ -62,7 +62,10 @@ export interface SimNode<App, M = unknown> {
   readonly incarnation: number
   /** The running incarnation's transport (available as soon as `start()` is called); undefined while down. */
   readonly transport: SimTransport<M> | undefined
-  /** Boots a new incarnation. Resolves with its app as the simulation runs the boot. */
+  /**
+   * Boots a new incarnation. Resolves with its app as the simulation runs the boot. A boot that
+   * throws fails the run (and rejects this promise); starting a running node rejects with ERR_LOCKED.
+   */
   start(): Promise<App>
   /** Kills the running incarnation: its timers, transport and disk handles die at once. */
   crash(options?: NodeCrashOptions): void
@@ -111,8 +114,16 @@ class SimNodeImpl<App, M> implements SimNode<App, M> {
     return this.#incarnations
   }
 
-  async start (): Promise<App> {
-    if (this.#current !== undefined) throw new Error(`node ${this.id} is already running`)
+  start (): Promise<App> {
+    const booting = this.#boot()
+    // A failed boot has already failed the run; marking the promise handled keeps `void node.start()`
+    // from turning it into an unhandled rejection, while `await node.start()` still sees the error.
+    booting.catch(() => {})
+    return booting
+  }
+
+  async #boot (): Promise<App> {
+    if (this.#current !== undefined) throw new ResourceLockedError(`disk of ${this.id}`, `node ${this.id} is already running`)
     const number = ++this.#incarnations
     const clock = createProcessClock(this.#sim, this.#options.clock)
     const transport = this.#options.network.endpoint<M>(this.id, { peers: this.#options.peers ?? [] })

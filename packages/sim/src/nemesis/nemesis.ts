@@ -3,6 +3,7 @@ import type { SimCluster } from '../cluster/sim-cluster.js'
 import type { NodeCrashOptions } from '../cluster/sim-node.js'
 import type { ScheduledTask } from '../core/simulation.js'
 import { uniform, type Distribution } from '../random/distributions.js'
+import type { LinkOptions } from '../network/link.js'
 import type { PartitionPlan } from '../network/partitions.js'
 import type { SimRandom } from '../random/random.js'
 
@@ -16,8 +17,12 @@ export type FaultKind =
   | 'crash'
   | 'crash-torn'
   | 'kill'
+  | 'slow-node'
+  | 'lossy-node'
 
-export const allFaults: readonly FaultKind[] = ['partition-halves', 'isolate', 'bridge', 'majority-ring', 'one-way', 'crash', 'crash-torn', 'kill']
+export const allFaults: readonly FaultKind[] = [
+  'partition-halves', 'isolate', 'bridge', 'majority-ring', 'one-way', 'crash', 'crash-torn', 'kill', 'slow-node', 'lossy-node'
+]
 
 /** Options for `createNemesis`. */
 export interface NemesisOptions {
@@ -32,6 +37,10 @@ export interface NemesisOptions {
    * When it returns undefined, or is not given, a random running node is hit.
    */
   target?: () => NodeId | undefined
+  /** Latency of every link to and from the target during `slow-node`. @default uniform(50ms, 500ms) */
+  slowLatency?: Distribution
+  /** Loss rate of every link to and from the target during `lossy-node`. @default 0.5 */
+  lossyLoss?: number
 }
 
 /** One step of a scripted scenario. */
@@ -58,8 +67,8 @@ export interface Nemesis {
   /** Applies one fault now; `node` overrides the target of node faults. Returns a description. */
   inject(kind: FaultKind, node?: NodeId): string
   /**
-   * Heals the network and restarts every node that is down. The restarted nodes boot as the
-   * simulation runs; a boot that fails fails the run.
+   * Heals the network (partitions and degraded links) and restarts every node that is down. The
+   * restarted nodes boot as the simulation runs; a boot that fails fails the run.
    */
   healAll(): void
   /** Faults injected so far, as trace text. */
@@ -74,6 +83,10 @@ class NemesisImpl implements Nemesis {
   readonly #interval: Distribution
   readonly #duration: Distribution
   readonly #target: (() => NodeId | undefined) | undefined
+  readonly #slowLatency: Distribution
+  readonly #lossyLoss: number
+  /** Links the nemesis degraded, with the override each had before, to restore on heal. */
+  readonly #degraded = new Map<string, { from: NodeId, to: NodeId, before: LinkOptions | undefined }>()
   #pending: ScheduledTask | undefined
   #until = Infinity
   #active = false
@@ -85,6 +98,8 @@ class NemesisImpl implements Nemesis {
     this.#interval = options.interval ?? uniform(200, 2000)
     this.#duration = options.duration ?? uniform(500, 5000)
     this.#target = options.target
+    this.#slowLatency = options.slowLatency ?? uniform(50, 500)
+    this.#lossyLoss = options.lossyLoss ?? 0.5
   }
 
   start (options: { until?: number } = {}): void {
@@ -138,6 +153,20 @@ class NemesisImpl implements Nemesis {
         description = `${kind} ${target}`
         break
       }
+      case 'slow-node':
+      case 'lossy-node': {
+        const target = node ?? this.#pickTarget()
+        const degrade: LinkOptions = kind === 'slow-node' ? { latency: this.#slowLatency } : { loss: this.#lossyLoss }
+        for (const other of ids) {
+          if (other === target) continue
+          this.#degrade(target, other, degrade)
+          this.#degrade(other, target, degrade)
+        }
+        description = kind === 'slow-node'
+          ? `slow-node ${target} (${this.#slowLatency.description})`
+          : `lossy-node ${target} (loss ${this.#lossyLoss})`
+        break
+      }
     }
     this.history.push(description)
     this.#log(description)
@@ -145,11 +174,24 @@ class NemesisImpl implements Nemesis {
   }
 
   healAll (): void {
-    this.#cluster.network.heal()
+    const network = this.#cluster.network
+    network.heal()
+    if (this.#degraded.size > 0) this.#log('restore degraded links')
+    for (const { from, to, before } of this.#degraded.values()) {
+      network.resetLink(from, to)
+      if (before !== undefined) network.configureLink(from, to, before)
+    }
+    this.#degraded.clear()
     const down = this.#cluster.nodes().filter((node) => !node.running)
     if (down.length > 0) this.#log(`restart ${down.map((node) => node.id).join(' ')}`)
     // A failed boot has already failed the run (SimNode.start does that); nothing more to report.
     for (const node of down) node.start().catch(() => {})
+  }
+
+  #degrade (from: NodeId, to: NodeId, options: LinkOptions): void {
+    const key = `${from}\u0000${to}`
+    if (!this.#degraded.has(key)) this.#degraded.set(key, { from, to, before: this.#cluster.network.linkOverride(from, to) })
+    this.#cluster.network.configureLink(from, to, options)
   }
 
   #pickTarget (): NodeId {

@@ -73,6 +73,10 @@ export interface SimNetwork {
   configureLink(from: NodeId, to: NodeId, options: LinkOptions): void
   /** Overrides both directions between `a` and `b`. */
   configureLinks(a: NodeId, b: NodeId, options: LinkOptions): void
+  /** The override set on `from -> to` by `configureLink`, if any. */
+  linkOverride(from: NodeId, to: NodeId): LinkOptions | undefined
+  /** Removes the override of `from -> to`: it follows the defaults again. */
+  resetLink(from: NodeId, to: NodeId): void
   /** Changes the defaults of every link that has no override. */
   configureDefaults(options: LinkOptions): void
   /** True unless the directed link is cut. */
@@ -154,6 +158,15 @@ class SimNetworkImpl implements SimNetwork {
   configureLinks (a: NodeId, b: NodeId, options: LinkOptions): void {
     this.configureLink(a, b, options)
     this.configureLink(b, a, options)
+  }
+
+  linkOverride (from: NodeId, to: NodeId): LinkOptions | undefined {
+    const override = this.#links.get(linkKey(from, to))
+    return override === undefined ? undefined : { ...override }
+  }
+
+  resetLink (from: NodeId, to: NodeId): void {
+    this.#links.delete(linkKey(from, to))
   }
 
   configureDefaults (options: LinkOptions): void {
