@@ -168,8 +168,22 @@ export function searchLinearization<State, Input> (
     lastAlike.set(alike, node.op)
   }
 
+  const unknownNodes: EventNode[] = []
+  for (let node = unknownHead.next; node !== null; node = node.next) unknownNodes.push(node)
+  /** Index of the last timed-out call made by `time` (calls before returns at equal times). */
+  const lastCalledBy = (time: number): number => {
+    let low = 0
+    let high = unknownNodes.length
+    while (low < high) {
+      const middle = (low + high) >>> 1
+      if (unknownNodes[middle]!.time <= time) low = middle + 1
+      else high = middle
+    }
+    return low - 1
+  }
+
   const memo = new Memo()
-  const stack: Array<{ node: EventNode, stateBefore: State, stateAfter: State, limit: EventNode | null }> = []
+  const stack: Array<{ node: EventNode, stateBefore: State, stateAfter: State, limit: EventNode | null, unknownIndex: number }> = []
   let state = model.initialState()
   let stateKey = model.stateKey(state)
   let deepest: Deepest<State> | undefined
@@ -190,7 +204,7 @@ export function searchLinearization<State, Input> (
   }
 
   /** Tries to linearize the call at `node` now; true when it was placed (and pushed). */
-  const tryPlace = (node: EventNode, limit: EventNode | null): boolean => {
+  const tryPlace = (node: EventNode, limit: EventNode | null, unknownIndex: number): boolean => {
     const op = ops[node.op]!
     const next = model.step(state, op.input)
     if (next === undefined) return false
@@ -206,7 +220,7 @@ export function searchLinearization<State, Input> (
       toggle(node.op)
       return false
     }
-    stack.push({ node, stateBefore: state, stateAfter: next, limit })
+    stack.push({ node, stateBefore: state, stateAfter: next, limit, unknownIndex })
     state = next
     stateKey = nextKey
     lift(node)
@@ -214,11 +228,14 @@ export function searchLinearization<State, Input> (
     return true
   }
 
-  // `entry` walks the completed list (first pass) until the first return, `limit`; then `unknownEntry`
-  // walks the timed-out calls made before that return (second pass). Placing anything restarts.
+  // `entry` walks the completed list (first pass) until the first return, `limit`; then
+  // `unknownIndex` walks back through the timed-out calls made before that return (second pass),
+  // latest first: an operation that took effect unseen was most likely called recently, and both
+  // orders are complete. Placing anything restarts the first pass.
   let entry = head.next
   let limit: EventNode | null = null
-  let unknownEntry: EventNode | null = null
+  let unknownIndex = -1
+  let unknownPlaced = 0
 
   while (true) {
     if (++steps % POLL_EVERY === 0 && options.shouldStop()) return { kind: 'gave-up', steps }
@@ -227,7 +244,7 @@ export function searchLinearization<State, Input> (
       // While a completed op is pending its return node is still in the list, so entry is never null.
       const node = entry!
       if (node.isCall) {
-        if (tryPlace(node, null)) {
+        if (tryPlace(node, null, -1)) {
           if (remaining === 0) return { kind: 'linearizable', steps }
           entry = head.next
         } else {
@@ -236,17 +253,18 @@ export function searchLinearization<State, Input> (
         continue
       }
       limit = node
-      unknownEntry = unknownHead.next
+      unknownIndex = unknownPlaced < unknownCount ? lastCalledBy(node.time) : -1
       continue
     }
 
-    const node = unknownEntry
-    if (node !== null && node.time <= limit.time) {
-      if (tryPlace(node, limit)) {
+    if (unknownIndex >= 0) {
+      const node = unknownNodes[unknownIndex]!
+      if (!isPlaced(node.op) && tryPlace(node, limit, unknownIndex)) {
+        unknownPlaced++
         entry = head.next
         limit = null
       } else {
-        unknownEntry = node.next
+        unknownIndex--
       }
       continue
     }
@@ -265,10 +283,11 @@ export function searchLinearization<State, Input> (
     toggle(top.node.op)
     unlift(top.node)
     if (ops[top.node.op]!.return !== null) remaining++
+    else unknownPlaced--
     // Resume the pass that placed it, just after it.
     limit = top.limit
     if (limit === null) entry = top.node.next
-    else unknownEntry = top.node.next
+    else unknownIndex = top.unknownIndex - 1
   }
 }
 
