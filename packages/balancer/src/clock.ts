@@ -1,7 +1,9 @@
+import { performance } from 'node:perf_hooks'
 import type { Clock, TimerHandle } from '@synod/interfaces'
 
 /**
- * The process's monotonic clock (`performance.now()`), with timers that do not keep the process
+ * The process's monotonic clock (`performance.now()`, imported rather than read from the global, which
+ * is measurably slower on the pick path), with timers that do not keep the process
  * alive: a balancer's health checks should never be the reason a program cannot exit.
  */
 export const systemClock: Clock = {

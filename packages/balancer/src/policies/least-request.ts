@@ -37,23 +37,28 @@ export function leastRequest (): Policy {
 }
 
 /**
- * Two distinct random candidates (Mitzenmacher, "The Power of Two Choices in Randomized Load
- * Balancing"). While endpoints warm up, a draw that slow start does not admit is drawn again (a few
- * times at most), so a warming endpoint enters the comparison in proportion to its factor.
+ * Power of two choices (Mitzenmacher, "The Power of Two Choices in Randomized Load Balancing"):
+ * draws two distinct candidates at random and returns the one with the lower `score`, the first on a
+ * tie. While endpoints warm up, a draw that slow start does not admit is drawn again (a few times at
+ * most), so a warming endpoint enters the comparison in proportion to its factor.
  */
-export function twoChoices (candidates: readonly EndpointState[], context: SelectionContext): [EndpointState, EndpointState] {
+export function powerOfTwo (candidates: readonly EndpointState[], context: SelectionContext, score: (state: EndpointState) => number): EndpointState {
   const n = candidates.length
-  if (n === 1) return [candidates[0]!, candidates[0]!]
+  if (n === 1) return candidates[0]!
   const random = context.random
   let first = random.int(n)
-  for (let tries = 0; tries < 4 && !context.admits(candidates[first]!); tries++) first = random.int(n)
   let second = random.int(n - 1)
   if (second >= first) second++
-  for (let tries = 0; tries < 4 && !context.admits(candidates[second]!); tries++) {
-    second = random.int(n - 1)
-    if (second >= first) second++
+  if (context.warming) {
+    for (let tries = 0; tries < 4 && !context.admits(candidates[first]!); tries++) first = random.int(n)
+    for (let tries = 0; tries < 4 && (second === first || !context.admits(candidates[second]!)); tries++) {
+      second = random.int(n - 1)
+      if (second >= first) second++
+    }
   }
-  return [candidates[first]!, candidates[second]!]
+  const a = candidates[first]!
+  const b = candidates[second]!
+  return score(b) < score(a) ? b : a
 }
 
 /** Power of two choices on in-flight requests per unit of weight (Envoy `LEAST_REQUEST`). O(1) per pick. */
@@ -62,8 +67,7 @@ export function p2cLeastRequest (): Policy {
     name: 'p2c-least-request',
     usesClock: false,
     select (candidates: readonly EndpointState[], context: SelectionContext): EndpointState {
-      const [a, b] = twoChoices(candidates, context)
-      return requestLoad(b) < requestLoad(a) ? b : a
+      return powerOfTwo(candidates, context, requestLoad)
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { EndpointState } from '../endpoint-state.js'
-import { twoChoices } from './least-request.js'
+import { powerOfTwo } from './least-request.js'
 import type { Policy, SelectionContext } from './policy.js'
 
 /** Options of the P2C peak-EWMA policy. */
@@ -35,8 +35,9 @@ export function decayedLatency (state: EndpointState, now: number, decayMs: numb
  */
 export function p2cPeakEwma (options: PeakEwmaOptions = {}): Policy {
   const decayMs = options.decayMs ?? 10_000
-  const cost = (state: EndpointState, context: SelectionContext): number => {
-    const latency = decayedLatency(state, context.now, decayMs)
+  let now = 0
+  const cost = (state: EndpointState): number => {
+    const latency = decayedLatency(state, now, decayMs)
     const load = latency === 0 && state.inFlight > 0
       ? UNMEASURED_PENALTY_MS + state.inFlight
       : latency * (state.inFlight + 1)
@@ -46,8 +47,8 @@ export function p2cPeakEwma (options: PeakEwmaOptions = {}): Policy {
     name: 'p2c-peak-ewma',
     usesClock: true,
     select (candidates: readonly EndpointState[], context: SelectionContext): EndpointState {
-      const [a, b] = twoChoices(candidates, context)
-      return cost(b, context) < cost(a, context) ? b : a
+      now = context.now
+      return powerOfTwo(candidates, context, cost)
     },
     observe (state: EndpointState, latencyMs: number, now: number, failed: boolean): void {
       if (failed) {
