@@ -82,7 +82,7 @@ describe('synod-lincheck', () => {
   })
 
   it('exits 3 for malformed input, naming the bad operation and what is wrong', async () => {
-    const bad = JSON.stringify([JSON.parse(fine)[0], { client: 2, op: 'get', key: 'x', output: 1, call: 'soon', return: 30 }])
+    const bad = JSON.stringify([(JSON.parse(fine) as unknown[])[0], { client: 2, op: 'get', key: 'x', output: 1, call: 'soon', return: 30 }])
     const result = await run([], bad)
     expect(result.code).toBe(3)
     expect(result.stdout).toBe('')
