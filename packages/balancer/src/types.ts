@@ -4,7 +4,10 @@ import type { AbortOptions, Startable, TypedEventTarget } from '@synod/interface
 export interface EndpointInit {
   /** Stable, unique identifier (a node id, `host:port`, ...). */
   id: string
-  /** Where to reach it. Opaque to the balancer; handed back with every pick. */
+  /**
+   * Where to reach it. Opaque to the balancer; handed back with every pick.
+   * @default undefined
+   */
   address?: string | undefined
   /**
    * Relative capacity. Used by weighted round robin, least-request, the P2C policies and (as a
@@ -47,9 +50,15 @@ export interface PickHandle {
 
 /** Options of `Balancer.pick`. */
 export interface PickOptions {
-  /** Affinity key; only the consistent-hash policy uses it. */
+  /**
+   * Affinity key; only the consistent-hash policy uses it.
+   * @default undefined (consistent hash then picks a random point of the ring)
+   */
   key?: string | undefined
-  /** Endpoint ids to avoid (for example those already tried by this request). Ignored if it would leave nothing. */
+  /**
+   * Endpoint ids to avoid (for example those already tried by this request). Ignored if it would leave nothing.
+   * @default undefined
+   */
   exclude?: ReadonlySet<string> | undefined
 }
 
