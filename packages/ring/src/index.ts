@@ -12,8 +12,8 @@
  * - {@link createMaglevRing}: Maglev lookup tables; one array read per lookup.
  *
  * Plus {@link createBoundedLoads} (consistent hashing with bounded loads, HAProxy's
- * `hash-balance-factor`), {@link planRangeMoves} and {@link planShardMoves} (what moves from whom
- * to whom between two rings), and canonical serialisation ({@link serializeRing},
+ * `hash-balance-factor`), {@link planRangeMoves}, {@link planReplicaRangeMoves} and
+ * {@link planShardMoves} (what moves from whom to whom between two rings), and canonical serialisation ({@link serializeRing},
  * {@link createRing}). Everything is deterministic: no `Math.random()`, no clocks.
  *
  * @example
@@ -35,6 +35,7 @@ export type {
   LookupOptions,
   NodeId,
   OwnedRange,
+  ReplicaRange,
   ResolvedRingNode,
   Ring,
   RingAlgorithm,
@@ -60,8 +61,10 @@ export { createMaglevRing } from './algorithms/maglev.js'
 export type { MaglevRingInit } from './algorithms/maglev.js'
 export { createBoundedLoads } from './bounded-loads.js'
 export type { BoundedLoads, BoundedLoadsOptions, BoundedPickOptions } from './bounded-loads.js'
-export { planRangeMoves, planShardMoves } from './plan.js'
-export type { RangeMove, RangePlan, ShardMove, ShardPlan, ShardPlanOptions } from './plan.js'
+export { planRangeMoves, planReplicaRangeMoves, planShardMoves } from './plan.js'
+export type {
+  RangeMove, RangePlan, ReplicaRangeMove, ReplicaRangePlan, ReplicaRangePlanOptions, ShardMove, ShardPlan, ShardPlanOptions
+} from './plan.js'
 export { createRing, serializeRing, parseRing, ringFingerprint } from './state.js'
 export { murmur3, fmix32 } from './hash/murmur3.js'
 export { jumpHash } from './hash/jump.js'

@@ -56,6 +56,16 @@ export interface OwnedRange {
   readonly owner: NodeId
 }
 
+/**
+ * A contiguous range `[start, end)` of the 32-bit key-hash space and the preference list (owner
+ * first) of every key hashing into it.
+ */
+export interface ReplicaRange {
+  readonly start: number
+  readonly end: number
+  readonly replicas: readonly NodeId[]
+}
+
 /** What an algorithm supports; callers branch on these rather than on `algorithm`. */
 export interface RingCapabilities {
   /** Nodes may have weights other than 1. False for jump hash. */
@@ -67,9 +77,9 @@ export interface RingCapabilities {
    */
   readonly minimalRemoveAny: boolean
   /**
-   * Ownership is a set of contiguous key-hash ranges (`ranges()` and `planRangeMoves` work).
-   * True for the vnode ring, ketama and Maglev; false for jump and rendezvous, whose owners
-   * change key by key.
+   * Ownership and preference lists are constant over contiguous key-hash ranges (`ranges()`,
+   * `replicaRanges()`, `planRangeMoves` and `planReplicaRangeMoves` work). True for the vnode
+   * ring, ketama and Maglev; false for jump and rendezvous, whose owners change key by key.
    */
   readonly ranges: boolean
 }
@@ -128,6 +138,12 @@ export interface Ring {
    * `capabilities.ranges` is false or the ring is empty.
    */
   ranges (): OwnedRange[]
+  /**
+   * Preference lists of `n` nodes (as `lookup(key, n, options)` returns them) as sorted, merged
+   * ranges covering `[0, 2^32)`: what each node must hold with replication factor `n`. Same
+   * conditions as {@link Ring.ranges}.
+   */
+  replicaRanges (n: number, options?: LookupOptions): ReplicaRange[]
   /** An independent copy with the same state. */
   clone (): Ring
   /** The complete state, in a canonical shape: `createRing(ring.toJSON())` rebuilds an equal ring. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createJumpRing, createKetamaRing, createMaglevRing, createRendezvousRing, createVnodeRing, planRangeMoves, planShardMoves } from '../src/index.js'
+import {
+  createJumpRing, createKetamaRing, createMaglevRing, createRendezvousRing, createVnodeRing, planRangeMoves, planReplicaRangeMoves, planShardMoves
+} from '../src/index.js'
 import type { Ring } from '../src/index.js'
 import { findRange, nodeIds, seededKeys } from './helpers.js'
 
@@ -56,6 +58,64 @@ describe('planRangeMoves', () => {
     expect(planRangeMoves(ring, ring.clone()).moves).toEqual([])
     expect(() => planRangeMoves(ring, createKetamaRing({ nodes: nodeIds(3) }))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', field: 'keyHash' }))
     expect(() => planRangeMoves(ring, createRendezvousRing({ nodes: nodeIds(3) }))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+  })
+})
+
+describe('replicaRanges and planReplicaRangeMoves', () => {
+  const zoned = (count: number): Array<{ id: string, zone: string }> => nodeIds(count).map((id, i) => ({ id, zone: `z${i % 3}` }))
+
+  it('replicaRanges() agrees with lookup(key, n) on every key, with and without zones', () => {
+    for (const ring of [createVnodeRing({ nodes: zoned(7), vnodes: 64 }), createKetamaRing({ nodes: zoned(5) }), createMaglevRing({ nodes: zoned(6), tableSize: 257 })]) {
+      for (const spreadZones of [false, true]) {
+        const ranges = ring.replicaRanges(3, { spreadZones })
+        expect(ranges[0]!.start).toBe(0)
+        expect(ranges[ranges.length - 1]!.end).toBe(2 ** 32)
+        const wrong = KEYS.filter(key => findRange(ranges, ring.hash(key))?.replicas.join() !== ring.lookup(key, 3, { spreadZones }).join())
+        expect(wrong).toEqual([])
+      }
+    }
+  })
+
+  it('plans exactly the key-by-key changes of replica sets when a node joins or leaves', () => {
+    // [ring, change, spreadZones, share of the hash space allowed to gain more than one replica]
+    const cases: Array<[Ring, (ring: Ring) => void, boolean, number]> = [
+      [createVnodeRing({ nodes: zoned(6), vnodes: 128 }), ring => { ring.add({ id: 'node-6', zone: 'z1' }) }, true, 0],
+      [createVnodeRing({ nodes: zoned(6), vnodes: 128 }), ring => { ring.remove('node-2') }, true, 0],
+      [createVnodeRing({ nodes: zoned(6), vnodes: 128 }), ring => { ring.add({ id: 'node-6', zone: 'z1' }) }, false, 0],
+      // Maglev's owner moves needlessly for a small share of slots; those may gain two replicas.
+      [createMaglevRing({ nodes: zoned(6), tableSize: 5003 }), ring => { ring.add({ id: 'node-6', zone: 'z0' }) }, false, 0.01],
+      // With zones, a new owner in another zone than the old one displaces a second replica.
+      [createMaglevRing({ nodes: zoned(6), tableSize: 5003 }), ring => { ring.add({ id: 'node-6', zone: 'z0' }) }, true, 0.1]
+    ]
+    for (const [before, change, spreadZones, multiGainAllowed] of cases) {
+      const after = before.clone()
+      change(after)
+      const plan = planReplicaRangeMoves(before, after, { replicas: 3, spreadZones })
+      const mismatches: string[] = []
+      for (const key of KEYS) {
+        const from = before.lookup(key, 3, { spreadZones })
+        const to = after.lookup(key, 3, { spreadZones })
+        const move = findRange(plan.moves, before.hash(key))
+        const described = move === undefined
+          ? from.join() === to.join()
+          : move.from.join() === from.join() && move.to.join() === to.join() &&
+            move.gained.join() === to.filter(node => !from.includes(node)).join() &&
+            move.lost.join() === from.filter(node => !to.includes(node)).join()
+        if (!described) mismatches.push(key)
+      }
+      expect(mismatches).toEqual([])
+      const multiGain = plan.moves.filter(move => move.gained.length > 1).reduce((sum, move) => sum + move.end - move.start, 0) / 2 ** 32
+      expect(multiGain).toBeLessThanOrEqual(multiGainAllowed)
+      // About one node's worth of copies: 3/7 of the space, 1/3 when the new node shares its zone.
+      expect(plan.copiedFraction).toBeGreaterThan(0.2)
+      expect(plan.copiedFraction).toBeLessThan(0.6)
+    }
+  })
+
+  it('is refused for rings without ranges', () => {
+    const ring = createJumpRing({ nodes: nodeIds(3) })
+    expect(() => ring.replicaRanges(2)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    expect(() => planReplicaRangeMoves(ring, ring.clone(), { replicas: 2 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
   })
 })
 

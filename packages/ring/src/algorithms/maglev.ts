@@ -1,10 +1,9 @@
 import { InvalidArgumentError } from '@synod/interfaces'
-import type { NodeId } from '@synod/interfaces'
-import { BaseRing, pushRange } from '../core/base-ring.js'
+import { BaseRing } from '../core/base-ring.js'
 import { nodeState } from '../core/nodes.js'
 import { RendezvousScores } from '../core/rendezvous-scores.js'
 import { murmur3 } from '../hash/murmur3.js'
-import type { MaglevRingState, OwnedRange, Ring, RingCapabilities, RingInit } from '../types.js'
+import type { MaglevRingState, Ring, RingCapabilities, RingInit } from '../types.js'
 
 const CAPABILITIES: RingCapabilities = Object.freeze({ weights: true, minimalRemoveAny: true, ranges: true })
 const OFFSET_SEED = 0x6f666673
@@ -92,26 +91,32 @@ class MaglevRing extends BaseRing {
    */
   protected primaryIndex (hash: number): number {
     if (this.table.length === 0) return -1
-    return this.table[Math.floor(hash * this.tableSize * TWO_POW_MINUS_32)]!
+    return this.table[this.slotOf(hash)]!
   }
 
-  /** The owner from the table, the replicas by rendezvous over the other nodes. */
+  private slotOf (hash: number): number {
+    return Math.floor(hash * this.tableSize * TWO_POW_MINUS_32)
+  }
+
+  /**
+   * The owner from the table, the replicas by rendezvous over the other nodes, scored on the
+   * slot rather than the key: every key of a slot then has the same preference list, so replica
+   * sets are ranges too.
+   */
   protected walk = (hash: number, visit: (index: number) => boolean): void => {
-    this.replicaScores.walk(hash, visit, this.primaryIndex(hash))
+    if (this.table.length === 0) return
+    const slot = this.slotOf(hash)
+    this.replicaScores.walk(slot, visit, this.table[slot])
   }
 
-  protected override ownedRanges (): OwnedRange[] {
-    const ranges: OwnedRange[] = []
+  protected override forEachSegment (visit: (start: number, end: number, representative: number) => void): void {
     const size = this.tableSize
-    const members = this.members
     let start = 0
     for (let slot = 0; slot < size; slot++) {
       const end = slotStart(slot + 1, size)
-      const owner: NodeId = members[this.table[slot]!]!.id
-      pushRange(ranges, start, end, owner)
+      visit(start, end, start)
       start = end
     }
-    return ranges
   }
 
   protected emptyCopy (): MaglevRing {

@@ -1,10 +1,10 @@
 import { InvalidArgumentError } from '@synod/interfaces'
-import { BaseRing, pushRange } from '../core/base-ring.js'
+import { BaseRing } from '../core/base-ring.js'
 import { nodeState } from '../core/nodes.js'
 import { md5 } from '../hash/md5.js'
 import type { RingKey } from '../hash/murmur3.js'
 import { murmur3 } from '../hash/murmur3.js'
-import type { KetamaRingState, KeyHashName, OwnedRange, Ring, RingCapabilities, RingInit, VnodeRingState } from '../types.js'
+import type { KetamaRingState, KeyHashName, Ring, RingCapabilities, RingInit, VnodeRingState } from '../types.js'
 
 const CAPABILITIES: RingCapabilities = Object.freeze({ weights: true, minimalRemoveAny: true, ranges: true })
 const TWO_POW_32 = 4294967296
@@ -114,20 +114,17 @@ abstract class ContinuumRing extends BaseRing {
   }
 
   /** A key hashing to h belongs to the first point >= h, so point k owns (previous point, k]. */
-  protected override ownedRanges (): OwnedRange[] {
-    const { positions, owners } = this.continuum
-    const members = this.members
-    const ranges: OwnedRange[] = []
-    if (positions.length === 0) return ranges
-    const firstOwner = members[owners[0]!]!.id
+  protected override forEachSegment (visit: (start: number, end: number, representative: number) => void): void {
+    const positions = this.continuum.positions
+    if (positions.length === 0) return
     let start = 0
     for (let k = 0; k < positions.length; k++) {
       const end = positions[k]! + 1
-      pushRange(ranges, start, end, members[owners[k]!]!.id)
+      visit(start, end, positions[k]!)
       start = Math.max(start, end)
     }
-    pushRange(ranges, start, TWO_POW_32, firstOwner)
-    return ranges
+    // Past the last point, keys wrap around to point 0.
+    if (start < TWO_POW_32) visit(start, TWO_POW_32, start)
   }
 }
 

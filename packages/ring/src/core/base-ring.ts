@@ -3,7 +3,7 @@ import type { NodeId } from '@synod/interfaces'
 import { murmur3 } from '../hash/murmur3.js'
 import type { RingKey } from '../hash/murmur3.js'
 import type {
-  KeyHashName, LookupOptions, OwnedRange, ResolvedRingNode, Ring, RingAlgorithm, RingCapabilities, RingNode, RingState
+  KeyHashName, LookupOptions, OwnedRange, ReplicaRange, ResolvedRingNode, Ring, RingAlgorithm, RingCapabilities, RingNode, RingState
 } from '../types.js'
 import { checkWeight, compareIds, resolveNode } from './nodes.js'
 
@@ -183,15 +183,41 @@ export abstract class BaseRing implements Ring {
   }
 
   ranges (): OwnedRange[] {
-    if (!this.capabilities.ranges) throw new InvalidArgumentError(`${this.algorithm} does not own contiguous ranges; use planShardMoves`, { field: 'algorithm' })
-    if (this.members.length === 0) throw new InvalidArgumentError('an empty ring owns no ranges', { field: 'nodes' })
-    return this.ownedRanges()
+    this.checkRanged()
+    const ranges: OwnedRange[] = []
+    this.forEachSegment((start, end, representative) => {
+      pushRange(ranges, start, end, this.members[this.primaryIndex(representative)]!.id)
+    })
+    return ranges
   }
 
-  /** Ranges for algorithms with `capabilities.ranges`. */
-  protected ownedRanges (): OwnedRange[] {
-    return []
+  replicaRanges (n: number, options?: LookupOptions): ReplicaRange[] {
+    this.checkRanged()
+    const ranges: ReplicaRange[] = []
+    this.forEachSegment((start, end, representative) => {
+      if (end <= start) return
+      const replicas = this.lookupByHash(representative, n, options)
+      const last = ranges[ranges.length - 1]
+      if (last !== undefined && last.end === start && sameList(last.replicas, replicas)) {
+        ranges[ranges.length - 1] = { start: last.start, end, replicas: last.replicas }
+      } else {
+        ranges.push({ start, end, replicas })
+      }
+    })
+    return ranges
   }
+
+  private checkRanged (): void {
+    if (!this.capabilities.ranges) throw new InvalidArgumentError(`${this.algorithm} does not own contiguous ranges; use planShardMoves`, { field: 'algorithm' })
+    if (this.members.length === 0) throw new InvalidArgumentError('an empty ring owns no ranges', { field: 'nodes' })
+  }
+
+  /**
+   * For algorithms with `capabilities.ranges`: visits, in order, the elementary segments
+   * `[start, end)` covering `[0, 2^32)` over which the preference order is constant, each with one
+   * hash inside it. Segments may be empty (end <= start).
+   */
+  protected forEachSegment (_visit: (start: number, end: number, representative: number) => void): void {}
 
   clone (): Ring {
     const copy = this.emptyCopy()
@@ -202,8 +228,14 @@ export abstract class BaseRing implements Ring {
   }
 }
 
+function sameList (a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
 /** Appends `[start, end) -> owner` to `ranges`, merging with the previous range when it has the same owner. */
-export function pushRange (ranges: OwnedRange[], start: number, end: number, owner: NodeId): void {
+function pushRange (ranges: OwnedRange[], start: number, end: number, owner: NodeId): void {
   if (end <= start) return
   const last = ranges[ranges.length - 1]
   if (last !== undefined && last.owner === owner && last.end === start) {
