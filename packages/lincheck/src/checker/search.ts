@@ -139,6 +139,7 @@ export function searchLinearization<State, Input> (
   let unknownCount = 0
   ops.forEach((op, index) => { slot[index] = op.return !== null ? remaining++ : unknownCount++ })
   if (remaining === 0) return { kind: 'linearizable', steps: 0 }
+  const completedCount = remaining
 
   const lists = buildEvents(ops)
   const head = lists.completed
@@ -168,22 +169,8 @@ export function searchLinearization<State, Input> (
     lastAlike.set(alike, node.op)
   }
 
-  const unknownNodes: EventNode[] = []
-  for (let node = unknownHead.next; node !== null; node = node.next) unknownNodes.push(node)
-  /** Index of the last timed-out call made by `time` (calls before returns at equal times). */
-  const lastCalledBy = (time: number): number => {
-    let low = 0
-    let high = unknownNodes.length
-    while (low < high) {
-      const middle = (low + high) >>> 1
-      if (unknownNodes[middle]!.time <= time) low = middle + 1
-      else high = middle
-    }
-    return low - 1
-  }
-
   const memo = new Memo()
-  const stack: Array<{ node: EventNode, stateBefore: State, stateAfter: State, limit: EventNode | null, unknownIndex: number }> = []
+  const stack: Array<{ node: EventNode, stateBefore: State, stateAfter: State, limit: EventNode | null }> = []
   let state = model.initialState()
   let stateKey = model.stateKey(state)
   let deepest: Deepest<State> | undefined
@@ -204,7 +191,7 @@ export function searchLinearization<State, Input> (
   }
 
   /** Tries to linearize the call at `node` now; true when it was placed (and pushed). */
-  const tryPlace = (node: EventNode, limit: EventNode | null, unknownIndex: number): boolean => {
+  const tryPlace = (node: EventNode, limit: EventNode | null): boolean => {
     const op = ops[node.op]!
     const next = model.step(state, op.input)
     if (next === undefined) return false
@@ -220,7 +207,7 @@ export function searchLinearization<State, Input> (
       toggle(node.op)
       return false
     }
-    stack.push({ node, stateBefore: state, stateAfter: next, limit, unknownIndex })
+    stack.push({ node, stateBefore: state, stateAfter: next, limit })
     state = next
     stateKey = nextKey
     lift(node)
@@ -229,12 +216,11 @@ export function searchLinearization<State, Input> (
   }
 
   // `entry` walks the completed list (first pass) until the first return, `limit`; then
-  // `unknownIndex` walks back through the timed-out calls made before that return (second pass),
-  // latest first: an operation that took effect unseen was most likely called recently, and both
-  // orders are complete. Placing anything restarts the first pass.
+  // `unknownEntry` walks the timed-out calls not yet placed that were made before that return
+  // (second pass). Placing anything restarts the first pass.
   let entry = head.next
   let limit: EventNode | null = null
-  let unknownIndex = -1
+  let unknownEntry: EventNode | null = null
   let unknownPlaced = 0
 
   while (true) {
@@ -244,7 +230,7 @@ export function searchLinearization<State, Input> (
       // While a completed op is pending its return node is still in the list, so entry is never null.
       const node = entry!
       if (node.isCall) {
-        if (tryPlace(node, null, -1)) {
+        if (tryPlace(node, null)) {
           if (remaining === 0) return { kind: 'linearizable', steps }
           entry = head.next
         } else {
@@ -253,26 +239,29 @@ export function searchLinearization<State, Input> (
         continue
       }
       limit = node
-      unknownIndex = unknownPlaced < unknownCount ? lastCalledBy(node.time) : -1
+      unknownEntry = unknownPlaced < unknownCount ? unknownHead.next : null
       continue
     }
 
-    if (unknownIndex >= 0) {
-      const node = unknownNodes[unknownIndex]!
-      if (!isPlaced(node.op) && tryPlace(node, limit, unknownIndex)) {
+    const node = unknownEntry
+    if (node !== null && node.time <= limit.time) {
+      if (tryPlace(node, limit)) {
         unknownPlaced++
         entry = head.next
         limit = null
       } else {
-        unknownIndex--
+        unknownEntry = node.next
       }
       continue
     }
 
     // Nothing more to try before `limit` returns: that operation had to be linearized by then.
-    if (options.trackDeadEnd && (deepest === undefined || stack.length > deepest.stack.length)) {
+    // The deepest dead end counts completed operations; among equals, the one that assumed the
+    // fewest timed-out operations took effect is the easier to read.
+    const depth = completedCount - remaining
+    if (options.trackDeadEnd && (deepest === undefined || depth > deepest.depth || (depth === deepest.depth && stack.length < deepest.stack.length))) {
       // Copy only references now; the candidates are worked out once, at the end.
-      deepest = { stack: stack.slice(), state, blocking: limit, unknownCandidates: unplacedBefore(unknownHead, limit) }
+      deepest = { depth, stack: stack.slice(), state, blocking: limit, unknownCandidates: unplacedBefore(unknownHead, limit) }
     }
     const top = stack.pop()
     if (top === undefined) {
@@ -287,11 +276,12 @@ export function searchLinearization<State, Input> (
     // Resume the pass that placed it, just after it.
     limit = top.limit
     if (limit === null) entry = top.node.next
-    else unknownIndex = top.unknownIndex - 1
+    else unknownEntry = top.node.next
   }
 }
 
 interface Deepest<State> {
+  readonly depth: number
   readonly stack: ReadonlyArray<{ node: EventNode, stateAfter: State }>
   readonly state: State
   readonly blocking: EventNode
