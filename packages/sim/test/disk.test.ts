@@ -105,6 +105,22 @@ describe('createSimDisk', () => {
     expect(disk.log().lastIndex()).toBe(3)
   })
 
+  it('setSyncLatency stalls later fsyncs until it is restored', async () => {
+    const { sim, disk } = setup()
+    const log = disk.log()
+    await log.start()
+    disk.setSyncLatency(constant(300))
+    const slow = track(log.append(range(1, 1)))
+    await sim.runFor(299)
+    expect(slow.settled()).toBe(false)
+    await sim.runFor(1)
+    expect(slow.settled()).toBe(true)
+    disk.setSyncLatency()
+    const fast = track(log.append(range(2, 2)))
+    await sim.runFor(2)
+    expect(fast.settled()).toBe(true)
+  })
+
   it('handles from before a crash are dead', async () => {
     const { disk } = setup()
     const log = disk.log()

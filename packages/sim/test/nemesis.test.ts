@@ -41,10 +41,10 @@ describe('createNemesis', () => {
     expect(nemesis.history).toHaveLength(2)
   })
 
-  it('slow-node and lossy-node degrade the target\'s links and heal restores the previous settings', async () => {
+  it('slow-node, lossy-node and slow-disk degrade the target and heal restores the previous settings', async () => {
     const c = cluster(4)
     c.network.configureLink('n1', 'n2', { loss: 0.1 })
-    const nemesis = createNemesis(c, { target: () => 'n1', slowLatency: constant(400), lossyLoss: 0.75 })
+    const nemesis = createNemesis(c, { target: () => 'n1', slowLatency: constant(400), lossyLoss: 0.75, slowDiskLatency: constant(250) })
     void c.startAll()
     expect(nemesis.inject('slow-node')).toBe('slow-node n1 (constant(400ms))')
     expect(nemesis.inject('lossy-node')).toBe('lossy-node n1 (loss 0.75)')
@@ -52,7 +52,14 @@ describe('createNemesis', () => {
     expect(c.network.linkOverride('n3', 'n1')?.loss).toBe(0.75)
     expect(c.network.linkOverride('n1', 'n2')?.loss).toBe(0.75)
     expect(c.network.linkOverride('n2', 'n3')).toBeUndefined()
+    expect(nemesis.inject('slow-disk')).toBe('slow-disk n1 (fsync constant(250ms))')
+    const log = c.node('n1').disk.log()
+    await log.start()
+    const started = c.sim.now()
+    await Promise.all([log.append([{ index: 1, term: 1, type: 'noop', data: new Uint8Array() }]), c.sim.runUntilQuiet()])
+    expect(c.sim.now() - started).toBe(250)
     nemesis.healAll()
+    expect(c.sim.trace.format()).toContain('fsync latency restored')
     expect(c.network.linkOverride('n3', 'n1')).toBeUndefined()
     expect(c.network.linkOverride('n1', 'n2')).toEqual({ loss: 0.1 })
   })

@@ -51,7 +51,7 @@ export class DurableFile<State, Op> {
   #syncTask: ScheduledTask | undefined
   readonly #sim: Simulation
   readonly #random: SimRandom
-  readonly #syncLatency: Distribution
+  readonly #syncLatency: () => Distribution
   readonly #onSync: (file: DurableFile<State, Op>, ops: number) => void
 
   constructor (init: {
@@ -59,7 +59,8 @@ export class DurableFile<State, Op> {
     model: FileModel<State, Op>
     sim: Simulation
     random: SimRandom
-    syncLatency: Distribution
+    /** Read at each fsync, so a nemesis can slow the disk down and restore it. */
+    syncLatency: () => Distribution
     onSync: (file: DurableFile<State, Op>, ops: number) => void
   }) {
     this.name = init.name
@@ -101,7 +102,7 @@ export class DurableFile<State, Op> {
     // An fsync covers what was written before it started; later writes wait for the next one.
     this.#syncing = this.#queued
     this.#queued = []
-    this.#syncTask = this.#sim.schedule(this.#syncLatency.sample(this.#random), () => { this.#completeSync() }, { kind: 'disk' })
+    this.#syncTask = this.#sim.schedule(this.#syncLatency().sample(this.#random), () => { this.#completeSync() }, { kind: 'disk' })
   }
 
   #completeSync (): void {

@@ -61,6 +61,11 @@ export interface SimDisk {
    * stay in the page cache and still reach the platter, but handles opened before are dead.
    */
   processCrash(): void
+  /**
+   * Changes how long fsyncs take from the next one on (a disk that stalls); without an argument,
+   * restores the latency the disk was created with.
+   */
+  setSyncLatency(latency?: Distribution): void
   /** Writes issued and not yet synced, over all files. */
   readonly unsyncedWrites: number
   /** Completed fsyncs. */
@@ -73,7 +78,8 @@ class SimDiskImpl implements SimDisk {
   readonly name: string
   readonly #sim: Simulation
   readonly #random: SimRandom
-  readonly #syncLatency: Distribution
+  readonly #defaultSyncLatency: Distribution
+  #syncLatency: Distribution
   readonly #traceSyncs: boolean
   readonly #files = new Map<string, DurableFile<unknown, unknown>>()
   #generation = 0
@@ -83,7 +89,8 @@ class SimDiskImpl implements SimDisk {
     this.name = options.name
     this.#sim = sim
     this.#random = sim.random.fork(`disk:${options.name}`)
-    this.#syncLatency = options.syncLatency ?? uniform(0.5, 2)
+    this.#defaultSyncLatency = options.syncLatency ?? uniform(0.5, 2)
+    this.#syncLatency = this.#defaultSyncLatency
     this.#traceSyncs = options.traceSyncs ?? false
   }
 
@@ -121,6 +128,11 @@ class SimDiskImpl implements SimDisk {
     return reports
   }
 
+  setSyncLatency (latency?: Distribution): void {
+    this.#syncLatency = latency ?? this.#defaultSyncLatency
+    this.#sim.log(`disk:${this.name}`, latency === undefined ? 'fsync latency restored' : `fsync latency now ${latency.description}`)
+  }
+
   processCrash (): void {
     this.#generation++
     for (const file of this.#files.values()) file.abandonWaiters()
@@ -150,7 +162,7 @@ class SimDiskImpl implements SimDisk {
       model,
       sim: this.#sim,
       random: this.#random,
-      syncLatency: this.#syncLatency,
+      syncLatency: () => this.#syncLatency,
       onSync: (synced, ops) => {
         this.#syncs++
         if (this.#traceSyncs) this.#sim.log(`disk:${this.name}`, `fsync ${synced.name} (${ops} writes)`)

@@ -19,9 +19,10 @@ export type FaultKind =
   | 'kill'
   | 'slow-node'
   | 'lossy-node'
+  | 'slow-disk'
 
 export const allFaults: readonly FaultKind[] = [
-  'partition-halves', 'isolate', 'bridge', 'majority-ring', 'one-way', 'crash', 'crash-torn', 'kill', 'slow-node', 'lossy-node'
+  'partition-halves', 'isolate', 'bridge', 'majority-ring', 'one-way', 'crash', 'crash-torn', 'kill', 'slow-node', 'lossy-node', 'slow-disk'
 ]
 
 /** Options for `createNemesis`. */
@@ -41,6 +42,8 @@ export interface NemesisOptions {
   slowLatency?: Distribution
   /** Loss rate of every link to and from the target during `lossy-node`. @default 0.5 */
   lossyLoss?: number
+  /** fsync latency of the target's disk during `slow-disk` (an fsync stall). @default uniform(50ms, 500ms) */
+  slowDiskLatency?: Distribution
 }
 
 /** One step of a scripted scenario. */
@@ -67,7 +70,7 @@ export interface Nemesis {
   /** Applies one fault now; `node` overrides the target of node faults. Returns a description. */
   inject(kind: FaultKind, node?: NodeId): string
   /**
-   * Heals the network (partitions and degraded links) and restarts every node that is down. The
+   * Heals the network (partitions and degraded links), restores slowed disks and restarts every node that is down. The
    * restarted nodes boot as the simulation runs; a boot that fails fails the run.
    */
   healAll(): void
@@ -85,6 +88,9 @@ class NemesisImpl implements Nemesis {
   readonly #target: (() => NodeId | undefined) | undefined
   readonly #slowLatency: Distribution
   readonly #lossyLoss: number
+  readonly #slowDiskLatency: Distribution
+  /** Nodes whose disk the nemesis slowed down. */
+  readonly #slowDisks = new Set<NodeId>()
   /** Links the nemesis degraded, with the override each had before, to restore on heal. */
   readonly #degraded = new Map<string, { from: NodeId, to: NodeId, before: LinkOptions | undefined }>()
   #pending: ScheduledTask | undefined
@@ -100,6 +106,7 @@ class NemesisImpl implements Nemesis {
     this.#target = options.target
     this.#slowLatency = options.slowLatency ?? uniform(50, 500)
     this.#lossyLoss = options.lossyLoss ?? 0.5
+    this.#slowDiskLatency = options.slowDiskLatency ?? uniform(50, 500)
   }
 
   start (options: { until?: number } = {}): void {
@@ -167,6 +174,13 @@ class NemesisImpl implements Nemesis {
           : `lossy-node ${target} (loss ${this.#lossyLoss})`
         break
       }
+      case 'slow-disk': {
+        const target = node ?? this.#pickTarget()
+        this.#cluster.node(target).disk.setSyncLatency(this.#slowDiskLatency)
+        this.#slowDisks.add(target)
+        description = `slow-disk ${target} (fsync ${this.#slowDiskLatency.description})`
+        break
+      }
     }
     this.history.push(description)
     this.#log(description)
@@ -182,6 +196,8 @@ class NemesisImpl implements Nemesis {
       if (before !== undefined) network.configureLink(from, to, before)
     }
     this.#degraded.clear()
+    for (const id of this.#slowDisks) this.#cluster.node(id).disk.setSyncLatency()
+    this.#slowDisks.clear()
     const down = this.#cluster.nodes().filter((node) => !node.running)
     if (down.length > 0) this.#log(`restart ${down.map((node) => node.id).join(' ')}`)
     // A failed boot has already failed the run (SimNode.start does that); nothing more to report.
