@@ -127,6 +127,19 @@ describe.each(ALGORITHMS)('$name', (algorithm) => {
     expect(changed / FEW_KEYS.length).toBeLessThanOrEqual(algorithm.unnecessary)
   })
 
+  it('changes at most one member of a replica set when a node joins', () => {
+    const ring = algorithm.create(nodeIds(8))
+    const before = FEW_KEYS.map(key => ring.lookup(key, 3))
+    ring.add('node-8')
+    let bigChanges = 0
+    FEW_KEYS.forEach((key, i) => {
+      const after = ring.lookup(key, 3)
+      const gained = after.filter(node => !before[i]!.includes(node))
+      if (gained.length > 1 || (gained.length === 1 && gained[0] !== 'node-8')) bigChanges++
+    })
+    expect(bigChanges / FEW_KEYS.length).toBeLessThanOrEqual(algorithm.unnecessary)
+  })
+
   it('answers undefined and [] when empty, and rejects bad input with stable codes', () => {
     const ring = algorithm.create([])
     expect(ring.get('x')).toBeUndefined()
