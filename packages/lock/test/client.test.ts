@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { TimeoutError } from '@synod/interfaces'
 import { createFencedResource } from '../src/index.js'
 import type { Lock, LockClientEvents } from '../src/index.js'
 import { cuttable, drive } from './helpers/drive.js'
@@ -103,6 +104,28 @@ describe('lock client: acquire and release', () => {
     expect(await drive(t.clock, c.tryAcquire('pool', sem))).toBeUndefined()
     await expect(c.acquire('pool', { mode: 'semaphore' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
     await expect(drive(t.clock, c.acquire('pool', { mode: 'semaphore', limit: 3 }))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    await t.stop()
+  })
+
+  it('treats a release whose first answer was lost as done when the retry finds nothing held', async () => {
+    const t = await testCluster()
+    let dropNextReleaseReply = false
+    const servers = t.servers.map((server) => ({
+      ...server,
+      execute: async (request: Parameters<typeof server.execute>[0], options?: Parameters<typeof server.execute>[1]) => {
+        const response = await server.execute(request, options)
+        if (request.type === 'release' && dropNextReleaseReply) {
+          dropNextReleaseReply = false
+          throw new TimeoutError('reply lost', { indeterminate: true })
+        }
+        return response
+      }
+    }))
+    const lock = await drive(t.clock, t.client({}, t.clock, servers).acquire('m'))
+    dropNextReleaseReply = true
+    await drive(t.clock, lock.release())
+    expect(lock.held).toBe(false)
+    expect(t.machine('n1').lock('m')).toBeUndefined()
     await t.stop()
   })
 

@@ -95,6 +95,14 @@ describe('lock state machine: mutex', () => {
     expect(h.machine.lock('m')).toBeUndefined()
   })
 
+  it('refuses a release from an ended session, so a client can tell lost from already released', () => {
+    const h = harness()
+    const a = h.open()
+    h.run(acquire(a, 1, 'm'))
+    h.run({ type: 'expire-session', session: a, renewedIndex: a })
+    expect(h.run(release(a, 1, 'm'))).toMatchObject({ type: 'error', code: 'ERR_SESSION_EXPIRED' })
+  })
+
   it('releases idempotently and withdraws queued requests', () => {
     const h = harness()
     const [a, b, c] = [h.open(), h.open(), h.open()]

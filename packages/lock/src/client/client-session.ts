@@ -31,6 +31,11 @@ export class ClientSession {
   readonly controller = new AbortController()
   state: 'live' | 'lost' | 'closed' = 'live'
   validUntil: number
+  /**
+   * When the last open or keepalive that succeeded was sent. The session was alive on the cluster
+   * at some moment after this, whatever the clocks did.
+   */
+  lastRenewalSentAt: number
   #nextRequest = 1
   /** Requests given up while queued that could not be withdrawn yet; retried with each keepalive. */
   readonly abandoned = new Map<number, string>()
@@ -47,6 +52,7 @@ export class ClientSession {
     this.#clock = clock
     this.#hooks = hooks
     this.validUntil = sentAt + this.#leaseSpan()
+    this.lastRenewalSentAt = sentAt
     this.#armWatchdog()
     this.#scheduleKeepalive()
   }
@@ -83,6 +89,7 @@ export class ClientSession {
       await this.#router.call({ type: 'keepalive', session: this.id }, this.validUntil, this.signal)
       if (this.state !== 'live') return
       this.validUntil = Math.max(this.validUntil, sentAt + this.#leaseSpan())
+      this.lastRenewalSentAt = Math.max(this.lastRenewalSentAt, sentAt)
       this.#armWatchdog()
       this.#retryWithdrawals()
       this.#scheduleKeepalive()

@@ -90,34 +90,36 @@ export class HeldLock implements Lock {
 
   async #release (): Promise<void> {
     const session = this.#session
+    const calledAt = this.#clock.now()
     try {
       const { result } = await this.#router.call({ type: 'release', session: session.id, request: this.request, name: this.name }, session.validUntil, session.signal)
-      if (result.type === 'released' && result.was === 'held') {
+      // The session is live (or the cluster would have refused), and a session's locks are lost
+      // only with it: 'none' means an earlier attempt of this release, whose answer we did not
+      // get, already released the lock.
+      if (result.type === 'released') {
         this.#released()
         return
       }
-      this.state = 'lost'
-      throw new NotHeldError(`${this.name} (token ${this.token}) was no longer held at release`)
+      throw new NotHeldError(`unexpected reply ${result.type} to release`)
     } catch (err) {
       if (isSynodError(err, NotHeldError.code)) throw err
-      if (isSynodError(err, SessionExpiredError.code) && session.state === 'live') {
-        // The cluster says the session is gone: the lock had been lost before this release.
-        this.state = 'lost'
-        session.lose('expired')
-        throw new NotHeldError(`${this.name} (token ${this.token}) was lost with session ${session.id} before release`)
+      const expired = isSynodError(err, SessionExpiredError.code)
+      if (!expired && session.state === 'live' && this.#clock.now() < session.validUntil) {
+        // Retried with the session's keepalives, so the lock is not left held for nobody.
+        session.abandoned.set(this.request, this.name)
+        this.#releasing = undefined
+        throw err
       }
-      // The call gives up only when the lease can no longer be confirmed: the session is lost now.
-      if (session.state === 'live' && this.#clock.now() >= session.validUntil) session.lose('lease-timeout')
-      if (session.state !== 'live') {
-        // The session was given up while the release was in flight. The lock was held when release
-        // was called and nobody can be granted it before the cluster expires the session.
-        this.#released()
-        return
-      }
-      // Retried with the session's keepalives, so the lock is not left held for nobody.
-      session.abandoned.set(this.request, this.name)
-      this.#releasing = undefined
-      throw err
+      // The session is gone. Locks are lost only with their session, so if a keepalive sent after
+      // release was called succeeded, the lock was held until this release (an earlier attempt
+      // may well have released it). Otherwise nothing proves it was not lost before.
+      const heldThrough = session.lastRenewalSentAt >= calledAt
+      if (heldThrough) this.#released()
+      else this.state = 'lost'
+      session.lose(expired ? 'expired' : 'lease-timeout')
+      if (heldThrough) return
+      throw new NotHeldError(`cannot confirm that ${this.name} (token ${this.token}) was held until release: session ${session.id} ended`)
     }
   }
+
 }

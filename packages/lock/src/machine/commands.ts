@@ -33,7 +33,11 @@ export type LockCommand =
     /** Chubby's lock-delay: if this holder's session is lost, nobody else gets the lock for this long. */
     lockDelayMs: number
   }
-  /** Releases a held request or withdraws a queued one. Idempotent. */
+  /**
+   * Releases a held request or withdraws a queued one. Idempotent: `was: 'none'` when the request
+   * holds and waits for nothing (already released, or never granted). Refused with
+   * ERR_SESSION_EXPIRED once the session is gone, which is how its locks are lost.
+   */
   | { type: 'release', session: SessionId, request: number, name: string }
   /**
    * Proposed by the leader when a lease ran out on its clock. Applies only if the session has not

@@ -245,8 +245,11 @@ class LockMachine extends TypedEventEmitter<LockMachineEvents> implements LockSt
 
   #release (sessionId: SessionId, request: number, name: string, index: number): LockResult {
     const session = this.#sessions.get(sessionId)
+    // A session's locks are lost only with the session: saying so lets a client tell "lost" from
+    // "already released by my own earlier attempt" (was: 'none' on a live session).
+    if (session === undefined) return refuse('ERR_SESSION_EXPIRED', `session ${sessionId} has expired`)
     // Remembered even when nothing was held: a withdrawn acquire that commits later is refused.
-    if (session !== undefined) markFinished(session, request)
+    markFinished(session, request)
     const lock = this.#locks.get(name)
     if (lock === undefined) return { type: 'released', was: 'none' }
     const key = requestKey(sessionId, request)
@@ -262,7 +265,7 @@ class LockMachine extends TypedEventEmitter<LockMachineEvents> implements LockSt
       }
     }
     if (was !== 'none') {
-      session?.requests.delete(request)
+      session.requests.delete(request)
       this.#grant(lock, index)
       this.#collect(lock)
     }
