@@ -6,32 +6,50 @@ import type { Random } from '@synod/interfaces'
  * what makes a simulation replay exactly.
  */
 export function createSeededRandom (seed: number): Random {
-  let s = seed >>> 0
-  const splitmix = (): number => {
-    s = (s + 0x9e3779b9) >>> 0
-    let z = s
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
-    return (z ^ (z >>> 16)) >>> 0
+  return new Sfc32(seed >>> 0)
+}
+
+// A class with numeric fields rather than a closure: V8 keeps the state in the object instead of a
+// context, which makes `next()` several times faster on the pick path.
+class Sfc32 implements Random {
+  private a: number
+  private b: number
+  private c: number
+  private d: number
+
+  constructor (seed: number) {
+    let s = seed
+    const splitmix = (): number => {
+      s = (s + 0x9e3779b9) >>> 0
+      let z = s
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
+      return (z ^ (z >>> 16)) >>> 0
+    }
+    this.a = splitmix()
+    this.b = splitmix()
+    this.c = splitmix()
+    this.d = splitmix()
+    // Discard the first outputs: sfc32 needs a few rounds to mix a weak seed.
+    for (let i = 0; i < 12; i++) this.next32()
   }
-  let a = splitmix()
-  let b = splitmix()
-  let c = splitmix()
-  let d = splitmix()
-  const next32 = (): number => {
-    const t = (((a + b) | 0) + d) | 0
-    d = (d + 1) | 0
-    a = b ^ (b >>> 9)
-    b = (c + (c << 3)) | 0
-    c = (c << 21) | (c >>> 11)
-    c = (c + t) | 0
+
+  next (): number {
+    return this.next32() / 4294967296
+  }
+
+  int (maxExclusive: number): number {
+    return Math.floor((this.next32() / 4294967296) * maxExclusive)
+  }
+
+  private next32 (): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0
+    this.d = (this.d + 1) | 0
+    this.a = this.b ^ (this.b >>> 9)
+    this.b = (this.c + (this.c << 3)) | 0
+    this.c = (this.c << 21) | (this.c >>> 11)
+    this.c = (this.c + t) | 0
     return t >>> 0
-  }
-  // Discard the first outputs: sfc32 needs a few rounds to mix a weak seed.
-  for (let i = 0; i < 12; i++) next32()
-  return {
-    next: () => next32() / 4294967296,
-    int: (maxExclusive: number) => Math.floor((next32() / 4294967296) * maxExclusive)
   }
 }
 
