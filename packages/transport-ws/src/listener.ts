@@ -14,7 +14,7 @@ export interface Listener {
  * Starts an HTTP(S) server with a WebSocket endpoint on `host:port` (0 picks a free port).
  * Compression is off: consensus frames are small and latency-bound.
  */
-export async function listen (host: string, port: number, maxPayload: number, tls: TlsOptions | undefined): Promise<Listener> {
+export async function listen (host: string, port: number, maxPayload: number, tls: TlsOptions | undefined, onTlsError: (err: Error) => void): Promise<Listener> {
   const server: HttpServer = tls === undefined
     ? createHttpServer()
     : createHttpsServer({ ca: tls.ca, cert: tls.cert, key: tls.key, requestCert: tls.mutual === true, rejectUnauthorized: tls.mutual === true })
@@ -22,6 +22,8 @@ export async function listen (host: string, port: number, maxPayload: number, tl
   // Errors of the listening socket surface through listen(); later ones must not crash the process.
   wss.on('error', () => {})
   server.on('clientError', (_err, socket) => { socket.destroy() })
+  // A TLS handshake that failed here (with mTLS: a client certificate we do not trust).
+  server.on('tlsClientError', (err: Error) => { onTlsError(err) })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {
