@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createHttpApi } from '../src/http/server.js'
+import type { KvResult } from '../src/kv/commands.js'
 import { createKvStateMachine } from '../src/kv/state-machine.js'
 import { createJsonLogger } from '../src/system/logger.js'
 import { createLocalLog } from './local-log.js'
@@ -11,7 +12,7 @@ import { createLocalLog } from './local-log.js'
 type Json = Record<string, any>
 let server: Server
 let base: string
-let log: ReturnType<typeof createLocalLog>
+let log: ReturnType<typeof createLocalLog<KvResult>>
 
 async function startApi (init: Parameters<typeof createHttpApi>[0] = {}): Promise<void> {
   const kv = createKvStateMachine()
