@@ -158,6 +158,20 @@ describe('kv model: hand-made histories', () => {
     expect(result.keys.map((key) => [key.key, key.verdict])).toEqual([['fine', 'linearizable'], ['small', 'not-linearizable'], ['big', 'not-linearizable']])
   })
 
+  it('stops at the first failing key when asked, and shortens long reports', () => {
+    const on = (key: string, ops: HistoryOpInit[]): HistoryOpInit[] => ops.map((op) => ({ ...op, key }))
+    const history = [...on('a', [put(1, 1, 0, 10), get(2, null, 20, 30)]), ...on('b', [put(1, 1, 0, 10), get(2, null, 20, 30), get(2, null, 40, 50)])]
+    const result = checkHistory(history, { model, checkAllKeys: false })
+    expect(result.failingKeys).toEqual(['a'])
+    expect(result.keys.map((key) => key.verdict)).toEqual(['not-linearizable', 'unknown'])
+    expect(result.verdict).toBe('not-linearizable')
+
+    const long = Array.from({ length: 30 }, (_, i) => put(1, i, i * 10, i * 10 + 5))
+    long.push(get(2, 0, 1000, 1010))
+    const report = formatReport(checkHistory(long, { model }), model, { contextOps: 3 })
+    expect(report).toContain('Longest partial linearization: 30 operations, from absent:\n  ... 27 earlier operations\n  #27 client 1')
+  })
+
   it('explains which candidates fit but led nowhere', () => {
     // Either write may go first, but the reads need 1 then 2 then 1 again.
     const result = check([put(1, 1, 0, 100), put(2, 2, 0, 100), get(3, 1, 10, 20), get(3, 2, 30, 40), get(3, 1, 50, 60)])
