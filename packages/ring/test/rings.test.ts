@@ -18,7 +18,8 @@ interface Algorithm {
 }
 
 const ALGORITHMS: Algorithm[] = [
-  { name: 'vnode', create: nodes => createVnodeRing({ nodes }), ordered: false, balance: 1.1, unnecessary: 0 },
+  // 1024 vnodes keeps the suite fast; the default (4096) is checked exactly below.
+  { name: 'vnode', create: nodes => createVnodeRing({ nodes, vnodes: 1024 }), ordered: false, balance: 1.1, unnecessary: 0 },
   { name: 'jump', create: nodes => createJumpRing({ nodes }), ordered: true, balance: 1.05, unnecessary: 0 },
   { name: 'rendezvous', create: nodes => createRendezvousRing({ nodes }), ordered: false, balance: 1.05, unnecessary: 0 },
   { name: 'maglev', create: nodes => createMaglevRing({ nodes, tableSize: 5003 }), ordered: false, balance: 1.05, unnecessary: 0.02 }
@@ -205,6 +206,15 @@ describe('maglev', () => {
 })
 
 describe('vnode', () => {
+  it('keeps the exact peak/mean share within 1.05 at its default settings', () => {
+    for (const prefix of ['node-', 'cache-']) {
+      const ring = createVnodeRing({ nodes: nodeIds(10, prefix) })
+      const share = new Map<string, number>()
+      for (const range of ring.ranges()) share.set(range.owner, (share.get(range.owner) ?? 0) + (range.end - range.start) / 2 ** 32)
+      expect(Math.max(...share.values()) * 10).toBeLessThanOrEqual(1.05)
+    }
+  })
+
   it('gives a node round(vnodes * weight) points, reported through ranges', () => {
     const ring = createVnodeRing({ nodes: ['a'], vnodes: 16 })
     expect(ring.ranges()).toEqual([{ start: 0, end: 2 ** 32, owner: 'a' }])
@@ -230,5 +240,21 @@ describe('vnode', () => {
   it('ranges() is refused by algorithms without ranges', () => {
     expect(() => createRendezvousRing({ nodes: ['a'] }).ranges()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
     expect(() => createJumpRing({ nodes: ['a'] }).ranges()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+  })
+})
+
+describe('serialised state', () => {
+  it('rejects malformed state with a stable code', () => {
+    for (const text of ['{', '[]', '{"format":2,"algorithm":"vnode","vnodes":8,"nodes":[]}', '{"format":1,"algorithm":"chord","nodes":[]}',
+      '{"format":1,"algorithm":"vnode","vnodes":0,"nodes":[]}', '{"format":1,"algorithm":"maglev","tableSize":100,"nodes":[]}',
+      '{"format":1,"algorithm":"jump","nodes":[{"id":"a","weight":2}]}', '{"format":1,"algorithm":"rendezvous","nodes":[{"id":""}]}',
+      '{"format":1,"algorithm":"rendezvous","nodes":[{"id":"a"},{"id":"a"}]}', '{"format":1,"algorithm":"rendezvous","nodes":"a"}']) {
+      expect(() => parseRing(text), text).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    }
+  })
+
+  it('is canonical: key order and node order do not depend on how the ring was built', () => {
+    const built = createRendezvousRing({ nodes: [{ zone: 'b', weight: 2, id: 'y' }, 'x'] })
+    expect(serializeRing(built)).toBe('{"format":1,"algorithm":"rendezvous","nodes":[{"id":"x","weight":1},{"id":"y","weight":2,"zone":"b"}]}')
   })
 })
