@@ -170,5 +170,5 @@ describe('lock workload under faults (in-memory log, virtual time)', () => {
     // The faults really happened: stale holders were fenced off and sessions were lost.
     expect(totals.staleRejected).toBeGreaterThan(0)
     expect(totals.sessionsLost).toBeGreaterThan(0)
-  }, 60_000)
+  }, Math.max(60_000, seeds * 500))
 })

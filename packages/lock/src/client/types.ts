@@ -42,8 +42,9 @@ export interface Lock {
   /** True until released or lost, as far as this client knows. */
   readonly held: boolean
   /**
-   * Releases the lock; safe to call more than once. Rejects with ERR_NOT_HELD if the lock had been
-   * lost (its session expired) before release was called.
+   * Releases the lock; safe to call more than once. Rejects with ERR_NOT_HELD when it cannot
+   * confirm that the lock was held until release: the session ended, and no keepalive sent after
+   * release was called succeeded (so the lock may have been lost before).
    */
   release(options?: AbortOptions): Promise<void>
 }
