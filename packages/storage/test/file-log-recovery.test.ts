@@ -233,3 +233,38 @@ describe('file log recovery', () => {
     await store.stop()
   })
 })
+
+describe('file log segment ends', () => {
+  it('accepts a preallocated segment whose zero tail is shorter than a frame header', async () => {
+    const dir = await tempDir()
+    try {
+      // 16 header bytes + 86-byte frames (9 + 17 + 60): fill a 4096-byte segment to 6 bytes short.
+      const log = createFileLogStorage({ dir, segmentBytes: 4096 })
+      await log.start()
+      const frame = 9 + 17
+      const data = (size: number): Uint8Array => new Uint8Array(size).fill(1)
+      let index = 1
+      let used = 16
+      while (4096 - used - (frame + 60) >= frame + 1) {
+        await log.append([{ index: index++, term: 1, type: 'command', data: data(60) }])
+        used += frame + 60
+      }
+      const last = 4096 - used - 6 - frame
+      await log.append([{ index: index++, term: 1, type: 'command', data: data(last) }])
+      await log.append([{ index: index++, term: 1, type: 'command', data: data(10) }])
+      await log.stop()
+      const segments = (await readdir(dir)).filter((name) => name.endsWith('.wal')).sort()
+      expect(segments.length).toBe(2)
+      // Give the first segment the zero tail a preallocated file would have.
+      const first = join(dir, segments[0] as string)
+      expect((await stat(first)).size).toBe(4090)
+      await truncate(first, 4096)
+      const reopened = createFileLogStorage({ dir, segmentBytes: 4096 })
+      await reopened.start()
+      expect(reopened.lastIndex()).toBe(index - 1)
+      await reopened.stop()
+    } finally {
+      await removeDir(dir)
+    }
+  })
+})

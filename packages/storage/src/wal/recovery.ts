@@ -52,7 +52,9 @@ export async function scanSegment (options: ScanOptions): Promise<Segment | unde
     const result = decodeFrame(buffer, offset - bufferStart, bufferLength, false)
     if (result.status === 'short') {
       if (offset + result.need > fileSize) {
-        await onDamage(options, segment, offset, fileSize, 'partial record')
+        // Fewer zero bytes than a frame header at the end of a preallocated segment is its
+        // normal end; anything else there is a record cut short.
+        if (!(await allZero(handle, offset, fileSize))) await onDamage(options, segment, offset, fileSize, 'partial record')
         break
       }
       if (buffer.byteLength < result.need) buffer = Buffer.allocUnsafe(result.need)
