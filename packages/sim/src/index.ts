@@ -12,9 +12,11 @@
  * - `createSimDisk(sim)`: `LogStorage`, `HardStateStorage` and `SnapshotStorage` whose writes
  *   resolve after a simulated fsync and whose crashes lose what was not synced.
  * - `createSimCluster` / `createSimNode`: machines whose processes crash and restart on their disk.
- * - `createNemesis(cluster)`: scripted or random faults, written to the trace.
+ * - `createNemesis(cluster)`: scripted or random faults (partitions, crashes, slow or lossy nodes,
+ *   fsync stalls), written to the trace.
  * - `Workload`, `runSeed` and `runSimCli`: pluggable workloads and the `synod-sim` command line.
  * - `createMemoryNetwork()`: a real-time, fault-free in-process network for examples and benchmarks.
+ * - `runInBackground(sim)`: drives a simulation from outside, so plain `await`s on simulated I/O finish.
  *
  * @example
  * ```ts

@@ -105,6 +105,23 @@ describe('createSimCluster', () => {
     expect(() => cluster.node('nope')).toThrow(expect.objectContaining({ code: 'ERR_NOT_FOUND' }))
   })
 
+  it('addNode adds a machine that knows every node, and that restarted nodes know', async () => {
+    const sim = createSimulation({ seed: 6 })
+    const cluster = createSimCluster(sim, {
+      nodes: ['n1', 'n2'],
+      boot: async ({ transport }) => { await transport.start(); return transport }
+    })
+    await Promise.all([cluster.startAll(), sim.runFor(1)])
+    const added = cluster.addNode('n3')
+    expect(cluster.ids).toEqual(['n1', 'n2', 'n3'])
+    expect(() => cluster.addNode('n3')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    await Promise.all([added.start(), sim.runFor(1)])
+    expect(added.transport?.peers()).toEqual(['n1', 'n2'])
+    expect(cluster.node('n1').transport?.peers()).toEqual(['n2'])
+    await Promise.all([cluster.node('n1').restart(), sim.runFor(1)])
+    expect(cluster.node('n1').transport?.peers()).toEqual(['n2', 'n3'])
+  })
+
   it('clock drift makes a node\'s timers run fast or slow', async () => {
     const sim = createSimulation({ seed: 4 })
     const fired: Record<string, number> = {}

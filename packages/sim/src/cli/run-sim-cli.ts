@@ -243,7 +243,7 @@ export async function runSimCli (options: SimCliOptions, argv: readonly string[]
   bar?.clear()
   const wall = ((performance.now() - started) / 1000).toFixed(1)
   stdout.write(failed.length === 0
-    ? `all ${done} seeds passed in ${wall}s\n`
+    ? `${done === 1 ? '1 seed' : `all ${done} seeds`} passed in ${wall}s\n`
     : `${failed.length} of ${done} seeds FAILED in ${wall}s: ${failed.join(' ')}\n`)
   return failed.length === 0 ? 0 : 1
 }

@@ -28,8 +28,8 @@ export interface SimNodeContext<M = unknown> {
 export interface SimNodeOptions<App, M = unknown> {
   id: NodeId
   network: SimNetwork
-  /** Peers added to each incarnation's transport. @default [] */
-  peers?: readonly NodeId[]
+  /** Peers added to each incarnation's transport; a function is called at each boot. @default [] */
+  peers?: readonly NodeId[] | (() => readonly NodeId[])
   /** Builds and starts one incarnation of the process. Runs inside the simulation. */
   boot(context: SimNodeContext<M>): App | Promise<App>
   /** Stops an incarnation gracefully (`node.stop()`); not called on a crash. */
@@ -71,7 +71,10 @@ export interface SimNode<App, M = unknown> {
   crash(options?: NodeCrashOptions): void
   /** Crashes the node if it is running, then starts a new incarnation. */
   restart(options?: NodeCrashOptions): Promise<App>
-  /** Stops the running incarnation gracefully (`shutdown`, then its transport). */
+  /**
+   * Stops the running incarnation gracefully (`shutdown`, then its transport). Resolves as the
+   * simulation runs, since a shutdown usually waits for simulated I/O.
+   */
   stop(): Promise<void>
 }
 
@@ -126,7 +129,8 @@ class SimNodeImpl<App, M> implements SimNode<App, M> {
     if (this.#current !== undefined) throw new ResourceLockedError(`disk of ${this.id}`, `node ${this.id} is already running`)
     const number = ++this.#incarnations
     const clock = createProcessClock(this.#sim, this.#options.clock)
-    const transport = this.#options.network.endpoint<M>(this.id, { peers: this.#options.peers ?? [] })
+    const peers = this.#options.peers
+    const transport = this.#options.network.endpoint<M>(this.id, { peers: typeof peers === 'function' ? peers() : peers ?? [] })
     const incarnation: Incarnation<App, M> = { number, clock, transport, app: undefined, dead: false }
     this.#current = incarnation
     this.#sim.log(this.id, number === 1 ? 'start' : `restart (incarnation ${number})`)

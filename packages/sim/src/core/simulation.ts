@@ -10,7 +10,7 @@ export type { EventKind } from './event-queue.js'
 export interface SimulationOptions {
   /** The seed that drives every random choice of the run. A non-negative safe integer. */
   seed: number
-  /** What to keep of the event trace. */
+  /** What to keep of the event trace. @default the last 200 entries, digest of all */
   trace?: TraceOptions
   /**
    * Events allowed at one virtual instant before the run fails as a livelock (a timer that keeps

@@ -20,7 +20,7 @@ export interface TraceOptions {
    * @default 200
    */
   tail?: number
-  /** Called for each entry as it happens (e.g. to stream a replay to the terminal). */
+  /** Called for each entry as it happens (e.g. to stream a replay to the terminal). @default none */
   onEntry?: (entry: TraceEntry) => void
 }
 
@@ -75,7 +75,8 @@ export class Trace {
 
   /** The kept entries: all of them when recording, otherwise the most recent `tail`. */
   entries (): TraceEntry[] {
-    return this.#record ? this.#entries.slice() : this.#entries.slice(-this.#tail)
+    if (this.#record) return this.#entries.slice()
+    return this.#tail === 0 ? [] : this.#entries.slice(-this.#tail)
   }
 
   /** The kept entries as text, one per line. */

@@ -36,6 +36,7 @@ export interface NemesisOptions {
   /**
    * Chooses the node that `isolate`, `crash`, `crash-torn` and `kill` hit, e.g. the current leader.
    * When it returns undefined, or is not given, a random running node is hit.
+   * @default a random running node
    */
   target?: () => NodeId | undefined
   /** Latency of every link to and from the target during `slow-node`. @default uniform(50ms, 500ms) */

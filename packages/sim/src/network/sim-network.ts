@@ -27,7 +27,7 @@ export interface SimNetworkOptions extends LinkOptions {
 
 /** Options for `SimNetwork.endpoint`. */
 export interface EndpointOptions {
-  /** Peers added at once (`addPeer` with the address `sim://<id>`). */
+  /** Peers added at once (`addPeer` with the address `sim://<id>`). @default [] */
   peers?: readonly NodeId[]
 }
 

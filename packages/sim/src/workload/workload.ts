@@ -27,7 +27,7 @@ export type WorkloadStats = Record<string, number | string>
 export interface Workload {
   /** Name on the command line: lower case, dashes. */
   readonly name: string
-  /** One line for `--list`. */
+  /** One line for `--list`. @default '' */
   readonly description?: string
   /**
    * Virtual milliseconds per seed unless `--duration` overrides it.
@@ -44,7 +44,7 @@ export function defineWorkload (workload: Workload): Workload {
 
 /** Options for `runSeed`. */
 export interface RunSeedOptions {
-  /** Overrides the workload's duration. */
+  /** Overrides the workload's duration. @default the workload's `duration` */
   duration?: number
   /** @default {} */
   settings?: Record<string, string>
