@@ -37,13 +37,6 @@ function scenarioTable (scenario: SimScenario, watched: string, configure: (poli
   table(scenario, watched, rows)
 }
 
-console.log('## Simulated scenarios')
-console.log('\nRequests carry one of 1000 keys (only consistent-hash uses them). Latency counts every request, failed or not, from arrival to answer; queues still full when arrivals stop are drained.')
-const keyed = (scenario: SimScenario): SimScenario => ({ ...scenario, keySpace: 1000 })
-scenarioTable(keyed(slowBackendScenario(1)), 'slow', () => undefined)
-scenarioTable(keyed(failingBackendScenario(1)), 'bad', () => ({ consecutiveFailures: 5, baseEjectionMs: 15_000, maxEjectedShare: 0.2 }))
-scenarioTable(keyed(transientSlownessScenario(1)), 'gc', () => undefined)
-
 // --- pick() throughput ---------------------------------------------------------------------------
 
 const ENDPOINTS = Array.from({ length: 10 }, (_, i) => ({ id: `node-${i}`, address: `10.0.0.${i}:7000` }))
@@ -69,24 +62,40 @@ function pickLoop (balancer: Balancer, keyed: boolean): (i: number) => void {
   return () => { balancer.pick().complete('success') }
 }
 
-console.log('\n## pick() throughput\n')
-console.log(`10 endpoints, pick() then complete('success'), best of ${ROUNDS} × ${ITERATIONS / 1e6}M (consistent-hash with one of 1024 keys). Node ${process.version}.`)
-console.log('"system clock" is the default (performance.now); "virtual clock" shows the cost without reading time, which only p2c-peak-ewma does on every pick.\n')
-console.log('| picker | picks/s, system clock | picks/s, virtual clock | system clock vs array round robin |')
-console.log('|---|---:|---:|---:|')
-let sink = 0
-const floorList = ENDPOINTS.slice()
-let cursor = 0
-const floor = measure(() => { sink += floorList[cursor++ % floorList.length]!.id.length })
-console.log(`| bare array round robin (floor, no bookkeeping) | ${(floor / 1e6).toFixed(1)}M | | 1.00 |`)
-const foreign = new P2cBalancer(ENDPOINTS.length)
-const foreignRate = measure(() => { sink += foreign.pick() })
-console.log(`| npm load-balancers P2C (never released) | ${(foreignRate / 1e6).toFixed(1)}M | | ${(foreignRate / floor).toFixed(2)} |`)
-for (const policy of POLICY_NAMES) {
-  const balancer = createBalancer({ policy, endpoints: ENDPOINTS }, { random: createSeededRandom(1) })
-  const rate = measure(pickLoop(balancer, policy === 'consistent-hash'))
-  const virtual = createBalancer({ policy, endpoints: ENDPOINTS }, { random: createSeededRandom(1), clock: createVirtualClock() })
-  const virtualRate = measure(pickLoop(virtual, policy === 'consistent-hash'))
-  console.log(`| ${policy} | ${(rate / 1e6).toFixed(1)}M | ${(virtualRate / 1e6).toFixed(1)}M | ${(rate / floor).toFixed(2)} |`)
+function printScenarios (): void {
+  console.log('## Simulated scenarios')
+  console.log('\nRequests carry one of 1000 keys (only consistent-hash uses them). Latency counts every request, failed or not, from arrival to answer; queues still full when arrivals stop are drained.')
+  const keyed = (scenario: SimScenario): SimScenario => ({ ...scenario, keySpace: 1000 })
+  scenarioTable(keyed(slowBackendScenario(1)), 'slow', () => undefined)
+  scenarioTable(keyed(failingBackendScenario(1)), 'bad', () => ({ consecutiveFailures: 5, baseEjectionMs: 15_000, maxEjectedShare: 0.2 }))
+  scenarioTable(keyed(transientSlownessScenario(1)), 'gc', () => undefined)
 }
-if (sink === 42) console.log('')
+
+function printThroughput (): void {
+  console.log('\n## pick() throughput\n')
+  console.log(`10 endpoints, pick() then complete('success'), best of ${ROUNDS} × ${ITERATIONS / 1e6}M (consistent-hash with one of 1024 keys). Node ${process.version}.`)
+  console.log('"system clock" is the default (performance.now); "virtual clock" shows the cost without reading time, which only p2c-peak-ewma does on every pick.\n')
+  console.log('| picker | picks/s, system clock | picks/s, virtual clock | system clock vs array round robin |')
+  console.log('|---|---:|---:|---:|')
+  let sink = 0
+  const floorList = ENDPOINTS.slice()
+  let cursor = 0
+  const floor = measure(() => { sink += floorList[cursor++ % floorList.length]!.id.length })
+  console.log(`| bare array round robin (floor, no bookkeeping) | ${(floor / 1e6).toFixed(1)}M | | 1.00 |`)
+  const foreign = new P2cBalancer(ENDPOINTS.length)
+  const foreignRate = measure(() => { sink += foreign.pick() })
+  console.log(`| npm load-balancers P2C (never released) | ${(foreignRate / 1e6).toFixed(1)}M | | ${(foreignRate / floor).toFixed(2)} |`)
+  for (const policy of POLICY_NAMES) {
+    const balancer = createBalancer({ policy, endpoints: ENDPOINTS }, { random: createSeededRandom(1) })
+    const rate = measure(pickLoop(balancer, policy === 'consistent-hash'))
+    const virtual = createBalancer({ policy, endpoints: ENDPOINTS }, { random: createSeededRandom(1), clock: createVirtualClock() })
+    const virtualRate = measure(pickLoop(virtual, policy === 'consistent-hash'))
+    console.log(`| ${policy} | ${(rate / 1e6).toFixed(1)}M | ${(virtualRate / 1e6).toFixed(1)}M | ${(rate / floor).toFixed(2)} |`)
+  }
+  if (sink === 42) console.log('')
+}
+
+// `pnpm bench balancer -- scenarios` or `-- throughput` runs one part.
+const only = process.argv[2]
+if (only !== 'throughput') printScenarios()
+if (only !== 'scenarios') printThroughput()
