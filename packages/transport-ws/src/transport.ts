@@ -512,6 +512,11 @@ class WsTransportImpl<M> extends TypedEventEmitter<TransportEvents> implements W
     const why = reason === '' ? `closed with code ${code}` : reason
     this.#log.debug({ peer: peer.id, code, reason }, 'peer disconnected')
     this.safeDispatch('peer:disconnect', { peer: peer.id, reason: why })
+    if (peer.address === undefined) {
+      // A peer that only ever dialed in (never added): nothing to redial, nothing to keep.
+      if (this.#peers.get(peer.id) === peer) this.#peers.delete(peer.id)
+      return
+    }
     // The peer redials too; backoff with jitter keeps both from thrashing.
     this.#scheduleReconnect(peer)
   }
