@@ -34,7 +34,11 @@ async function measure (writers: number, op: () => Promise<number>): Promise<num
   const started = performance.now()
   let done = 0
   await Promise.all(Array.from({ length: writers }, async () => {
-    while (performance.now() < deadline) done += await op()
+    while (performance.now() < deadline) {
+      // Not `done += await op()`: that reads `done` before the await and loses concurrent updates.
+      const completed = await op()
+      done += completed
+    }
   }))
   return done / ((performance.now() - started) / 1000)
 }

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs'
 import { mkdir, open, readdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
@@ -60,6 +61,12 @@ const LOCK_FILE = 'wal.lock'
 const COMPACTION_FILE = 'compaction.json'
 const PREALLOCATED_FILE = 'next-segment.tmp'
 const ZERO_CHUNK = Buffer.alloc(1024 * 1024)
+/**
+ * Batches up to this size are written with a synchronous pwrite: copying into the page cache
+ * takes microseconds, less than a round trip through libuv's thread pool, which matters when the
+ * whole append is one fdatasync (about 130 µs on a good SSD). Larger batches write asynchronously.
+ */
+const SYNC_WRITE_MAX_BYTES = 256 * 1024
 
 type Operation =
   | { kind: 'append', entries: readonly LogEntry[], bytes: number, done: Settle }
@@ -308,7 +315,8 @@ class FileLogStorage implements LogStorage {
       offsets.push(segment.size + position)
       position = encodeEntryFrame(entries[i] as LogEntry, i === 0, buffer, position)
     }
-    await writeAll(segment, buffer, segment.size)
+    if (total <= SYNC_WRITE_MAX_BYTES) writeAllSync(segment, buffer, segment.size)
+    else await writeAll(segment, buffer, segment.size)
     await segment.handle.datasync()
 
     for (let i = 0; i < entries.length; i++) {
@@ -521,6 +529,13 @@ class FileLogStorage implements LogStorage {
 
 async function nextTurn (): Promise<void> {
   await new Promise<void>((resolve) => { setImmediate(resolve) })
+}
+
+function writeAllSync (segment: Segment, buffer: Buffer, position: number): void {
+  let written = 0
+  while (written < buffer.byteLength) {
+    written += writeSync(segment.handle.fd, buffer, written, buffer.byteLength - written, position + written)
+  }
 }
 
 async function writeAll (segment: Segment, buffer: Buffer, position: number): Promise<void> {
