@@ -13,18 +13,20 @@
  * @example
  * ```ts
  * import { createFencedResource, createLockClient, createLockService, createLockStateMachine } from '@synod/lock'
+ * import type { LockStateMachine } from '@synod/lock'
  * import { createMemoryCluster } from '@synod/lock/testing'
  *
  * const cluster = createMemoryCluster({ machine: () => createLockStateMachine() })
  * const log = cluster.log('n1')
- * const service = createLockService({ log, machine: cluster.machine('n1') as ReturnType<typeof createLockStateMachine> })
+ * const service = createLockService({ log, machine: cluster.machine('n1') as LockStateMachine })
  * await log.start()
  * await service.start()
  *
  * const locks = createLockClient({ servers: [service] }, { ttlMs: 5000 })
  * const counter = createFencedResource(0)
  * await locks.withLock('counter', async (_signal, lock) => {
- *   counter.update(lock.token, (n) => n + 1)
+ *   const value = counter.read(lock.token)
+ *   counter.update(lock.token, () => value + 1)
  * })
  * await locks.stop()
  * await service.stop()
