@@ -31,6 +31,19 @@ export interface SearchOptions {
   readonly trackDeadEnd: boolean
   /** Polled every few thousand steps; true stops the search with `gave-up`. */
   readonly shouldStop: () => boolean
+  /**
+   * Where timed-out operations are tried. `by-call`: in call order among the others, as Porcupine
+   * does; quick to find a linearization when one exists. `completed-first`: only once no completed
+   * operation can go next; far quicker to prove there is none, since it rarely tries a timed-out
+   * operation where it is not needed. Both are complete; only the time differs.
+   * @default 'completed-first'
+   */
+  readonly order?: 'by-call' | 'completed-first' | undefined
+  /**
+   * Stop with `gave-up` after this many steps.
+   * @default Infinity
+   */
+  readonly maxSteps?: number | undefined
 }
 
 /** A node of a doubly linked list of call and return events (the "entries" of Lowe's algorithm). */
@@ -65,16 +78,16 @@ function link (head: EventNode, nodes: readonly EventNode[]): void {
  * operation returning at the very instant another is called counts as concurrent with it (the
  * permissive reading, never a false alarm).
  */
-function buildEvents<Input> (ops: ReadonlyArray<SearchOp<Input>>): { completed: EventNode, unknown: EventNode } {
+function buildEvents<Input> (ops: ReadonlyArray<SearchOp<Input>>, separateUnknown: boolean): { completed: EventNode, unknown: EventNode } {
   const events: Array<{ time: number, isCall: boolean, op: number }> = []
   const unknownCalls: EventNode[] = []
   ops.forEach((op, index) => {
-    if (op.return === null) {
+    if (op.return === null && separateUnknown) {
       unknownCalls.push({ op: index, time: op.call, isCall: true, match: null, prev: null, next: null })
       return
     }
     events.push({ time: op.call, isCall: true, op: index })
-    events.push({ time: op.return, isCall: false, op: index })
+    if (op.return !== null) events.push({ time: op.return, isCall: false, op: index })
   })
   events.sort((a, b) => a.time - b.time || Number(b.isCall) - Number(a.isCall) || a.op - b.op)
   unknownCalls.sort((a, b) => a.time - b.time || a.op - b.op)
@@ -124,9 +137,9 @@ function unlift (call: EventNode): void {
  * linearized next; meeting a return means that operation should already have been, so backtrack.
  *
  * Operations with an unknown outcome have no return event, so they never force anything. They are
- * kept in a list of their own and tried only after every completed candidate, only where they
- * change the state, and may be left out at the end ("never happened"). Leaving one out is always
- * allowed, which is what makes the extra pruning sound (see `Memo`, `twin` and `redundantInRun`).
+ * tried only where they change the state, in the `order` chosen, and may be left out at the end
+ * ("never happened"). Leaving one out is always allowed, which is what makes the extra pruning
+ * sound (see `Memo`, `twin` and `redundantInRun`).
  */
 export function searchLinearization<State, Input> (
   ops: ReadonlyArray<SearchOp<Input>>,
@@ -141,7 +154,7 @@ export function searchLinearization<State, Input> (
   if (remaining === 0) return { kind: 'linearizable', steps: 0 }
   const completedCount = remaining
 
-  const lists = buildEvents(ops)
+  const lists = buildEvents(ops, options.order !== 'by-call')
   const head = lists.completed
   const unknownHead = lists.unknown
   const completed = new Bitset(remaining)
@@ -163,10 +176,12 @@ export function searchLinearization<State, Input> (
   // spares the search every permutation of, say, ten timed-out deletes of one key.
   const twin = new Int32Array(ops.length).fill(-1)
   const lastAlike = new Map<string, number>()
-  for (let node = unknownHead.next; node !== null; node = node.next) {
-    const alike = model.inputKey(ops[node.op]!.input)
-    twin[node.op] = lastAlike.get(alike) ?? -1
-    lastAlike.set(alike, node.op)
+  const unknownByCall = ops.map((_, index) => index).filter((index) => ops[index]!.return === null)
+  unknownByCall.sort((a, b) => ops[a]!.call - ops[b]!.call || a - b)
+  for (const index of unknownByCall) {
+    const alike = model.inputKey(ops[index]!.input)
+    twin[index] = lastAlike.get(alike) ?? -1
+    lastAlike.set(alike, index)
   }
 
   const memo = new Memo()
@@ -175,6 +190,8 @@ export function searchLinearization<State, Input> (
   let stateKey = model.stateKey(state)
   let deepest: Deepest<State> | undefined
   let steps = 0
+  let unknownPlaced = 0
+  const maxSteps = options.maxSteps ?? Number.POSITIVE_INFINITY
 
   // A run of timed-out operations placed one after another (no completed one between) needs no
   // member whose effect, applied from an earlier state of the run, gives the same state: that
@@ -212,6 +229,7 @@ export function searchLinearization<State, Input> (
     stateKey = nextKey
     lift(node)
     if (op.return !== null) remaining--
+    else unknownPlaced++
     return true
   }
 
@@ -221,10 +239,9 @@ export function searchLinearization<State, Input> (
   let entry = head.next
   let limit: EventNode | null = null
   let unknownEntry: EventNode | null = null
-  let unknownPlaced = 0
 
   while (true) {
-    if (++steps % POLL_EVERY === 0 && options.shouldStop()) return { kind: 'gave-up', steps }
+    if (++steps % POLL_EVERY === 0 && (steps > maxSteps || options.shouldStop())) return { kind: 'gave-up', steps }
 
     if (limit === null) {
       // While a completed op is pending its return node is still in the list, so entry is never null.
@@ -246,7 +263,6 @@ export function searchLinearization<State, Input> (
     const node = unknownEntry
     if (node !== null && node.time <= limit.time) {
       if (tryPlace(node, limit)) {
-        unknownPlaced++
         entry = head.next
         limit = null
       } else {
@@ -261,7 +277,7 @@ export function searchLinearization<State, Input> (
     const depth = completedCount - remaining
     if (options.trackDeadEnd && (deepest === undefined || depth > deepest.depth || (depth === deepest.depth && stack.length < deepest.stack.length))) {
       // Copy only references now; the candidates are worked out once, at the end.
-      deepest = { depth, stack: stack.slice(), state, blocking: limit, unknownCandidates: unplacedBefore(unknownHead, limit) }
+      deepest = { depth, stack: stack.slice(), state, blocking: limit }
     }
     const top = stack.pop()
     if (top === undefined) {
@@ -285,33 +301,26 @@ interface Deepest<State> {
   readonly stack: ReadonlyArray<{ node: EventNode, stateAfter: State }>
   readonly state: State
   readonly blocking: EventNode
-  readonly unknownCandidates: readonly number[]
-}
-
-/** The timed-out operations not yet placed that were called by `limit`'s return. */
-function unplacedBefore (unknownHead: EventNode, limit: EventNode): number[] {
-  const ops: number[] = []
-  for (let node = unknownHead.next; node !== null && node.time <= limit.time; node = node.next) ops.push(node.op)
-  return ops
 }
 
 /**
- * Turns the deepest dead end into a report. The candidates are the completed operations not on the
- * deepest path that were called by the blocking return (ties count as concurrent, as in the event
- * order), then the timed-out ones not placed that were called by then.
+ * Turns the deepest dead end into a report. The candidates are the operations not on the deepest
+ * path that were called by the blocking return (ties count as concurrent, as in the event order):
+ * completed ones first, then timed-out ones.
  */
 function describeDeadEnd<State, Input> (deepest: Deepest<State>, ops: ReadonlyArray<SearchOp<Input>>): DeadEnd<State> {
   const linearized = new Set(deepest.stack.map(({ node }) => node.op))
   const blockingTime = deepest.blocking.time
   const candidates: number[] = []
   ops.forEach((op, index) => {
-    if (op.return !== null && !linearized.has(index) && op.call <= blockingTime) candidates.push(index)
+    if (!linearized.has(index) && op.call <= blockingTime) candidates.push(index)
   })
-  candidates.sort((a, b) => ops[a]!.call - ops[b]!.call || a - b)
+  // Completed operations first, then timed-out ones, each by call time.
+  candidates.sort((a, b) => Number(ops[a]!.return === null) - Number(ops[b]!.return === null) || ops[a]!.call - ops[b]!.call || a - b)
   return {
     linearized: deepest.stack.map(({ node, stateAfter }) => ({ op: node.op, stateAfter })),
     state: deepest.state,
     blocking: deepest.blocking.op,
-    candidates: [...candidates, ...deepest.unknownCandidates]
+    candidates
   }
 }
