@@ -41,8 +41,8 @@ function scenarioTable (scenario: SimScenario, watched: string, configure: (poli
 
 const ENDPOINTS = Array.from({ length: 10 }, (_, i) => ({ id: `node-${i}`, address: `10.0.0.${i}:7000` }))
 const KEYS = Array.from({ length: 1024 }, (_, i) => `key-${i}`)
-const ITERATIONS = 2_000_000
-const ROUNDS = 5
+const ITERATIONS = 1_000_000
+const ROUNDS = 10
 
 /** Best of `ROUNDS` timings of `ITERATIONS` calls, in operations per second. */
 function measure (body: (i: number) => void): number {

@@ -34,7 +34,10 @@ export interface OutlierDetectionOptions {
    * @default 0.5
    */
   maxEjectedShare?: number
-  /** Success-rate detection, or false to disable it. */
+  /**
+   * Success-rate detection, or false to disable it.
+   * @default { requestVolume: 100, minimumHosts: 5, stdevFactor: 1.9 }
+   */
   successRate?: SuccessRateOptions | false
 }
 
