@@ -27,6 +27,8 @@ const ALGORITHMS: Algorithm[] = [
 
 const KEYS = seededKeys(50_000, 1)
 const FEW_KEYS = KEYS.slice(0, 5_000)
+/** Movement is exact (0 needless moves), so fewer keys suffice than for balance. */
+const MOVE_KEYS = KEYS.slice(0, 20_000)
 
 describe.each(ALGORITHMS)('$name', (algorithm) => {
   it('keeps peak/mean load within its bound for several node sets', () => {
@@ -38,36 +40,36 @@ describe.each(ALGORITHMS)('$name', (algorithm) => {
 
   it('moves only the new node\'s share when a node is added', () => {
     const ring = algorithm.create(nodeIds(10))
-    const before = owners(ring, KEYS)
+    const before = owners(ring, MOVE_KEYS)
     ring.add('node-10')
-    const after = owners(ring, KEYS)
+    const after = owners(ring, MOVE_KEYS)
     let moved = 0
     let unnecessary = 0
-    for (let i = 0; i < KEYS.length; i++) {
+    for (let i = 0; i < MOVE_KEYS.length; i++) {
       if (before[i] === after[i]) continue
       moved++
       if (after[i] !== 'node-10') unnecessary++
     }
-    expect(unnecessary / KEYS.length).toBeLessThanOrEqual(algorithm.unnecessary)
+    expect(unnecessary / MOVE_KEYS.length).toBeLessThanOrEqual(algorithm.unnecessary)
     // Ideal 1/11 = 9.1%.
-    expect(moved / KEYS.length).toBeGreaterThan(0.07)
-    expect(moved / KEYS.length).toBeLessThan(0.115 + algorithm.unnecessary)
+    expect(moved / MOVE_KEYS.length).toBeGreaterThan(0.07)
+    expect(moved / MOVE_KEYS.length).toBeLessThan(0.115 + algorithm.unnecessary)
   })
 
   it('moves only the removed node\'s keys when the last-added node is removed', () => {
     const ring = algorithm.create(nodeIds(10))
-    const before = owners(ring, KEYS)
+    const before = owners(ring, MOVE_KEYS)
     expect(ring.remove('node-9')).toBe(true)
     expect(ring.remove('node-9')).toBe(false)
-    const after = owners(ring, KEYS)
+    const after = owners(ring, MOVE_KEYS)
     let unnecessary = 0
     let stillOnRemoved = 0
-    for (let i = 0; i < KEYS.length; i++) {
+    for (let i = 0; i < MOVE_KEYS.length; i++) {
       if (before[i] !== after[i] && before[i] !== 'node-9') unnecessary++
       if (after[i] === 'node-9') stillOnRemoved++
     }
     expect(stillOnRemoved).toBe(0)
-    expect(unnecessary / KEYS.length).toBeLessThanOrEqual(algorithm.unnecessary)
+    expect(unnecessary / MOVE_KEYS.length).toBeLessThanOrEqual(algorithm.unnecessary)
   })
 
   it('gives two independently built rings the same owner for every key', () => {
@@ -168,13 +170,13 @@ describe.each(ALGORITHMS.filter(algorithm => algorithm.name !== 'jump'))('$name 
 
   it('moves keys only to a node whose weight grows', () => {
     const ring = algorithm.create(nodeIds(6))
-    const before = owners(ring, KEYS)
+    const before = owners(ring, MOVE_KEYS)
     ring.reweight('node-2', 2)
     expect(ring.node('node-2')?.weight).toBe(2)
-    const after = owners(ring, KEYS)
+    const after = owners(ring, MOVE_KEYS)
     let unnecessary = 0
-    for (let i = 0; i < KEYS.length; i++) if (before[i] !== after[i] && after[i] !== 'node-2') unnecessary++
-    expect(unnecessary / KEYS.length).toBeLessThanOrEqual(algorithm.unnecessary)
+    for (let i = 0; i < MOVE_KEYS.length; i++) if (before[i] !== after[i] && after[i] !== 'node-2') unnecessary++
+    expect(unnecessary / MOVE_KEYS.length).toBeLessThanOrEqual(algorithm.unnecessary)
     expect(peakToMean(ring, KEYS)).toBeLessThan(algorithm.balance)
   })
 })
@@ -189,12 +191,12 @@ describe('jump', () => {
   it('removing a middle node moves the last node into its bucket, and only those two nodes\' keys', () => {
     const ring = createJumpRing({ nodes: nodeIds(10) })
     expect(ring.capabilities.minimalRemoveAny).toBe(false)
-    const before = owners(ring, KEYS)
+    const before = owners(ring, MOVE_KEYS)
     ring.remove('node-3')
     expect(ring.nodes().map(node => node.id)).toEqual(['node-0', 'node-1', 'node-2', 'node-9', 'node-4', 'node-5', 'node-6', 'node-7', 'node-8'])
-    const after = owners(ring, KEYS)
+    const after = owners(ring, MOVE_KEYS)
     const losers = new Set<string | undefined>()
-    for (let i = 0; i < KEYS.length; i++) if (before[i] !== after[i]) losers.add(before[i])
+    for (let i = 0; i < MOVE_KEYS.length; i++) if (before[i] !== after[i]) losers.add(before[i])
     expect([...losers].sort()).toEqual(['node-3', 'node-9'])
   })
 })
