@@ -87,6 +87,18 @@ describe('createSimulation', () => {
     await expect(sim.runFor(1)).rejects.toThrow(/livelock/)
   })
 
+  it('settle runs until a promise settles and returns its outcome, or times out with ERR_TIMEOUT', async () => {
+    const sim = createSimulation({ seed: 1 })
+    const later = <T>(ms: number, value: T, fail = false): Promise<T> => new Promise<T>((resolve, reject) => {
+      sim.clock.setTimeout(() => { if (fail) reject(new Error(String(value))); else resolve(value) }, ms)
+    })
+    expect(await sim.settle(later(250, 'done'))).toBe('done')
+    expect(sim.now()).toBe(250)
+    await expect(sim.settle(later(10, 'broken', true))).rejects.toThrow('broken')
+    await expect(sim.settle(later(5000, 'slow'), { timeout: 1000 })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' })
+    expect(sim.now()).toBe(1260)
+  })
+
   it('refuses overlapping runs', async () => {
     const sim = createSimulation({ seed: 1 })
     sim.schedule(1, () => {})

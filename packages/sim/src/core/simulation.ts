@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Clock, type TimerHandle } from '@synod/interfaces'
+import { InvalidArgumentError, TimeoutError, type Clock, type TimerHandle } from '@synod/interfaces'
 import { createRandom, type SimRandom } from '../random/random.js'
 import { SimulationFailedError } from './errors.js'
 import { EventQueue, type EventKind, type ScheduledEvent } from './event-queue.js'
@@ -109,7 +109,7 @@ export interface Simulation {
   runUntilTime(time: number): Promise<void>
   /**
    * Runs until `condition()` holds (checked before the first event and after each one). Resolves
-   * true when it held, false when `timeout` passed first or nothing was left to happen.
+   * true when it held, false when `timeout` passed first (the clock is then at the deadline).
    */
   runUntil(condition: () => boolean, options?: RunLimitOptions): Promise<boolean>
   /**
@@ -117,6 +117,11 @@ export interface Simulation {
    * Resolves false if that did not happen within `timeout`.
    */
   runUntilQuiet(options?: RunLimitOptions): Promise<boolean>
+  /**
+   * Runs until `promise` settles and returns its outcome (a simulated write, a client request).
+   * Rejects with ERR_TIMEOUT if it has not settled within `timeout`.
+   */
+  settle<T>(promise: Promise<T>, options?: RunLimitOptions): Promise<T>
 }
 
 const drainMicrotasks = async (): Promise<void> => {
@@ -252,6 +257,17 @@ class DiscreteEventSimulation implements Simulation {
     return await this.runUntil(() => this.#queue.activity === 0, options)
   }
 
+  async settle<T>(promise: Promise<T>, options: RunLimitOptions = {}): Promise<T> {
+    let settled = false
+    const tracked = promise.finally(() => { settled = true })
+    tracked.catch(() => {})
+    const timeout = options.timeout ?? 60_000
+    if (!await this.runUntil(() => settled, { timeout })) {
+      throw new TimeoutError(`the promise did not settle within ${timeout}ms of virtual time`, { indeterminate: true })
+    }
+    return await tracked
+  }
+
   /** The loop: one event, then let async work settle, until `condition` holds or time runs out. */
   async #run (condition: () => boolean, deadline: number): Promise<boolean> {
     if (this.#running) throw new InvalidArgumentError('the simulation is already running; run* calls must not overlap')
@@ -262,7 +278,11 @@ class DiscreteEventSimulation implements Simulation {
       for (;;) {
         if (condition()) return true
         const next = this.#queue.peek()
-        if (next === undefined || next.time > deadline) return false
+        if (next === undefined || next.time > deadline) {
+          // Nothing happens before the deadline, so the time until it passes uneventfully.
+          if (Number.isFinite(deadline) && deadline > this.#now) this.#now = deadline
+          return false
+        }
         this.step()
         await drainMicrotasks()
         this.#throwIfFailed()
