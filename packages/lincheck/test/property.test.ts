@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { checkHistory, createKvModel, parseHistory, stringifyHistory } from '../src/index.js'
+import { checkHistory, createKvModel, parseHistory, searchLinearization, stringifyHistory, type HistoryOp } from '../src/index.js'
 import { injectStaleRead, simulateRegister, type PlannedOp } from './support/register-history.js'
 
 const model = createKvModel()
@@ -39,7 +39,7 @@ describe('property: histories of a single atomic register', () => {
     }), { seed: 99, numRuns: 300 })
   })
 
-  it('survive a round trip through the JSON format with the same verdict', () => {
+  it('survive a round trip through the JSON format unchanged', () => {
     fc.assert(fc.property(workload(2), (clients) => {
       const history = simulateRegister(clients)
       const again = parseHistory(stringifyHistory(history), model)
@@ -55,5 +55,21 @@ describe('property: histories of a single atomic register', () => {
       expect(result.verdict).toBe('not-linearizable')
       expect(result.failingKeys).toEqual([history[stale]!.key])
     }), { seed: 424242, numRuns: 300 })
+  })
+
+  it('get the same verdict from both search orders, with or without a stale read', () => {
+    const verdict = (history: HistoryOp[], key: string, order: 'by-call' | 'completed-first'): string => {
+      const ops = history
+        .filter((op) => op.key === key && !op.failed && !(op.indeterminate && op.op === 'get'))
+        .map((op) => ({ input: model.prepare(op), call: op.call, return: op.indeterminate ? null : op.return }))
+      return searchLinearization(ops, model, { order, trackDeadEnd: false, shouldStop: () => false }).kind
+    }
+    fc.assert(fc.property(workload(6), fc.boolean(), fc.nat(), (clients, stale, pick) => {
+      const history = simulateRegister(clients)
+      if (stale) injectStaleRead(history, pick)
+      for (const key of new Set(history.map((op) => op.key))) {
+        expect(verdict(history, key, 'completed-first')).toBe(verdict(history, key, 'by-call'))
+      }
+    }), { seed: 31337, numRuns: 300 })
   })
 })
