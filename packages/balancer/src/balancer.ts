@@ -398,18 +398,21 @@ class DefaultBalancer extends TypedEventEmitter<BalancerEvents> implements Balan
     }, intervalMs)
   }
 
-  /** Envoy's outlier-detection interval: restore due endpoints, judge success rates, decay ejection counts. */
+  /** Envoy's outlier-detection interval: decay ejection counts, restore due endpoints, judge success rates. */
   #onInterval (): void {
     const outlier = this.#outlier
     if (outlier === undefined) return
     const now = this.#clock.now()
+    // An interval spent in rotation without a failure earns back one step of the exponential
+    // ejection time. Judged before restoring, so coming back is not itself a quiet interval.
+    for (const state of this.#states) {
+      if (!state.ejected && state.ejectionCount > 0 && state.intervalFailures === 0) state.ejectionCount--
+    }
     this.#restoreDue(now)
     for (const { state, reason } of successRateOutliers(this.#states, outlier)) {
       if (!this.#eject(state, reason, now)) break
     }
     for (const state of this.#states) {
-      // A quiet interval earns back one step of the exponential ejection time.
-      if (!state.ejected && state.ejectionCount > 0 && state.intervalFailures === 0) state.ejectionCount--
       state.intervalSuccesses = 0
       state.intervalFailures = 0
     }

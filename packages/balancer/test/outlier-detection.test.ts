@@ -127,6 +127,34 @@ describe('success-rate ejection', () => {
     await balancer.stop()
   })
 
+  it('quiet intervals earn back the exponential ejection time, one step each', async () => {
+    const { balancer, clock } = setup({
+      policy: 'round-robin', endpoints: ids(2), slowStart: false,
+      outlierDetection: { consecutiveFailures: 1, baseEjectionMs: 1000, intervalMs: 500, successRate: false }
+    })
+    await balancer.start()
+    const failE0 = (): void => {
+      for (;;) {
+        const handle = balancer.pick()
+        handle.complete(handle.endpoint.id === 'e0' ? 'failure' : 'success')
+        if (handle.endpoint.id === 'e0') return
+      }
+    }
+    const e0 = () => balancer.endpoints().find((endpoint) => endpoint.id === 'e0')!
+    failE0()
+    clock.advance(1000)
+    failE0()
+    expect(e0().ejectionCount).toBe(2)
+    clock.advance(2000)
+    expect(e0().ejected).toBe(false)
+    // Two quiet intervals later the count is back to zero: the next ejection lasts the base time.
+    clock.advance(1000)
+    expect(e0().ejectionCount).toBe(0)
+    failE0()
+    expect(e0().ejectedUntil! - clock.now()).toBe(1000)
+    await balancer.stop()
+  })
+
   it('stop() cancels the interval timer and start()/stop() are idempotent', async () => {
     const { balancer, clock } = setup({ policy: 'round-robin', endpoints: ids(2) })
     await balancer.start()
