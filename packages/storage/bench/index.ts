@@ -5,6 +5,7 @@
  *   pnpm bench storage                       # defaults (about a minute)
  *   pnpm bench storage -- --rounds=5 --seconds=1 --entries=10000000
  */
+import { writeSync } from 'node:fs'
 import { mkdtemp, open, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -48,7 +49,7 @@ async function bareWritePerSync (): Promise<number> {
     const handle = await open(join(dir, 'bare'), 'w')
     let position = 0
     const rate = await measure(1, async () => {
-      await handle.write(RECORD, 0, RECORD.byteLength, position)
+      writeSync(handle.fd, RECORD, 0, RECORD.byteLength, position)
       position += RECORD.byteLength
       await handle.datasync()
       return 1
@@ -64,7 +65,7 @@ async function batchedSync (): Promise<number> {
     let position = 0
     const rate = await measure(1, async () => {
       for (let i = 0; i < 100; i++) {
-        await handle.write(RECORD, 0, RECORD.byteLength, position)
+        writeSync(handle.fd, RECORD, 0, RECORD.byteLength, position)
         position += RECORD.byteLength
       }
       await handle.datasync()
@@ -87,6 +88,7 @@ async function awaitPreallocation (dir: string): Promise<void> {
       const handle = await open(join(dir, 'next-segment.tmp'), 'r')
       await handle.datasync()
       await handle.close()
+      await new Promise((resolve) => setTimeout(resolve, 100))
       return
     }
     await new Promise((resolve) => setTimeout(resolve, 50))

@@ -25,8 +25,8 @@ export interface FileLogStorageInit {
    */
   segmentBytes?: number
   /**
-   * Zero-fill the next segment in the background before it is needed, so appends overwrite
-   * allocated blocks and `fdatasync` has no file-size metadata to flush.
+   * Zero-fill the next segment in the background (once the current one is half full), so appends
+   * overwrite allocated blocks and `fdatasync` has no file-size metadata to flush.
    * @default true
    */
   preallocate?: boolean
@@ -134,7 +134,8 @@ class FileLogStorage implements LogStorage {
     this.failure = undefined
     this.stopping = false
     this.lifecycle.started = true
-    this.startPreallocation()
+    const active = this.segments.at(-1)
+    if (active === undefined || active.size > this.segmentBytes / 2) this.startPreallocation()
   }
 
   async stop (): Promise<void> {
@@ -327,6 +328,8 @@ class FileLogStorage implements LogStorage {
     segment.size += total
     segment.lastIndex = (entries.at(-1) as LogEntry).index
     this.last = segment.lastIndex
+    // Prepare the next segment while this one fills its second half.
+    if (segment.size > this.segmentBytes / 2) this.startPreallocation()
   }
 
   private async openNewSegment (firstIndex: number): Promise<Segment> {
@@ -349,7 +352,6 @@ class FileLogStorage implements LogStorage {
     }
     segment.size = SEGMENT_HEADER_BYTES
     this.segments.push(segment)
-    this.startPreallocation()
     return segment
   }
 
@@ -359,11 +361,13 @@ class FileLogStorage implements LogStorage {
     this.preallocation = (async () => {
       const handle = await open(path, 'w')
       try {
+        // Sync each megabyte as it is written: one 64 MiB flush would hold up the log's own
+        // fdatasyncs (on ext4 they wait for the same journal commit) for its whole duration.
         for (let written = 0; written < this.segmentBytes; written += ZERO_CHUNK.byteLength) {
           if (this.stopping) return
           await handle.write(ZERO_CHUNK, 0, Math.min(ZERO_CHUNK.byteLength, this.segmentBytes - written), written)
+          await handle.datasync()
         }
-        await handle.datasync()
       } finally {
         await handle.close()
       }
