@@ -8,7 +8,6 @@
  *   pnpm bench lock -- 5000    # ms per row
  */
 import { createLockClient, createLockService, createLockStateMachine } from '../src/index.js'
-import type { LockStateMachine } from '../src/index.js'
 import { createMemoryCluster } from '../src/testing.js'
 
 const durationMs = Number(process.argv[2] ?? 2000)
@@ -68,7 +67,7 @@ function localMutexes (): Acquire {
 async function lockService (replicas: number): Promise<{ acquire: Acquire, close: () => Promise<void> }> {
   const nodes = Array.from({ length: replicas }, (_, i) => `n${i + 1}`)
   const cluster = createMemoryCluster({ nodes, machine: () => createLockStateMachine() })
-  const services = nodes.map((id) => createLockService({ log: cluster.log(id), machine: cluster.machine(id) as LockStateMachine }))
+  const services = nodes.map((id) => createLockService({ log: cluster.log(id), machine: cluster.machine(id) }))
   for (const [i, id] of nodes.entries()) {
     await cluster.log(id).start()
     await services[i]?.start()

@@ -13,12 +13,11 @@
  * @example
  * ```ts
  * import { createFencedResource, createLockClient, createLockService, createLockStateMachine } from '@synod/lock'
- * import type { LockStateMachine } from '@synod/lock'
  * import { createMemoryCluster } from '@synod/lock/testing'
  *
  * const cluster = createMemoryCluster({ machine: () => createLockStateMachine() })
  * const log = cluster.log('n1')
- * const service = createLockService({ log, machine: cluster.machine('n1') as LockStateMachine })
+ * const service = createLockService({ log, machine: cluster.machine('n1') })
  * await log.start()
  * await service.start()
  *

@@ -8,11 +8,14 @@ import type {
 } from '@synod/interfaces'
 import { systemClock } from '../system-clock.js'
 
-export interface MemoryClusterOptions<Result> {
+/** What a state machine's `apply` returns. */
+export type ResultOf<Machine> = Machine extends StateMachine<infer Result> ? Result : unknown
+
+export interface MemoryClusterOptions<Machine extends StateMachine<unknown>> {
   /** Node ids; the first one leads term 1. @default ['n1'] */
   nodes?: NodeId[]
   /** One state machine per replica (a fresh one each call). */
-  machine: (id: NodeId) => StateMachine<Result>
+  machine: (id: NodeId) => Machine
   /** Times commit delays and proposal timeouts. @default systemClock */
   clock?: Clock
   /** Delay between a proposal and its commit; 0 commits on the next microtask. @default 0 */
@@ -25,12 +28,12 @@ export interface MemoryClusterOptions<Result> {
  * algorithm; it gives exactly the `ReplicatedLog` guarantees (one order, applied exactly once on
  * every replica) so code built on the contract can be tested without Raft or Paxos.
  */
-export interface MemoryCluster<Result = unknown> {
+export interface MemoryCluster<Machine extends StateMachine<unknown> = StateMachine<unknown>> {
   readonly nodes: readonly NodeId[]
   /** The replica's log. */
-  log(id: NodeId): ReplicatedLog<Result>
+  log(id: NodeId): ReplicatedLog<ResultOf<Machine>>
   /** The replica's current state machine. */
-  machine(id: NodeId): StateMachine<Result>
+  machine(id: NodeId): Machine
   /** The node the connected majority follows. */
   readonly leader: NodeId | undefined
   readonly term: number
@@ -221,7 +224,7 @@ class Replica extends TypedEventEmitter<ReplicatedLogEvents> implements Replicat
   }
 }
 
-class Cluster implements MemoryCluster<unknown> {
+class Cluster implements MemoryCluster {
   readonly nodes: readonly NodeId[]
   readonly clock: Clock
   readonly commitDelayMs: number
@@ -231,7 +234,7 @@ class Cluster implements MemoryCluster<unknown> {
   leader: NodeId | undefined
   term = 0
 
-  constructor (options: MemoryClusterOptions<unknown>) {
+  constructor (options: MemoryClusterOptions<StateMachine<unknown>>) {
     this.nodes = options.nodes ?? ['n1']
     if (this.nodes.length === 0) throw new InvalidArgumentError('a cluster needs at least one node', { field: 'nodes' })
     this.clock = options.clock ?? systemClock
@@ -329,6 +332,6 @@ class Cluster implements MemoryCluster<unknown> {
 }
 
 /** Creates an in-memory cluster whose first node leads term 1. Start each `log(id)` before use. */
-export function createMemoryCluster<Result = unknown> (options: MemoryClusterOptions<Result>): MemoryCluster<Result> {
-  return new Cluster(options) as unknown as MemoryCluster<Result>
+export function createMemoryCluster<Machine extends StateMachine<unknown>> (options: MemoryClusterOptions<Machine>): MemoryCluster<Machine> {
+  return new Cluster(options) as unknown as MemoryCluster<Machine>
 }

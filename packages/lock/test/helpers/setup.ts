@@ -7,7 +7,7 @@ import { VirtualClock } from './virtual-clock.js'
 
 export interface TestCluster {
   clock: VirtualClock
-  cluster: MemoryCluster
+  cluster: MemoryCluster<LockStateMachine>
   service(id: NodeId): LockService
   machine(id: NodeId): LockStateMachine
   /** Stable handles on each node's service, surviving restarts; what clients are given. */
@@ -40,7 +40,7 @@ export async function testCluster (options: TestClusterOptions = {}): Promise<Te
   const makeService = async (id: NodeId): Promise<void> => {
     const service = createLockService({
       log: cluster.log(id),
-      machine: cluster.machine(id) as LockStateMachine,
+      machine: cluster.machine(id),
       clock: options.nodeClocks?.[id] ?? clock
     }, { sweepIntervalMs: options.sweepIntervalMs ?? 20, proposeTimeoutMs: 200 })
     await service.start()
@@ -61,7 +61,7 @@ export async function testCluster (options: TestClusterOptions = {}): Promise<Te
     clock,
     cluster,
     service,
-    machine: (id) => cluster.machine(id) as LockStateMachine,
+    machine: (id) => cluster.machine(id),
     servers,
     client (clientOptions = {}, clientClock = clock, clientServers = servers) {
       const client = createLockClient({ servers: clientServers, clock: clientClock }, { ttlMs: 1000, requestTimeoutMs: 200, retryDelayMs: 20, ...clientOptions })
