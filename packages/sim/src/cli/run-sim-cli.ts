@@ -234,7 +234,7 @@ export async function runSimCli (options: SimCliOptions, argv: readonly string[]
       failed.push(seed)
       const tail = result.trace.split('\n').filter((line) => line !== '').slice(-tailLines).map((line) => `    ${line}`).join('\n')
       stdout.write(`seed ${seed} FAILED at ${formatMs(result.simulatedMs)}: ${result.error ?? 'unknown'}\n` +
-        `  last events:\n${tail}\n` +
+        (tail === '' ? '' : `  last events:\n${tail}\n`) +
         `  replay: ${replay(seed)}\n`)
       if (args.failFast) break
     }

@@ -1,4 +1,4 @@
-import type { NodeId } from '@synod/interfaces'
+import { InvalidArgumentError, type NodeId } from '@synod/interfaces'
 import { createSimCluster, type SimCluster } from '../cluster/sim-cluster.js'
 import type { SimNodeContext } from '../cluster/sim-node.js'
 import { createNemesis } from '../nemesis/nemesis.js'
@@ -68,6 +68,8 @@ async function runRegister (context: WorkloadContext, antiEntropy: boolean): Pro
   const { sim, duration } = context
   const nodes = Number(context.settings.nodes ?? 3)
   const loss = Number(context.settings.loss ?? 0.05)
+  if (!Number.isInteger(nodes) || nodes < 1) throw new InvalidArgumentError(`setting nodes must be a positive integer, got ${context.settings.nodes}`, { field: 'nodes' })
+  if (!(loss >= 0 && loss <= 1)) throw new InvalidArgumentError(`setting loss must be in [0, 1], got ${context.settings.loss}`, { field: 'loss' })
   const cluster: SimCluster<Replica, Message> = createSimCluster(sim, {
     nodes: Array.from({ length: nodes }, (_, i) => `n${i + 1}`),
     network: { latency: uniform(1, 20), loss },
