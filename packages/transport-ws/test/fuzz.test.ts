@@ -76,7 +76,7 @@ const preAuthBytes: fc.Arbitrary<Buffer> = fc.oneof(
  */
 type PostAuth = { kind: 'values', values: unknown[] } | { kind: 'bytes', bytes: Uint8Array }
 const postAuthFrame: fc.Arbitrary<PostAuth> = fc.oneof(
-  { weight: 20, arbitrary: fc.array(fc.oneof(raftMessage, fc.anything({ maxDepth: 3 })), { minLength: 1, maxLength: 4 }).map((values): PostAuth => ({ kind: 'values', values })) },
+  { weight: 60, arbitrary: fc.array(fc.oneof({ weight: 3, arbitrary: raftMessage }, { weight: 1, arbitrary: fc.anything({ maxDepth: 2, maxKeys: 3 }) }), { minLength: 1, maxLength: 4 }).map((values): PostAuth => ({ kind: 'values', values })) },
   { weight: 1, arbitrary: fc.tuple(fc.array(raftMessage, { minLength: 1, maxLength: 4 }), fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([messages, ms]): PostAuth => ({ kind: 'bytes', bytes: mutate(new FrameCodec(true).encode([1, ...messages]), ms) })) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((bytes): PostAuth => ({ kind: 'bytes', bytes })) }
 )
@@ -120,8 +120,8 @@ describe('fuzz: random and mutated frames at a live node', () => {
 
   it('survives >= 10,000 frames: no crash, no unhandled rejection, peers keep exchanging', async () => {
     await exchange()
-    const preAuth = fc.sample(preAuthBytes, { numRuns: 2000, seed: SEED })
-    const postAuth = fc.sample(postAuthFrame, { numRuns: 8300, seed: SEED + 1 })
+    const preAuth = fc.sample(preAuthBytes, { numRuns: 1200, seed: SEED })
+    const postAuth = fc.sample(postAuthFrame, { numRuns: 9000, seed: SEED + 1 })
     const port = Number(new URL(c.address!).port)
     const concurrency = 64
     for (let start = 0; start < preAuth.length; start += 1200) {
@@ -175,8 +175,8 @@ describe('fuzz: random and mutated frames at a live node', () => {
     const processed = stats.framesReceived - round + stats.refused + stats.badFrames
     expect(preAuth.length + postAuthSent).toBeGreaterThanOrEqual(10_000)
     expect(processed).toBeGreaterThanOrEqual(10_000)
-    expect(stats.badFrames).toBeGreaterThan(1000)
-    expect(stats.refused).toBeGreaterThan(300)
+    expect(stats.badFrames).toBeGreaterThan(500)
+    expect(stats.refused).toBeGreaterThan(100)
     expect(stats.framesReceived).toBeGreaterThan(5000)
     // Strangers never got a message through; only the authenticated fuzzer and a did.
     expect(atC.filter(([from]) => from !== 'a' && !from.startsWith('fuzzer-'))).toEqual([])
