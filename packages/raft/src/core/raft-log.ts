@@ -33,7 +33,10 @@ export class RaftLog {
   committed: number
   /** Highest index handed out for applying. */
   applied: number
-  #cache: LogEntry[] = []
+  // The cache is #cache[#head..]; #head advances on eviction and the array is compacted lazily,
+  // so evicting from the front costs O(1) amortized instead of a splice per call.
+  #cache: Array<LogEntry | undefined> = []
+  #head = 0
   #cacheOffset: number
   #cacheBytes = 0
 
@@ -52,8 +55,16 @@ export class RaftLog {
 
   firstIndex (): number { return this.snapshotIndex + 1 }
 
+  #cachedCount (): number {
+    return this.#cache.length - this.#head
+  }
+
+  #at (index: number): LogEntry | undefined {
+    return this.#cache[this.#head + index - this.#cacheOffset]
+  }
+
   lastIndex (): number {
-    return this.#cache.length > 0 ? this.#cacheOffset + this.#cache.length - 1 : this.#cacheOffset - 1
+    return this.#cacheOffset + this.#cachedCount() - 1
   }
 
   lastTerm (): number {
@@ -64,7 +75,7 @@ export class RaftLog {
   term (index: number): number | undefined {
     if (index === this.snapshotIndex) return this.snapshotTerm
     if (index < this.snapshotIndex || index > this.lastIndex()) return undefined
-    if (index >= this.#cacheOffset) return this.#cache[index - this.#cacheOffset]?.term
+    if (index >= this.#cacheOffset) return this.#at(index)?.term
     return this.storage.term(index)
   }
 
@@ -80,7 +91,7 @@ export class RaftLog {
 
   /** The entry at `index` if it is in memory. */
   cached (index: number): LogEntry | undefined {
-    return index >= this.#cacheOffset ? this.#cache[index - this.#cacheOffset] : undefined
+    return index >= this.#cacheOffset ? this.#at(index) : undefined
   }
 
   /**
@@ -93,7 +104,7 @@ export class RaftLog {
     let bytes = 0
     const end = Math.min(to, this.lastIndex() + 1)
     for (let i = from; i < end; i++) {
-      const entry = this.#cache[i - this.#cacheOffset]
+      const entry = this.#at(i)
       if (entry === undefined) break
       bytes += entrySize(entry)
       if (out.length > 0 && bytes > maxBytes) break
@@ -155,11 +166,12 @@ export class RaftLog {
     if (index < this.#cacheOffset) {
       // The conflict lies in durable entries no longer cached: the cache restarts at it.
       this.#cache = []
+      this.#head = 0
       this.#cacheBytes = 0
       this.#cacheOffset = index
     } else {
-      const removed = this.#cache.splice(index - this.#cacheOffset)
-      for (const entry of removed) this.#cacheBytes -= entrySize(entry)
+      const removed = this.#cache.splice(this.#head + index - this.#cacheOffset)
+      for (const entry of removed) if (entry !== undefined) this.#cacheBytes -= entrySize(entry)
     }
     this.persisted = Math.min(this.persisted, index - 1)
   }
@@ -167,7 +179,12 @@ export class RaftLog {
   /** Entries not yet durable, to be written by the driver. */
   unpersisted (): LogEntry[] {
     const from = Math.max(this.persisted + 1, this.#cacheOffset)
-    return this.#cache.slice(from - this.#cacheOffset)
+    const out: LogEntry[] = []
+    for (let i = this.#head + from - this.#cacheOffset; i < this.#cache.length; i++) {
+      const entry = this.#cache[i]
+      if (entry !== undefined) out.push(entry)
+    }
+    return out
   }
 
   /** Called once the driver reports entries durable up to (index, term). */
@@ -187,6 +204,7 @@ export class RaftLog {
     this.snapshotIndex = index
     this.snapshotTerm = term
     this.#cache = []
+    this.#head = 0
     this.#cacheBytes = 0
     this.#cacheOffset = index + 1
     this.persisted = index
@@ -209,8 +227,9 @@ export class RaftLog {
     const limit = Math.min(this.persisted, this.applied)
     let drop = 0
     let bytes = this.#cacheBytes
-    while (drop < this.#cache.length && bytes > maxBytes) {
-      const entry = this.#cache[drop]
+    const count = this.#cachedCount()
+    while (drop < count && bytes > maxBytes) {
+      const entry = this.#cache[this.#head + drop]
       if (entry === undefined || entry.index > limit) break
       bytes -= entrySize(entry)
       drop++
@@ -219,10 +238,18 @@ export class RaftLog {
   }
 
   #dropCachedUpTo (index: number): void {
-    const count = Math.min(index - this.#cacheOffset + 1, this.#cache.length)
+    const count = Math.min(index - this.#cacheOffset + 1, this.#cachedCount())
     if (count <= 0) return
-    const removed = this.#cache.splice(0, count)
-    for (const entry of removed) this.#cacheBytes -= entrySize(entry)
+    for (let i = this.#head; i < this.#head + count; i++) {
+      const entry = this.#cache[i]
+      if (entry !== undefined) this.#cacheBytes -= entrySize(entry)
+      this.#cache[i] = undefined
+    }
+    this.#head += count
     this.#cacheOffset += count
+    if (this.#head > 4096 && this.#head * 2 > this.#cache.length) {
+      this.#cache = this.#cache.slice(this.#head)
+      this.#head = 0
+    }
   }
 }

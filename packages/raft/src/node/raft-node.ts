@@ -9,6 +9,8 @@ import type {
 import { createRaftCore, decodeConfig, isJoint } from '../core/index.js'
 import type { CoreSnapshotPoint, PeerStatus, RaftCore, Ready, SnapshotChunk, SnapshotChunkAck, SnapshotSend } from '../core/index.js'
 import { DeadlineWheel, LatencyWindow } from './metrics.js'
+import { PendingOperation } from './pending.js'
+import type { PendingHost } from './pending.js'
 import { resolveNodeInit } from './options.js'
 import type { RaftNodeComponents, RaftNodeInit, ResolvedNodeInit } from './options.js'
 import { isWireMessage } from './wire.js'
@@ -54,19 +56,6 @@ export function createRaftNode<Result = unknown> (init: RaftNodeInit, components
   return new RaftNodeImpl<Result>(resolveNodeInit(init), components)
 }
 
-interface Pending {
-  term: number
-  startedAt: number
-  bucket: number
-  settled: boolean
-  onApplied: (entry: LogEntry, result: unknown) => void
-  fail: (error: Error) => void
-}
-
-interface QueuedProposal {
-  data: Uint8Array
-  pending: Pending
-}
 
 interface IncomingSnapshot {
   index: number
@@ -99,7 +88,7 @@ function codeOf (error: unknown): string {
   return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'ERR_SYNOD'
 }
 
-class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implements RaftNode<Result> {
+class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implements RaftNode<Result>, PendingHost {
   readonly id: NodeId
   readonly #init: ResolvedNodeInit
   readonly #c: RaftNodeComponents<Result>
@@ -118,15 +107,15 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
   #lastCommitSave = -1
   #savedHard: { term: number, vote: NodeId | null } | undefined
   // Proposals.
-  #queue: QueuedProposal[] = []
-  #awaitingLeader: QueuedProposal[] = []
+  #queue: PendingOperation[] = []
+  #awaitingLeader: PendingOperation[] = []
   #flushScheduled = false
-  readonly #pendingByIndex = new Map<number, Pending>()
-  readonly #forwarded = new Map<number, Pending[]>()
+  readonly #pendingByIndex = new Map<number, PendingOperation>()
+  readonly #forwarded = new Map<number, PendingOperation[]>()
   #nextRequestId = 1
-  readonly #deadlines = new DeadlineWheel<Pending>()
+  readonly #deadlines = new DeadlineWheel<PendingOperation>()
   // Reads and waiters.
-  readonly #reads = new Map<string, Pending & { resolveRead: (index: number) => void }>()
+  readonly #reads = new Map<string, PendingOperation>()
   #nextReadId = 1
   #appliedWaiters: Array<{ index: number, resolve: () => void }> = []
   readonly #leaderWaiters = new Set<(leader: NodeId | undefined) => void>()
@@ -225,14 +214,14 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     this.#tickTimer = undefined
     this.#unsubscribe?.()
     const stopped = new StoppedError('raft node stopped')
-    for (const item of [...this.#queue, ...this.#awaitingLeader]) this.#settle(item.pending, stopped)
+    for (const pending of [...this.#queue, ...this.#awaitingLeader]) pending.fail(stopped)
     this.#queue = []
     this.#awaitingLeader = []
-    for (const pending of this.#pendingByIndex.values()) this.#settle(pending, stopped)
+    for (const pending of this.#pendingByIndex.values()) pending.fail(stopped)
     this.#pendingByIndex.clear()
-    for (const list of this.#forwarded.values()) for (const pending of list) this.#settle(pending, stopped)
+    for (const list of this.#forwarded.values()) for (const pending of list) pending.fail(stopped)
     this.#forwarded.clear()
-    for (const read of this.#reads.values()) this.#settle(read, stopped)
+    for (const read of this.#reads.values()) read.fail(stopped)
     this.#reads.clear()
     for (const resolve of this.#ackWaiters.values()) resolve(undefined)
     for (const waiter of this.#leaderWaiters) waiter(undefined)
@@ -266,7 +255,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     this.#ticksDone += Math.max(due, 0)
     for (let i = 0; i < run; i++) this.#core.tick()
     for (const pending of this.#deadlines.expire(this.#ticksDone)) {
-      this.#settle(pending, new TimeoutError('operation timed out', { indeterminate: true }))
+      pending.fail(new TimeoutError('operation timed out', { indeterminate: true }))
     }
     this.#schedule()
     this.#scheduleTick()
@@ -326,11 +315,14 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     if (rd.committedEntries.length > 0) this.#enqueueApply(rd.committedEntries)
     for (const read of rd.readStates) {
       const waiter = this.#reads.get(read.context)
-      if (waiter !== undefined) waiter.resolveRead(read.index)
+      if (waiter !== undefined) {
+        this.#reads.delete(read.context)
+        waiter.applied({ index: read.index, term: 0, type: 'noop', data: EMPTY }, undefined)
+      }
     }
     for (const failed of rd.failedReads) {
       const waiter = this.#reads.get(failed.context)
-      if (waiter !== undefined) this.#settle(waiter, new NotLeaderError(`read not confirmed: ${failed.reason}`, { leaderHint: failed.leaderHint, term: core.status().term }))
+      if (waiter !== undefined) waiter.fail(new NotLeaderError(`read not confirmed: ${failed.reason}`, { leaderHint: failed.leaderHint, term: core.status().term }))
     }
     for (const fetch of rd.fetches) {
       this.#c.log.entries(fetch.from, fetch.to, { maxBytes: fetch.maxBytes }).then(
@@ -352,7 +344,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     this.safeDispatch('leader', { leader, term })
     for (const waiter of [...this.#leaderWaiters]) waiter(leader)
     if (leader !== undefined && this.#awaitingLeader.length > 0) {
-      this.#queue.unshift(...this.#awaitingLeader.filter((item) => !item.pending.settled))
+      this.#queue.unshift(...this.#awaitingLeader.filter((pending) => !pending.settled))
       this.#awaitingLeader = []
       if (!this.#flushScheduled) {
         this.#flushScheduled = true
@@ -398,49 +390,33 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     throwIfAborted(options.signal)
     this.#proposals++
     return await new Promise<ProposeResult<Result>>((resolve, reject) => {
-      const pending = this.#newPending(options.timeoutMs, options.signal, reject, (entry, result) => {
-        resolve({ index: entry.index, term: entry.term, result: result as Result })
-      })
-      this.#queue.push({ data: command, pending })
+      this.#queue.push(this.#newPending('propose', command, options.timeoutMs, options.signal, resolve, reject))
       if (!this.#flushScheduled) {
         this.#flushScheduled = true
-        queueMicrotask(() => { this.#flushProposals() })
+        queueMicrotask(this.#flush)
       }
     })
   }
 
-  #newPending (timeoutMs: number | undefined, signal: AbortSignal | undefined, reject: (error: Error) => void, onApplied: Pending['onApplied']): Pending {
+  readonly #flush = (): void => { this.#flushProposals() }
+
+  #newPending<T> (kind: PendingOperation['kind'], data: Uint8Array, timeoutMs: number | undefined, signal: AbortSignal | undefined, resolve: (value: T) => void, reject: (error: Error) => void): PendingOperation {
     const bucket = this.#deadlineBucket(timeoutMs ?? this.#init.defaultTimeoutMs)
-    const pending: Pending = {
-      term: 0,
-      startedAt: this.#c.clock.now(),
-      bucket,
-      settled: false,
-      onApplied: (entry, result) => {
-        if (pending.settled) return
-        pending.settled = true
-        this.#deadlines.delete(bucket, pending)
-        signal?.removeEventListener('abort', onAbort)
-        this.#latency.record(this.#c.clock.now() - pending.startedAt)
-        onApplied(entry, result)
-      },
-      fail: (error) => {
-        if (pending.settled) return
-        pending.settled = true
-        this.#deadlines.delete(bucket, pending)
-        signal?.removeEventListener('abort', onAbort)
-        this.#proposalsFailed++
-        reject(error)
-      }
-    }
-    const onAbort = (): void => { pending.fail(new AbortError('operation aborted', { indeterminate: true, cause: signal?.reason })) }
-    signal?.addEventListener('abort', onAbort, { once: true })
+    const pending = new PendingOperation(this, kind, data, this.#c.clock.now(), bucket, signal, resolve, reject)
     this.#deadlines.add(bucket, pending)
     return pending
   }
 
-  #settle (pending: Pending, error: Error): void {
-    pending.fail(error)
+  forgetDeadline (bucket: number, pending: PendingOperation): void {
+    this.#deadlines.delete(bucket, pending)
+  }
+
+  succeeded (startedAt: number): void {
+    this.#latency.record(this.#c.clock.now() - startedAt)
+  }
+
+  failed (): void {
+    this.#proposalsFailed++
   }
 
   #flushProposals (): void {
@@ -448,41 +424,45 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     const core = this.#core
     if (core === undefined || !this.#started) return
     while (this.#queue.length > 0) {
-      const batch: QueuedProposal[] = []
+      const batch: PendingOperation[] = []
       let bytes = 0
-      while (this.#queue.length > 0 && batch.length < this.#init.maxBatchCount) {
-        const next = this.#queue[0]
+      let taken = 0
+      const queue = this.#queue
+      while (taken < queue.length && batch.length < this.#init.maxBatchCount) {
+        const next = queue[taken]
         if (next === undefined || (batch.length > 0 && bytes + next.data.byteLength > this.#init.maxBatchBytes)) break
-        this.#queue.shift()
-        if (next.pending.settled) continue
+        taken++
+        if (next.settled) continue
         batch.push(next)
         bytes += next.data.byteLength
       }
+      this.#queue = taken === queue.length ? [] : queue.slice(taken)
       if (batch.length === 0) continue
       const status = core.status()
       if (status.role === 'leader') {
         try {
           const position = core.proposeBatch(batch.map((item) => item.data))
-          batch.forEach((item, i) => {
-            item.pending.term = position.term
-            this.#pendingByIndex.set(position.index + i, item.pending)
-          })
+          for (let i = 0; i < batch.length; i++) {
+            const pending = batch[i]!
+            pending.term = position.term
+            this.#pendingByIndex.set(position.index + i, pending)
+          }
         } catch (error) {
-          for (const item of batch) this.#settle(item.pending, error as Error)
+          for (const pending of batch) pending.fail(error as Error)
         }
       } else if (this.#init.forwardProposals && status.leader !== undefined) {
         const requestId = this.#nextRequestId++
-        this.#forwarded.set(requestId, batch.map((item) => item.pending))
-        const message: ForwardPropose = { type: 'forward-propose', from: this.id, to: status.leader, term: status.term, requestId, commands: batch.map((item) => item.data) }
+        this.#forwarded.set(requestId, batch)
+        const message: ForwardPropose = { type: 'forward-propose', from: this.id, to: status.leader, term: status.term, requestId, commands: batch.map((pending) => pending.data) }
         if (!this.#c.transport.send(status.leader, message)) {
           this.#forwarded.delete(requestId)
-          for (const item of batch) this.#settle(item.pending, new NotLeaderError('leader unreachable', { leaderHint: status.leader, term: status.term }))
+          for (const pending of batch) pending.fail(new NotLeaderError('leader unreachable', { leaderHint: status.leader, term: status.term }))
         }
       } else if (this.#init.forwardProposals && status.role !== 'learner') {
         // No leader known (an election is running): hold the proposals until one is, or they time out.
-        for (const item of batch) this.#awaitingLeader.push(item)
+        for (const pending of batch) this.#awaitingLeader.push(pending)
       } else {
-        for (const item of batch) this.#settle(item.pending, new NotLeaderError('not the leader', { leaderHint: status.leader, term: status.term }))
+        for (const pending of batch) pending.fail(new NotLeaderError('not the leader', { leaderHint: status.leader, term: status.term }))
       }
     }
     this.#schedule()
@@ -510,7 +490,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     if (list === undefined) return
     this.#forwarded.delete(m.requestId)
     if (m.index < 0) {
-      for (const pending of list) this.#settle(pending, errorFromCode(m.errorCode, m.leaderHint, m.term))
+      for (const pending of list) pending.fail(errorFromCode(m.errorCode, m.leaderHint, m.term))
       return
     }
     list.forEach((pending, i) => {
@@ -518,7 +498,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       pending.term = m.entryTerm
       // The leader answers before it even sends the entries, so they cannot be applied here yet;
       // if they somehow were, the outcome is unknown to us.
-      if (index <= this.#applied) this.#settle(pending, new TimeoutError('outcome unknown', { indeterminate: true }))
+      if (index <= this.#applied) pending.fail(new TimeoutError('outcome unknown', { indeterminate: true }))
       else this.#pendingByIndex.set(index, pending)
     })
   }
@@ -560,7 +540,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
         // Log Matching: same index and term means it is our entry; otherwise a new leader replaced it.
         if (pending.term === entry.term) {
           if (result instanceof Error && entry.type === 'command') pending.fail(result)
-          else pending.onApplied(entry, result)
+          else pending.applied(entry, result)
         } else {
           pending.fail(new ProposalDroppedError('the entry was replaced by a new leader'))
         }
@@ -782,19 +762,11 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     }
     const context = `${this.id}:${this.#nextReadId++}`
     const index = await new Promise<number>((resolve, reject) => {
-      const pending = this.#newPending(options.timeoutMs, options.signal, (error) => {
+      const pending = this.#newPending('index', EMPTY, options.timeoutMs, options.signal, resolve, (error) => {
         this.#reads.delete(context)
         reject(error)
-      }, () => {})
-      this.#reads.set(context, {
-        ...pending,
-        fail: pending.fail,
-        resolveRead: (readIndex) => {
-          this.#reads.delete(context)
-          pending.onApplied({ index: readIndex, term: 0, type: 'noop', data: EMPTY }, undefined)
-          resolve(readIndex)
-        }
       })
+      this.#reads.set(context, pending)
       core.readIndex(context, { lease })
       this.#schedule()
     })
@@ -808,7 +780,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     const position = core.proposeMembership(change)
     this.#schedule()
     await new Promise<void>((resolve, reject) => {
-      const pending = this.#newPending(undefined, options.signal, reject, () => { resolve() })
+      const pending = this.#newPending('void', EMPTY, undefined, options.signal, resolve, reject)
       pending.term = position.term
       this.#pendingByIndex.set(position.index, pending)
     })

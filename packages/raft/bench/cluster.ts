@@ -1,0 +1,84 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { HardStateStorage, LogStorage } from '@synod/interfaces'
+import { createMemoryNetwork } from '@synod/sim'
+import { createFileHardStateStorage, createFileLogStorage, createMemoryHardStateStorage, createMemoryLogStorage } from '@synod/storage'
+import { createRaftNode } from '@synod/raft'
+import type { RaftNode, RaftWireMessage } from '@synod/raft'
+import { CounterStateMachine, memorySnapshots, percentile, seededRandom, systemClock } from './support.js'
+
+export interface ClusterResult {
+  entries: number
+  seconds: number
+  p50: number
+  p99: number
+}
+
+/**
+ * A 3-node cluster in one process: real drivers on the in-memory network, memory or file storage,
+ * `proposers` concurrent callers each proposing 100-byte commands back to back on the leader.
+ */
+export async function benchCluster (options: { storage: 'memory' | 'file', proposers: number, durationMs: number }): Promise<ClusterResult> {
+  const ids = ['n1', 'n2', 'n3']
+  const network = createMemoryNetwork({ delivery: 'macrotask', clone: false })
+  const dirs: string[] = []
+  const nodes: Array<RaftNode<number>> = []
+  for (const [i, id] of ids.entries()) {
+    let log: LogStorage
+    let hardState: HardStateStorage
+    if (options.storage === 'memory') {
+      log = createMemoryLogStorage()
+      hardState = createMemoryHardStateStorage()
+    } else {
+      const dir = await mkdtemp(join(tmpdir(), `synod-raft-bench-${id}-`))
+      dirs.push(dir)
+      log = createFileLogStorage({ dir: join(dir, 'log') })
+      hardState = createFileHardStateStorage({ dir: join(dir, 'state') })
+    }
+    nodes.push(createRaftNode<number>({
+      id,
+      bootstrap: { voters: ids, learners: [], addresses: Object.fromEntries(ids.map((x) => [x, x])) },
+      maxUncommittedBytes: 256 * 1024 * 1024,
+      maxInflightMessages: 1024,
+      tickMs: Number(process.env.RAFT_BENCH_TICK_MS ?? 100)
+    }, {
+      transport: network.endpoint<RaftWireMessage>(id, { peers: ids.filter((x) => x !== id) }),
+      log,
+      hardState,
+      snapshots: memorySnapshots(),
+      stateMachine: new CounterStateMachine(),
+      clock: systemClock,
+      random: seededRandom(i + 1)
+    }))
+  }
+  await Promise.all(nodes.map(async (node) => { await node.start() }))
+  let leader: RaftNode<number> | undefined
+  while ((leader = nodes.find((n) => n.isLeader())) === undefined) await new Promise((resolve) => setTimeout(resolve, 20))
+  const payload = new Uint8Array(100)
+  // Warm up.
+  await Promise.all(Array.from({ length: 1000 }, async () => await leader.propose(payload)))
+
+  const latencies = new Float64Array(4_000_000)
+  let count = 0
+  let stop = false
+  const started = performance.now()
+  const proposer = async (): Promise<void> => {
+    while (!stop) {
+      const t0 = performance.now()
+      await leader.propose(payload)
+      if (count < latencies.length) latencies[count] = performance.now() - t0
+      count++
+    }
+  }
+  const running = Array.from({ length: options.proposers }, proposer)
+  await new Promise((resolve) => setTimeout(resolve, options.durationMs))
+  stop = true
+  const seconds = (performance.now() - started) / 1000
+  const entries = count
+  await Promise.all(running)
+  await Promise.all(nodes.map(async (node) => { await node.stop() }))
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true })
+  const sorted = latencies.subarray(0, Math.min(count, latencies.length)).sort()
+  return { entries, seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
+}
