@@ -6,7 +6,7 @@ import { createHttpApi } from '../src/http/server.js'
 import type { KvResult } from '../src/kv/commands.js'
 import { createKvStateMachine } from '../src/kv/state-machine.js'
 import { createJsonLogger } from '../src/system/logger.js'
-import { createLocalLog } from './local-log.js'
+import { createLocalLog } from './support/local-log.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked with toMatchObject
 type Json = Record<string, any>

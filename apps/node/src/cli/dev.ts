@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { readOptions } from './args.js'
+
+export const devHelp = `synod dev: start a local cluster on this machine
+
+  --nodes <n>          number of nodes (default 3)
+  --data-dir <dir>     where each node keeps its data (default ./.synod)
+  --base-port <port>   client API ports are base+1.., peer ports base+101.. (default 7000)
+  --for <seconds>      stop on its own after this long (default: run until Ctrl-C)
+
+Each node is a separate process (synod start); its log goes to <data-dir>/<id>/node.log.
+Ctrl-C stops the cluster cleanly; data stays, so the next start recovers it.`
+
+interface Member { id: string, api: string, peer: string, child?: ChildProcess }
+
+export async function dev (argv: string[], print: (line: string) => void): Promise<number> {
+  const { values } = readOptions(argv, {
+    nodes: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'base-port': { type: 'string' },
+    for: { type: 'string' }
+  })
+  if (values.help === true) { print(devHelp); return 0 }
+  const count = Number(values.nodes ?? 3)
+  const basePort = Number(values['base-port'] ?? 7000)
+  if (!Number.isInteger(count) || count < 1 || count > 9) throw new Error('--nodes must be 1 to 9')
+  const dataDir = resolve((values['data-dir'] as string | undefined) ?? '.synod')
+  mkdirSync(dataDir, { recursive: true })
+  const secretFile = join(dataDir, 'cluster.secret')
+  if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 })
+
+  const members: Member[] = Array.from({ length: count }, (_, i) => ({
+    id: `n${i + 1}`,
+    api: `127.0.0.1:${basePort + 1 + i}`,
+    peer: `127.0.0.1:${basePort + 101 + i}`
+  }))
+  const peers = members.map((m) => `${m.id}=${m.peer}`).join(',')
+  const apiPeers = members.map((m) => `${m.id}=http://${m.api}`).join(',')
+  const cli = fileURLToPath(new URL('../cli.js', import.meta.url))
+
+  let stopping = false
+  for (const member of members) {
+    const dir = join(dataDir, member.id)
+    mkdirSync(dir, { recursive: true })
+    const log = createWriteStream(join(dir, 'node.log'), { flags: 'a' })
+    const child = spawn(process.execPath, [cli, 'start', '--id', member.id, '--listen', member.peer, '--api', member.api,
+      '--peers', peers, '--api-peers', apiPeers, '--data-dir', dir, '--secret-file', secretFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout?.pipe(log)
+    child.stderr?.pipe(log)
+    child.on('exit', (code, signal) => {
+      if (!stopping) print(`node ${member.id} exited (${signal ?? `code ${code ?? 0}`}); the others keep serving while a majority is up`)
+    })
+    member.child = child
+  }
+
+  print(`Synod dev cluster: ${count} nodes, data in ${dataDir}`)
+  for (const member of members) print(`  ${member.id}  api http://${member.api}  peer ${member.peer}  pid ${member.child?.pid ?? '?'}  log ${join(dataDir, member.id, 'node.log')}`)
+  const leader = await waitForLeader(members, 20_000)
+  print(leader === undefined ? 'no leader yet: see the node logs' : `leader: ${leader}`)
+  const first = `http://${members[0]?.api ?? ''}`
+  print(`
+Try it:
+  curl -X PUT ${first}/v1/kv/hello -d world
+  curl ${first}/v1/kv/hello
+  curl ${first}/v1/status
+  kill -9 <pid of the leader>      # the rest elect a new leader and keep serving
+Ctrl-C stops the cluster.`)
+
+  const seconds = values.for === undefined ? undefined : Number(values.for)
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => { resolve() })
+    process.once('SIGTERM', () => { resolve() })
+    if (seconds !== undefined) setTimeout(resolve, seconds * 1000)
+  })
+  stopping = true
+  print('stopping the cluster')
+  await Promise.all(members.map(async (member) => {
+    const child = member.child
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    await exited
+    clearTimeout(timer)
+  }))
+  print('stopped')
+  return 0
+}
+
+async function waitForLeader (members: Member[], timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    for (const member of members) {
+      try {
+        const res = await fetch(`http://${member.api}/v1/status`, { signal: AbortSignal.timeout(1000) })
+        const status = await res.json() as { role?: string, id?: string }
+        if (status.role === 'leader') return status.id
+      } catch {
+        // not listening yet
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  return undefined
+}
+
+/** The version printed by `synod --version`. */
+export function version (): string {
+  const manifest = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }
+  return manifest.version
+}

@@ -1,0 +1,107 @@
+import { once } from 'node:events'
+import type { Server } from 'node:http'
+import { join } from 'node:path'
+import type { ClusterConfig, Logger, NodeId } from '@synod/interfaces'
+import { createRaftNode, isWireMessage, type RaftNode, type RaftWireMessage } from '@synod/raft'
+import { createFileHardStateStorage, createFileLogStorage, createFileSnapshotStorage } from '@synod/storage'
+import { createWsTransport, type WsTransport } from '@synod/transport-ws'
+import { createHttpApi } from './http/server.js'
+import type { KvResult } from './kv/commands.js'
+import { createKvStateMachine, type KvStateMachine } from './kv/state-machine.js'
+import { systemClock, systemRandom } from './system/clock.js'
+
+export interface HostPort { host: string, port: number }
+
+/** Everything one Synod node process needs to know. */
+export interface SynodNodeConfig {
+  id: NodeId
+  /** Where peers connect (the Raft transport). */
+  peerListen: HostPort
+  /** Where clients connect (HTTP/JSON API). */
+  apiListen: HostPort
+  /** Every founding member's peer address (`host:port`), this node included. */
+  members: Map<NodeId, string>
+  /** Client API URL of each member, for leader hints. */
+  apiUrls?: Map<NodeId, string>
+  dataDir: string
+  /** Peers from another cluster are refused. @default 'synod' */
+  clusterId?: string
+  /** The shared cluster secret (at least 16 bytes). */
+  secret: string
+  /** Bearer token required from clients, if set. */
+  token?: string | undefined
+  /** Raft tick in milliseconds; the election timeout is 10 ticks. @default 100 */
+  tickMs?: number
+  logger: Logger
+}
+
+export interface SynodNode {
+  readonly raft: RaftNode<KvResult>
+  readonly kv: KvStateMachine
+  readonly transport: WsTransport<RaftWireMessage>
+  readonly api: Server
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Wires transport-ws, file storage, Raft and the KV state machine into one node with an HTTP API. */
+export function createSynodNode (config: SynodNodeConfig): SynodNode {
+  const logger = config.logger.child({ node: config.id })
+  const addresses: Record<NodeId, string> = {}
+  for (const [id, address] of config.members) addresses[id] = `ws://${address}`
+  const bootstrap: ClusterConfig = { voters: [...config.members.keys()], learners: [], addresses }
+
+  const transport = createWsTransport<RaftWireMessage>({
+    nodeId: config.id,
+    clusterId: config.clusterId ?? 'synod',
+    secret: config.secret,
+    listen: config.peerListen,
+    peers: Object.fromEntries(Object.entries(addresses).filter(([id]) => id !== config.id)),
+    isMessage: isWireMessage
+  }, { clock: systemClock, random: systemRandom, logger: logger.child({ component: 'transport' }) })
+
+  const kv = createKvStateMachine()
+  const raft = createRaftNode<KvResult>({
+    id: config.id,
+    bootstrap,
+    tickMs: config.tickMs ?? 100
+  }, {
+    transport,
+    log: createFileLogStorage({ dir: join(config.dataDir, 'wal') }),
+    hardState: createFileHardStateStorage({ dir: config.dataDir }),
+    snapshots: createFileSnapshotStorage({ dir: join(config.dataDir, 'snapshots') }),
+    stateMachine: kv,
+    clock: systemClock,
+    random: systemRandom,
+    logger: logger.child({ component: 'raft' })
+  })
+
+  const api = createHttpApi({
+    token: config.token,
+    apiUrlOf: (id) => config.apiUrls?.get(id)
+  }, { log: raft, kv, logger: logger.child({ component: 'api' }) })
+
+  let started = false
+  return {
+    raft,
+    kv,
+    transport,
+    api,
+    async start () {
+      if (started) return
+      await raft.start()
+      api.listen(config.apiListen.port, config.apiListen.host)
+      await once(api, 'listening')
+      started = true
+      logger.info({ peer: `${config.peerListen.host}:${config.peerListen.port}`, api: `${config.apiListen.host}:${config.apiListen.port}` }, 'node started')
+    },
+    async stop () {
+      if (!started) return
+      started = false
+      api.closeAllConnections()
+      await new Promise<void>((resolve) => { api.close(() => { resolve() }) })
+      await raft.stop()
+      logger.info({}, 'node stopped')
+    }
+  }
+}
