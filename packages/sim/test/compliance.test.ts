@@ -60,6 +60,21 @@ describe('simulated network', () => {
   })
 })
 
+describe('simulated network with finite bandwidth (bulk lane)', () => {
+  transportSuite({
+    setup: async (): Promise<TransportTestNetwork> => {
+      const sim = createSimulation({ seed: 2 })
+      const net = createSimNetwork(sim, { latency: uniform(0.5, 5), bandwidth: 10_000, traceMessages: false })
+      return {
+        createNode: async (id) => ({ id, transport: net.endpoint(id), address: () => `sim://${id}` }),
+        advance: async () => { await sim.runUntilQuiet() }
+      }
+    },
+    teardown: async () => {},
+    capabilities: { events: true, restart: true, boundedQueue: false, rawInput: false, bulkPriority: true }
+  })
+})
+
 describe('memory network', () => {
   for (const delivery of ['microtask', 'macrotask'] as const) {
     describe(delivery, () => {

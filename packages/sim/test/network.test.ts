@@ -96,6 +96,22 @@ describe('createSimNetwork', () => {
     expect(received.map((r) => r.message)).toEqual(Array.from({ length: 500 }, (_, i) => i))
   })
 
+  it('with finite bandwidth, messages queue behind each other and small ones overtake a bulk backlog', async () => {
+    const { sim, net } = await setup(1, { latency: constant(1), bandwidth: 1000 })
+    const a = net.endpoint('a', { peers: ['b'] })
+    const b = net.endpoint('b', { peers: ['a'] })
+    const got: Array<[string, number]> = []
+    b.onMessage((_from, message) => { got.push([message instanceof Uint8Array ? `bulk ${message[0]}` : String(message), sim.now()]) })
+    await a.start(); await b.start()
+    for (let i = 0; i < 3; i++) a.send('b', new Uint8Array(10_000).fill(i), { bulk: true })
+    a.send('b', 'urgent')
+    await sim.runUntilQuiet()
+    // 10_004 estimated bytes at 1000 bytes/ms: 10.004 ms each on the bulk lane; 'urgent' (8 bytes)
+    // has the control lane to itself.
+    expect(got.map(([what]) => what)).toEqual(['urgent', 'bulk 0', 'bulk 1', 'bulk 2'])
+    expect(got.map(([, at]) => Number(at.toFixed(3)))).toEqual([1.008, 11.004, 21.008, 31.012])
+  })
+
   it('applies per-link overrides', async () => {
     const { sim, net, received } = await setup(1, { latency: constant(5) })
     net.configureLink('n1', 'n2', { latency: constant(100) })

@@ -2,7 +2,7 @@ import { TypedEventEmitter, type MessageHandler, type NodeId, type SendOptions, 
 import type { Simulation } from '../core/simulation.js'
 import { describeValue } from '../core/trace.js'
 import type { SimRandom } from '../random/random.js'
-import { defaultLink, linkKey, type LinkOptions, type ResolvedLink } from './link.js'
+import { defaultLink, estimateSize, linkKey, type LinkOptions, type ResolvedLink } from './link.js'
 import { bridgePlan, groupsPlan, halvesPlan, isolatePlan, majorityRingPlan, oneWayPlan, type PartitionPlan } from './partitions.js'
 
 /** Options for `createSimNetwork`. Link fields are the defaults of every link. */
@@ -120,6 +120,8 @@ class SimNetworkImpl implements SimNetwork {
   readonly #endpoints = new Map<NodeId, Endpoint>()
   readonly #links = new Map<string, LinkOptions>()
   readonly #lastDelivery = new Map<string, number>()
+  /** When each lane of a link finishes transmitting what is queued on it (finite bandwidth only). */
+  readonly #busyUntil = new Map<string, number>()
   readonly #cuts = new Set<string>()
   #defaults: ResolvedLink
 
@@ -245,7 +247,7 @@ class SimNetworkImpl implements SimNetwork {
   }
 
   /** Puts a message on the wire. Called by an endpoint that is started and knows the peer. */
-  transmit (from: NodeId, to: NodeId, message: unknown): void {
+  transmit (from: NodeId, to: NodeId, message: unknown, bulk: boolean): void {
     this.stats.sent++
     const payload = this.#clone ? structuredClone(message) : message
     if (!this.isReachable(from, to)) {
@@ -259,16 +261,23 @@ class SimNetworkImpl implements SimNetwork {
       if (this.#traceMessages) this.#sim.log('net', `${from} -> ${to} LOST ${this.#describe(payload)}`)
       return
     }
-    this.#scheduleDelivery(from, to, payload, link, false)
+    this.#scheduleDelivery(from, to, payload, link, bulk, false)
     if (this.#random.chance(link.duplicate)) {
       this.stats.duplicated++
-      this.#scheduleDelivery(from, to, this.#clone ? structuredClone(payload) : payload, link, true)
+      this.#scheduleDelivery(from, to, this.#clone ? structuredClone(payload) : payload, link, bulk, true)
     }
   }
 
-  #scheduleDelivery (from: NodeId, to: NodeId, payload: unknown, link: ResolvedLink, duplicate: boolean): void {
-    const key = linkKey(from, to)
-    let at = this.#sim.now() + link.latency.sample(this.#random)
+  #scheduleDelivery (from: NodeId, to: NodeId, payload: unknown, link: ResolvedLink, bulk: boolean, duplicate: boolean): void {
+    const limited = Number.isFinite(link.bandwidth)
+    // With finite bandwidth, bulk traffic has its own lane (own queue, own FIFO order).
+    const key = limited && bulk ? `${linkKey(from, to)}\u0000bulk` : linkKey(from, to)
+    let sent = this.#sim.now()
+    if (limited) {
+      sent = Math.max(sent, this.#busyUntil.get(key) ?? 0) + estimateSize(payload) / link.bandwidth
+      this.#busyUntil.set(key, sent)
+    }
+    let at = sent + link.latency.sample(this.#random)
     if (!this.#random.chance(link.reorder)) {
       // FIFO: never arrive before an earlier message on the same link. Ties keep send order,
       // because the event queue orders equal times by scheduling order.
@@ -346,9 +355,9 @@ class SimEndpoint<M> extends TypedEventEmitter<TransportEvents> implements SimTr
     else this.safeDispatch('peer:disconnect', { peer, reason: 'peer stopped' })
   }
 
-  send (to: NodeId, message: M, _options?: SendOptions): boolean {
+  send (to: NodeId, message: M, options?: SendOptions): boolean {
     if (!this.connected || !this.#peers.has(to)) return false
-    this.#network.transmit(this.localId, to, message)
+    this.#network.transmit(this.localId, to, message, options?.bulk === true)
     return true
   }
 
@@ -386,6 +395,7 @@ function definedOnly (options: LinkOptions): LinkOptions {
   if (options.loss !== undefined) result.loss = options.loss
   if (options.duplicate !== undefined) result.duplicate = options.duplicate
   if (options.reorder !== undefined) result.reorder = options.reorder
+  if (options.bandwidth !== undefined) result.bandwidth = options.bandwidth
   return result
 }
 
