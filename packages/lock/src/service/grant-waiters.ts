@@ -60,6 +60,13 @@ export class GrantWaiters {
         this.#check(waiting)
       }
     }
+    if (this.#catchingUp.size === 0) this.#machine.removeEventListener('applied', this.#onApplied)
+  }
+
+  /** Listens to every applied index only while some wait is ahead of this replica. */
+  #startCatchingUp (waiting: Waiting): void {
+    if (this.#catchingUp.size === 0) this.#machine.addEventListener('applied', this.#onApplied)
+    this.#catchingUp.add(waiting)
   }
 
   readonly #onRestored: TypedListener<LockMachineEvents['restored']> = () => {
@@ -72,7 +79,6 @@ export class GrantWaiters {
     this.#machine.addEventListener('granted', this.#onGranted)
     this.#machine.addEventListener('withdrawn', this.#onWithdrawn)
     this.#machine.addEventListener('session-ended', this.#onEnded)
-    this.#machine.addEventListener('applied', this.#onApplied)
     this.#machine.addEventListener('restored', this.#onRestored)
   }
 
@@ -111,7 +117,7 @@ export class GrantWaiters {
       if (waits === undefined) this.#bySession.set(wait.session, waits = new Set())
       waits.add(waiting)
       signal?.addEventListener('abort', abort, { once: true })
-      if (this.#machine.lastApplied() < wait.afterIndex) this.#catchingUp.add(waiting)
+      if (this.#machine.lastApplied() < wait.afterIndex) this.#startCatchingUp(waiting)
       else this.#check(waiting)
     })
   }
@@ -130,7 +136,7 @@ export class GrantWaiters {
   #remove (waiting: Waiting): void {
     const key = requestKey(waiting.wait.session, waiting.wait.request)
     if (this.#byRequest.get(key) === waiting) this.#byRequest.delete(key)
-    this.#catchingUp.delete(waiting)
+    if (this.#catchingUp.delete(waiting) && this.#catchingUp.size === 0) this.#machine.removeEventListener('applied', this.#onApplied)
     const waits = this.#bySession.get(waiting.wait.session)
     waits?.delete(waiting)
     if (waits?.size === 0) this.#bySession.delete(waiting.wait.session)

@@ -103,21 +103,32 @@ class Replica extends TypedEventEmitter<ReplicatedLogEvents> implements Replicat
     const term = this.term
     return await new Promise((resolve, reject) => {
       let settled = false
+      let timeout: TimerHandle
       const finish = (fn: () => void): void => {
         if (settled) return
         settled = true
-        this.cluster.clock.clearTimeout(timeout)
-        this.timers.delete(timeout)
+        if (timeout !== undefined) {
+          this.cluster.clock.clearTimeout(timeout)
+          this.timers.delete(timeout)
+        }
         options.signal?.removeEventListener('abort', onAbort)
         fn()
       }
-      const timeout = this.#timer(() => { finish(() => { reject(new TimeoutError('proposal timed out', { indeterminate: true })) }) }, options.timeoutMs ?? 10_000)
+      // The timeout timer is armed only when the proposal can actually wait (a commit delay, or a
+      // cut-off leader): most proposals commit on the next microtask and need none.
+      const deadline = this.cluster.clock.now() + (options.timeoutMs ?? 10_000)
+      const armTimeout = (): void => {
+        timeout ??= this.#timer(() => { finish(() => { reject(new TimeoutError('proposal timed out', { indeterminate: true })) }) }, Math.max(0, deadline - this.cluster.clock.now()))
+      }
       const onAbort = (): void => { finish(() => { reject(new AbortError(undefined, { indeterminate: true, cause: options.signal?.reason })) }) }
       options.signal?.addEventListener('abort', onAbort, { once: true })
       const commit = (): void => {
         if (settled) return
         // An isolated leader cannot reach a quorum: its proposal never commits and times out.
-        if (this.isolated) return
+        if (this.isolated) {
+          armTimeout()
+          return
+        }
         if (this.role !== 'leader' || this.term !== term) {
           finish(() => { reject(new ProposalDroppedError('leadership lost before the proposal committed')) })
           return
@@ -130,8 +141,12 @@ class Replica extends TypedEventEmitter<ReplicatedLogEvents> implements Replicat
         })
         this.cluster.replicate()
       }
-      if (this.cluster.commitDelayMs > 0) this.#timer(commit, this.cluster.commitDelayMs)
-      else queueMicrotask(commit)
+      if (this.cluster.commitDelayMs > 0) {
+        armTimeout()
+        this.#timer(commit, this.cluster.commitDelayMs)
+      } else {
+        queueMicrotask(commit)
+      }
     })
   }
 
