@@ -93,6 +93,17 @@ describe('client API server', () => {
     expect(aborted.length).toBe(1)
   })
 
+  it('a client that disconnects aborts its in-flight handlers', async () => {
+    const { server, aborted } = await serve()
+    const c = await client(server)
+    const pending = c.request({ op: 'slow' })
+    await waitFor(() => server.connections() === 1, 'the connection')
+    await c.close()
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_STOPPED' })
+    await waitFor(() => aborted.length === 1, 'the handler to be aborted')
+    expect(aborted).toEqual(['ERR_STOPPED'])
+  })
+
   it('limits in-flight requests per connection with ERR_OVERLOADED', async () => {
     const { server } = await serve({ maxInFlightPerConnection: 2 })
     const c = await client(server)
