@@ -47,12 +47,15 @@ export async function dev (argv: string[], print: (line: string) => void): Promi
     const dir = join(dataDir, member.id)
     mkdirSync(dir, { recursive: true })
     const log = createWriteStream(join(dir, 'node.log'), { flags: 'a' })
-    const child = spawn(process.execPath, [cli, 'start', '--id', member.id, '--listen', member.peer, '--api', member.api,
-      '--peers', peers, '--api-peers', apiPeers, '--data-dir', dir, '--secret-file', secretFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const args = [cli, 'start', '--id', member.id, '--listen', member.peer, '--api', member.api,
+      '--peers', peers, '--api-peers', apiPeers, '--data-dir', dir, '--secret-file', secretFile]
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout?.pipe(log)
     child.stderr?.pipe(log)
     child.on('exit', (code, signal) => {
-      if (!stopping) print(`node ${member.id} exited (${signal ?? `code ${code ?? 0}`}); the others keep serving while a majority is up`)
+      if (stopping) return
+      print(`node ${member.id} exited (${signal ?? `code ${code ?? 0}`}); the others keep serving while a majority is up`)
+      print(`  restart it with: ${[process.execPath, ...args].join(' ')}`)
     })
     member.child = child
   }
