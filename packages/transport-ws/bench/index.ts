@@ -11,7 +11,7 @@
  *    processes of one machine.
  * Then a codec table shows what msgpackr records buy on Raft-shaped messages.
  *
- * Usage: pnpm bench transport-ws [-- --seconds 3 --rounds 2]
+ * Usage: pnpm bench transport-ws [-- --seconds 3 --rounds 2 --rate 50000]
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +24,9 @@ const CLUSTER = 'bench'
 const nowMicros = (): number => Number(process.hrtime.bigint() / 1000n)
 const argSeconds = process.argv.indexOf('--seconds')
 const SECONDS = argSeconds > 0 ? Number(process.argv[argSeconds + 1]) : 3
+const argRate = process.argv.indexOf('--rate')
+/** Fixed paced rate for the latency phase; by default 60% of the first baseline maximum. */
+const FIXED_RATE = argRate > 0 ? Number(process.argv[argRate + 1]) : 0
 const argRounds = process.argv.indexOf('--rounds')
 const ROUNDS = argRounds > 0 ? Number(process.argv[argRounds + 1]) : 2
 const PAYLOAD = 'x'.repeat(42)
@@ -273,7 +276,7 @@ function codecTable (): string {
 async function main (): Promise<void> {
   console.log(`two processes on 127.0.0.1, 100-byte messages, ${SECONDS} s per phase, ${ROUNDS} interleaved rounds (best of each)\n`)
   // The first baseline run fixes the paced rate (60% of its maximum) for every later run.
-  let rate = 0
+  let rate = FIXED_RATE
   const results: Result[] = []
   for (let round = 0; round < ROUNDS; round++) {
     const baseline = await run('baseline', (throughput) => {
