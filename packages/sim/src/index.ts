@@ -8,7 +8,8 @@
  * - `createSimulation({ seed })`: the discrete-event loop, its virtual `Clock`, the seeded `Random`
  *   (xoshiro128** with named forked streams) and the event trace.
  * - `createSimNetwork(sim)`: endpoints implementing `Transport`, with per-link latency, loss,
- *   duplication and reordering, and partitions (halves, isolate, bridge, majority ring, one-way).
+ *   duplication, reordering and bandwidth, and partitions (halves, isolate, bridge, majority ring,
+ *   one-way).
  * - `createSimDisk(sim)`: `LogStorage`, `HardStateStorage` and `SnapshotStorage` whose writes
  *   resolve after a simulated fsync and whose crashes lose what was not synced.
  * - `createSimCluster` / `createSimNode`: machines whose processes crash and restart on their disk.
