@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { PickHandle } from '../src/index.js'
+import { createBalancer, createSeededRandom, createVirtualClock, type PickHandle } from '../src/index.js'
 import { ids, setup } from './helpers.js'
 
 /** Completes picks of `id` with `outcome` and picks of others with success, `n` times in all. */
@@ -86,6 +86,24 @@ describe('consecutive-failure ejection', () => {
     expect(balancer.endpoints().filter((endpoint) => endpoint.ejected)).toHaveLength(2)
     balancer.remove('e3')
     expect(balancer.endpoints().filter((endpoint) => endpoint.ejected)).toHaveLength(1)
+  })
+
+  it('logs ejections and restorations through the injected logger', () => {
+    const lines: Array<{ level: string, fields: Record<string, unknown>, message: string | undefined }> = []
+    const logger = {
+      trace: () => {},
+      debug: () => {},
+      info: (fields: Record<string, unknown>, message?: string) => { lines.push({ level: 'info', fields, message }) },
+      warn: (fields: Record<string, unknown>, message?: string) => { lines.push({ level: 'warn', fields, message }) },
+      error: () => {},
+      child (bindings: Record<string, unknown>) { expect(bindings).toEqual({ component: 'balancer' }); return logger }
+    }
+    const clock = createVirtualClock()
+    const balancer = createBalancer({ policy: 'round-robin', endpoints: ids(2), outlierDetection: { consecutiveFailures: 1, baseEjectionMs: 100 } }, { clock, random: createSeededRandom(1), logger })
+    drive(balancer, 2, (id) => id === 'e0' ? 'failure' : 'success')
+    clock.advance(100)
+    balancer.pick().complete('success')
+    expect(lines.map((line) => `${line.level} ${String(line.fields.endpoint)} ${line.message ?? ''}`)).toEqual(['warn e0 endpoint ejected', 'info e0 endpoint restored'])
   })
 
   it('can be disabled', () => {
