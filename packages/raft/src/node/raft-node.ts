@@ -445,7 +445,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
           for (let i = 0; i < batch.length; i++) {
             const pending = batch[i]!
             pending.term = position.term
-            this.#pendingByIndex.set(position.index + i, pending)
+            this.#track(position.index + i, pending)
           }
         } catch (error) {
           for (const pending of batch) pending.fail(error as Error)
@@ -466,6 +466,13 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       }
     }
     this.#schedule()
+  }
+
+  /** Waits for `index` to be applied. An older waiter for the same index lost its entry to a truncation, so its outcome is unknown. */
+  #track (index: number, pending: PendingOperation): void {
+    const previous = this.#pendingByIndex.get(index)
+    if (previous !== undefined && previous !== pending) previous.fail(new TimeoutError('outcome unknown: the log was rewritten at this index', { indeterminate: true }))
+    this.#pendingByIndex.set(index, pending)
   }
 
   #onForwardPropose (core: RaftCore, m: ForwardPropose): void {
@@ -499,7 +506,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       // The leader answers before it even sends the entries, so they cannot be applied here yet;
       // if they somehow were, the outcome is unknown to us.
       if (index <= this.#applied) pending.fail(new TimeoutError('outcome unknown', { indeterminate: true }))
-      else this.#pendingByIndex.set(index, pending)
+      else this.#track(index, pending)
     })
   }
 
@@ -520,7 +527,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       if (entry.type === 'command') {
         if (entry.index > this.#skipCommandsUntil) {
           try {
-            result = sm.apply({ index: entry.index, term: entry.term, data: entry.data })
+            result = sm.apply(entry)
           } catch (error) {
             // A deterministic state machine throws on every replica alike; the proposer sees it.
             this.#logger?.warn({ error, index: entry.index }, 'state machine apply threw')
@@ -600,7 +607,11 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       this.safeDispatch('membership', { config: point.config })
       this.safeDispatch('applied', { index: this.#applied })
       this.#releaseAppliedWaiters()
-    }).catch((error: unknown) => { this.#logger?.error({ error }, 'restoring a snapshot failed') })
+    }).catch((error: unknown) => {
+      // Continuing would apply entries on top of the wrong state: stop instead.
+      this.#logger?.error({ error }, 'restoring a snapshot failed; stopping the node')
+      void this.stop()
+    })
   }
 
   async snapshot (options: AbortOptions = {}): Promise<SnapshotMeta> {
@@ -782,7 +793,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     await new Promise<void>((resolve, reject) => {
       const pending = this.#newPending('void', EMPTY, undefined, options.signal, resolve, reject)
       pending.term = position.term
-      this.#pendingByIndex.set(position.index, pending)
+      this.#track(position.index, pending)
     })
     // A joint change is done once the leader has moved the cluster out of the joint phase.
     if (isJoint(this.#appliedConfig)) {

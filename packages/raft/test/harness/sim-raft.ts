@@ -1,4 +1,4 @@
-import type { ClusterConfig, NodeId } from '@synod/interfaces'
+import type { ClusterConfig, NodeId, SnapshotStorage } from '@synod/interfaces'
 import { createSimCluster, createSimulation, uniform } from '@synod/sim'
 import type { SimCluster, SimNetworkOptions, Simulation } from '@synod/sim'
 import { createRaftNode } from '../../src/index.js'
@@ -18,6 +18,8 @@ export interface SimRaftOptions {
   joiners?: NodeId[]
   network?: SimNetworkOptions
   init?: Partial<RaftNodeInit>
+  /** Wraps a node's snapshot storage (to observe transfers). */
+  wrapSnapshots?: (id: NodeId, storage: SnapshotStorage) => SnapshotStorage
 }
 
 export function bootstrapConfig (ids: NodeId[]): ClusterConfig {
@@ -44,7 +46,7 @@ export function simRaft (options: SimRaftOptions = {}): { sim: Simulation, clust
         transport: ctx.transport,
         log: ctx.disk.log(),
         hardState: ctx.disk.hardState(),
-        snapshots: ctx.disk.snapshots(),
+        snapshots: options.wrapSnapshots?.(ctx.id, ctx.disk.snapshots()) ?? ctx.disk.snapshots(),
         stateMachine: kv,
         clock: ctx.clock,
         random: ctx.random

@@ -184,3 +184,56 @@ describe('createRaftNode on the simulator', () => {
     await expect(leader.node.propose(put('p', '2'))).rejects.toMatchObject({ code: 'ERR_NOT_STARTED' })
   })
 })
+
+describe('InstallSnapshot transfer', () => {
+  it('resumes an interrupted transfer where the receiver stopped instead of starting over', async () => {
+    let written = 0
+    let begins = 0
+    const { sim, cluster } = simRaft({
+      ids: ['n1', 'n2', 'n3', 'n4'],
+      joiners: ['n4'],
+      init: { snapshotEveryEntries: 50, compactionLagEntries: 5, snapshotChunkBytes: 100, snapshotChunkTimeoutMs: 100 },
+      wrapSnapshots: (id, storage) => id !== 'n4'
+        ? storage
+        : {
+            ...storage,
+            start: async () => { await storage.start() },
+            stop: async () => { await storage.stop() },
+            latest: async (o) => await storage.latest(o),
+            read: (o) => storage.read(o),
+            prune: async (keep, o) => { await storage.prune(keep, o) },
+            begin: async (meta, o) => {
+              begins++
+              const writer = await storage.begin(meta, o)
+              return {
+                meta: writer.meta,
+                get offset () { return writer.offset },
+                write: async (chunk, wo) => { written += chunk.byteLength; await writer.write(chunk, wo) },
+                commit: async (co) => await writer.commit(co),
+                abort: async () => { await writer.abort() }
+              }
+            }
+          }
+    })
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    for (let i = 0; i < 80; i++) void leader.node.propose(put(`key-${i}`, `value-${i}`))
+    await settle(sim, leader.node.propose(put('last', 'yes')))
+    await sim.runFor(100)
+    const snapshot = await settle(sim, leader.node.snapshot())
+    expect(snapshot.size).toBeGreaterThan(1000)
+    void leader.node.changeMembership({ type: 'add-learner', id: 'n4', address: 'n4' })
+    // Cut the learner off in the middle of the transfer.
+    await sim.runUntil(() => written >= 300, { timeout: 5000 })
+    cluster.network.isolate('n4')
+    const atCut = written
+    expect(atCut).toBeLessThan(snapshot.size)
+    await sim.runFor(1000)
+    cluster.network.heal()
+    await sim.runUntil(() => app(cluster, 'n4').kv.get('last') === 'yes', { timeout: 10_000 })
+    expect(app(cluster, 'n4').kv.get('key-42')).toBe('value-42')
+    // Every byte was written once: the second attempt continued at the receiver's offset.
+    expect(written).toBe(snapshot.size)
+    expect(begins).toBe(1)
+  })
+})
