@@ -20,7 +20,7 @@ import { JumpingClock, PausableClock } from './helpers/virtual-clock.js'
  *
  * LOCK_SIM_SEEDS sets how many seeds run (CI runs 300: `pnpm test:sim`); LOCK_SIM_SEED replays one.
  */
-const seeds = Number(process.env.LOCK_SIM_SEEDS ?? 5)
+const seeds = Number(process.env.LOCK_SIM_SEEDS ?? 3)
 const onlySeed = process.env.LOCK_SIM_SEED === undefined ? undefined : Number(process.env.LOCK_SIM_SEED)
 const ids: NodeId[] = ['n1', 'n2', 'n3']
 const ttlMs = 600

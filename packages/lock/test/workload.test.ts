@@ -8,7 +8,7 @@ import { testCluster } from './helpers/setup.js'
 import { JumpingClock, PausableClock, VirtualClock } from './helpers/virtual-clock.js'
 
 const nodes: NodeId[] = ['n1', 'n2', 'n3']
-const seeds = Number(process.env.LOCK_WORKLOAD_SEEDS ?? 100)
+const seeds = Number(process.env.LOCK_WORKLOAD_SEEDS ?? 60)
 /** Set LOCK_WORKLOAD_SEED to replay one seed. */
 const onlySeed = process.env.LOCK_WORKLOAD_SEED === undefined ? undefined : Number(process.env.LOCK_WORKLOAD_SEED)
 const runMs = 3000
