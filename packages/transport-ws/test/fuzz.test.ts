@@ -76,15 +76,18 @@ const preAuthBytes: fc.Arbitrary<Buffer> = fc.oneof(
  */
 type PostAuth = { kind: 'values', values: unknown[] } | { kind: 'bytes', bytes: Uint8Array }
 const postAuthFrame: fc.Arbitrary<PostAuth> = fc.oneof(
-  { weight: 60, arbitrary: fc.array(fc.oneof({ weight: 3, arbitrary: raftMessage }, { weight: 1, arbitrary: fc.anything({ maxDepth: 2, maxKeys: 3 }) }), { minLength: 1, maxLength: 4 }).map((values): PostAuth => ({ kind: 'values', values })) },
+  { weight: 100, arbitrary: fc.array(fc.oneof({ weight: 3, arbitrary: raftMessage }, { weight: 1, arbitrary: fc.anything({ maxDepth: 2, maxKeys: 3 }) }), { minLength: 1, maxLength: 4 }).map((values): PostAuth => ({ kind: 'values', values })) },
   { weight: 1, arbitrary: fc.tuple(fc.array(raftMessage, { minLength: 1, maxLength: 4 }), fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([messages, ms]): PostAuth => ({ kind: 'bytes', bytes: mutate(new FrameCodec(true).encode([1, ...messages]), ms) })) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((bytes): PostAuth => ({ kind: 'bytes', bytes })) }
 )
 
 describe('fuzz: random and mutated frames at a live node', () => {
   let a: WsTransport, b: WsTransport, c: WsTransport
-  const atB: unknown[] = []
-  const atC: Array<[string, unknown]> = []
+  /** Sequence numbers a delivered to c and c delivered to b. */
+  const seqsAtC = new Set<number>()
+  const seqsAtB = new Set<number>()
+  /** Senders of everything c received. */
+  const sendersAtC = new Set<string>()
   const problems: unknown[] = []
   const onProblem = (err: unknown): void => { problems.push(err) }
 
@@ -99,8 +102,11 @@ describe('fuzz: random and mutated frames at a live node', () => {
     c.addPeer('a', a.address!)
     b.addPeer('c', c.address!)
     c.addPeer('b', b.address!)
-    c.onMessage((from, message) => { atC.push([from, message]) })
-    b.onMessage((_from, message) => { atB.push(message) })
+    c.onMessage((from, message) => {
+      sendersAtC.add(from)
+      if (from === 'a') seqsAtC.add((message as { seq: number }).seq)
+    })
+    b.onMessage((_from, message) => { seqsAtB.add((message as { seq: number }).seq) })
   })
 
   afterAll(async () => {
@@ -115,13 +121,13 @@ describe('fuzz: random and mutated frames at a live node', () => {
     const seq = ++round
     a.send('c', { seq })
     c.send('b', { seq })
-    await waitFor(() => atC.some(([from, m]) => from === 'a' && (m as { seq?: number }).seq === seq) && atB.some((m) => (m as { seq?: number }).seq === seq), `exchange ${seq}`)
+    await waitFor(() => seqsAtC.has(seq) && seqsAtB.has(seq), `exchange ${seq}`, 30_000)
   }
 
   it('survives >= 10,000 frames: no crash, no unhandled rejection, peers keep exchanging', async () => {
     await exchange()
-    const preAuth = fc.sample(preAuthBytes, { numRuns: 1200, seed: SEED })
-    const postAuth = fc.sample(postAuthFrame, { numRuns: 9000, seed: SEED + 1 })
+    const preAuth = fc.sample(preAuthBytes, { numRuns: 700, seed: SEED })
+    const postAuth = fc.sample(postAuthFrame, { numRuns: 9500, seed: SEED + 1 })
     const port = Number(new URL(c.address!).port)
     const concurrency = 64
     for (let start = 0; start < preAuth.length; start += 1200) {
@@ -157,7 +163,7 @@ describe('fuzz: random and mutated frames at a live node', () => {
         peer.socket.close(1000)
       }
     }
-    // Four fuzzing connections at a time, while a and b keep exchanging through c.
+    // Eight fuzzing connections at a time, while a and b keep exchanging through c.
     let fuzzing = true
     const bystanders = (async () => {
       while (fuzzing) {
@@ -165,7 +171,7 @@ describe('fuzz: random and mutated frames at a live node', () => {
         await new Promise((resolve) => setTimeout(resolve, 25))
       }
     })()
-    await Promise.all(['fuzzer-1', 'fuzzer-2', 'fuzzer-3', 'fuzzer-4'].map(fuzzer))
+    await Promise.all(Array.from({ length: 8 }, (_, k) => fuzzer(`fuzzer-${k + 1}`)))
     fuzzing = false
     await bystanders
     await exchange()
@@ -175,11 +181,11 @@ describe('fuzz: random and mutated frames at a live node', () => {
     const processed = stats.framesReceived - round + stats.refused + stats.badFrames
     expect(preAuth.length + postAuthSent).toBeGreaterThanOrEqual(10_000)
     expect(processed).toBeGreaterThanOrEqual(10_000)
-    expect(stats.badFrames).toBeGreaterThan(500)
-    expect(stats.refused).toBeGreaterThan(100)
+    expect(stats.badFrames).toBeGreaterThan(400)
+    expect(stats.refused).toBeGreaterThan(50)
     expect(stats.framesReceived).toBeGreaterThan(5000)
     // Strangers never got a message through; only the authenticated fuzzer and a did.
-    expect(atC.filter(([from]) => from !== 'a' && !from.startsWith('fuzzer-'))).toEqual([])
+    expect([...sendersAtC].filter((from) => from !== 'a' && !from.startsWith('fuzzer-'))).toEqual([])
     expect(problems).toEqual([])
-  }, 55_000)
+  }, 150_000)
 })
