@@ -30,6 +30,8 @@ export interface RaftNodeInit extends Pick<RaftCoreConfig,
   snapshotChunkBytes?: number
   /** Take a snapshot once this many entries were applied since the last one (0: never automatically). @default 10000 */
   snapshotEveryEntries?: number
+  /** Take a snapshot once this many bytes of commands were applied since the last one (0: never automatically). @default 67108864 */
+  snapshotEveryBytes?: number
   /** Entries kept in the log behind a snapshot, so slow followers catch up without one. @default 1000 */
   compactionLagEntries?: number
   /** How long a snapshot transfer may wait for one chunk's acknowledgement. @default 10000 */
@@ -52,7 +54,7 @@ export interface RaftNodeComponents<Result = unknown> {
 }
 
 export type ResolvedNodeInit = Required<Pick<RaftNodeInit, 'tickMs' | 'forwardProposals' | 'maxBatchCount' | 'maxBatchBytes' |
-  'snapshotChunkBytes' | 'snapshotEveryEntries' | 'compactionLagEntries' | 'snapshotChunkTimeoutMs' | 'defaultTimeoutMs' | 'electionTicks'>> & RaftNodeInit
+  'snapshotChunkBytes' | 'snapshotEveryEntries' | 'snapshotEveryBytes' | 'compactionLagEntries' | 'snapshotChunkTimeoutMs' | 'defaultTimeoutMs' | 'electionTicks'>> & RaftNodeInit
 
 export function resolveNodeInit (init: RaftNodeInit): ResolvedNodeInit {
   return {
@@ -62,6 +64,7 @@ export function resolveNodeInit (init: RaftNodeInit): ResolvedNodeInit {
     maxBatchBytes: 4 * 1024 * 1024,
     snapshotChunkBytes: 1024 * 1024,
     snapshotEveryEntries: 10_000,
+    snapshotEveryBytes: 64 * 1024 * 1024,
     compactionLagEntries: 1000,
     snapshotChunkTimeoutMs: 10_000,
     defaultTimeoutMs: 10_000,

@@ -127,6 +127,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
   #appliedConfig: ClusterConfig = { voters: [], learners: [], addresses: {} }
   #skipCommandsUntil = 0
   #lastSnapshotIndex = 0
+  #bytesSinceSnapshot = 0
   #snapshotting = false
   // Snapshot transfer.
   readonly #sending = new Set<string>()
@@ -525,6 +526,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       if (entry.index <= this.#applied) continue
       let result: unknown
       if (entry.type === 'command') {
+        this.#bytesSinceSnapshot += entry.data.byteLength
         if (entry.index > this.#skipCommandsUntil) {
           try {
             result = sm.apply(entry)
@@ -559,8 +561,12 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     }
     this.safeDispatch('applied', { index: this.#applied })
     this.#releaseAppliedWaiters()
+    // Compaction policy: a snapshot every N entries or every N bytes of commands, whichever comes first.
     const every = this.#init.snapshotEveryEntries
-    if (every > 0 && this.#applied - this.#lastSnapshotIndex >= every && !this.#snapshotting) {
+    const everyBytes = this.#init.snapshotEveryBytes
+    const dueByEntries = every > 0 && this.#applied - this.#lastSnapshotIndex >= every
+    const dueByBytes = everyBytes > 0 && this.#bytesSinceSnapshot >= everyBytes
+    if ((dueByEntries || dueByBytes) && !this.#snapshotting) {
       await this.#takeSnapshot().catch((error: unknown) => { this.#logger?.warn({ error }, 'automatic snapshot failed') })
     }
   }
@@ -595,6 +601,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       this.#appliedTerm = point.term
       this.#appliedConfig = point.config
       this.#lastSnapshotIndex = point.index
+      this.#bytesSinceSnapshot = 0
       this.#snapshotsInstalled++
       for (const [index, pending] of this.#pendingByIndex) {
         if (index <= point.index) {
@@ -649,6 +656,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       const meta = await writer.commit()
       core.snapshotTaken(point)
       this.#lastSnapshotIndex = point.index
+      this.#bytesSinceSnapshot = 0
       this.#snapshotsTaken++
       const compactTo = point.index - this.#init.compactionLagEntries
       if (compactTo >= log.firstIndex()) {

@@ -237,3 +237,17 @@ describe('InstallSnapshot transfer', () => {
     expect(begins).toBe(1)
   })
 })
+
+describe('compaction policy', () => {
+  it('snapshots by applied bytes when entries are large, independently of the entry count', async () => {
+    const { sim, cluster } = simRaft({ ids: ['n1'], init: { snapshotEveryEntries: 0, snapshotEveryBytes: 10_000, compactionLagEntries: 2 } })
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    const big = 'x'.repeat(1000)
+    for (let i = 0; i < 9; i++) await settle(sim, leader.node.propose(put(`b${i}`, big)))
+    expect(leader.node.metrics().snapshotsTaken).toBe(0)
+    for (let i = 9; i < 12; i++) await settle(sim, leader.node.propose(put(`b${i}`, big)))
+    expect(leader.node.metrics().snapshotsTaken).toBe(1)
+    expect(leader.node.status().firstIndex).toBeGreaterThan(5)
+  })
+})
