@@ -5,6 +5,11 @@
  * replaced hard state, streamed snapshots and an LMDB state store, plus in-memory versions of every
  * contract for tests and the simulator.
  *
+ * - `wal/`: the file log (frames, segments, recovery, term index)
+ * - `hard-state/`, `snapshot/`, `state-store/`: the other file-backed contracts
+ * - `memory/`: the in-memory implementations
+ * - `util/`: checksums, atomic files, the directory lock, abort handling
+ *
  * @example
  * ```ts
  * import { createMemoryLogStorage } from '@synod/storage'
@@ -18,9 +23,9 @@
  */
 export { createMemoryLogStorage } from './memory/log-storage.js'
 export { createMemoryHardStateStorage } from './memory/hard-state-storage.js'
+export { createMemorySnapshotStorage } from './memory/snapshot-storage.js'
+export { createMemoryStateStore } from './memory/state-store.js'
 export { createFileLogStorage, type FileLogStorageInit, type FileLogStorageComponents } from './wal/file-log-storage.js'
 export { createFileHardStateStorage, type FileHardStateStorageInit } from './hard-state/file-hard-state-storage.js'
-export { createMemoryStateStore } from './memory/state-store.js'
-export { createLmdbStateStore, type LmdbStateStoreInit } from './state-store/lmdb-state-store.js'
-export { createMemorySnapshotStorage } from './memory/snapshot-storage.js'
 export { createFileSnapshotStorage, type FileSnapshotStorageInit } from './snapshot/file-snapshot-storage.js'
+export { createLmdbStateStore, type LmdbStateStoreInit } from './state-store/lmdb-state-store.js'
