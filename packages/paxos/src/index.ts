@@ -1,6 +1,24 @@
 /**
  * @packageDocumentation
  *
- * Multi-Paxos for Synod with a deterministic core, stable leader, flexible quorums, behind the ReplicatedLog contract
+ * Multi-Paxos for Synod: a pure, synchronous, deterministic core (`createPaxosCore`) with a
+ * stable leader (phase 1 once for every unchosen slot, then phase 2 only), flexible quorums,
+ * leases and read barriers, no-op gap filling, membership through the log with an activation
+ * window, snapshots, and recovery of replicas that lost their state; and a driver
+ * (`createPaxosNode`) implementing the `ReplicatedLog` contract, interchangeable with Raft's.
+ *
+ * @example
+ * ```ts
+ * import { createPaxosCore } from '@synod/paxos'
+ *
+ * const core = createPaxosCore({
+ *   id: 'n1',
+ *   random: { next: () => 0.5, int: (n) => Math.floor(n / 2) },
+ *   snapshot: { index: 0, term: 0, config: { voters: ['n1'], learners: [], addresses: { n1: 'local' } } }
+ * })
+ * core.campaign()
+ * core.advance(core.ready())
+ * console.log(core.status().role) // 'leader'
+ * ```
  */
-export {}
+export * from './core/index.js'

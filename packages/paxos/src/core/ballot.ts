@@ -1,0 +1,65 @@
+import type { EntryType, LogEntry, NodeId } from '@synod/interfaces'
+
+/**
+ * A Paxos ballot: a round number made unique by the proposer's node id (Paxos Made Simple §2.2:
+ * "different proposers choose their numbers from disjoint sets"). Ordered by round, then node id.
+ */
+export interface Ballot {
+  round: number
+  node: NodeId
+}
+
+/** The ballot below every real one: no promise made, nothing accepted. */
+export const ZERO_BALLOT: Ballot = Object.freeze({ round: 0, node: '' })
+
+export function compareBallots (a: Ballot, b: Ballot): number {
+  if (a.round !== b.round) return a.round < b.round ? -1 : 1
+  if (a.node === b.node) return 0
+  return a.node < b.node ? -1 : 1
+}
+
+export function sameBallot (a: Ballot, b: Ballot): boolean {
+  return a.round === b.round && a.node === b.node
+}
+
+export function maxBallot (a: Ballot, b: Ballot): Ballot {
+  return compareBallots(a, b) >= 0 ? a : b
+}
+
+export function formatBallot (b: Ballot): string {
+  return `${b.round}.${b.node}`
+}
+
+/** One slot's accepted value as an acceptor holds it in memory. */
+export interface AcceptedValue {
+  ballot: Ballot
+  type: EntryType
+  data: Uint8Array
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/**
+ * Slots are stored in a `LogStorage` with `index = slot` and `term = ballot round`. The round
+ * alone does not order ballots (two proposers may use the same round), so the ballot's node id is
+ * kept in front of the value: `[idLength u16][id utf-8][value]`. Rewriting a slot with a higher
+ * ballot rewrites this envelope.
+ */
+export function encodeSlot (slot: number, value: AcceptedValue): LogEntry {
+  const id = encoder.encode(value.ballot.node)
+  const data = new Uint8Array(2 + id.byteLength + value.data.byteLength)
+  data[0] = id.byteLength >>> 8
+  data[1] = id.byteLength & 0xff
+  data.set(id, 2)
+  data.set(value.data, 2 + id.byteLength)
+  return { index: slot, term: value.ballot.round, type: value.type, data }
+}
+
+/** Reverses `encodeSlot`; throws on an envelope too short to be one (a corrupt log). */
+export function decodeSlot (entry: LogEntry): AcceptedValue {
+  const length = ((entry.data[0] ?? 0) << 8) | (entry.data[1] ?? 0)
+  if (entry.data.byteLength < 2 + length) throw new RangeError(`slot ${entry.index}: truncated ballot envelope`)
+  const node = decoder.decode(entry.data.subarray(2, 2 + length))
+  return { ballot: { round: entry.term, node }, type: entry.type, data: entry.data.subarray(2 + length) }
+}
