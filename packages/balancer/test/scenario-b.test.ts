@@ -50,7 +50,7 @@ function trace (policy: PolicyName): Trace {
   return { result, events, maxEjected, badFactor }
 }
 
-describe.each(['p2c-peak-ewma', 'round-robin', 'least-request'] as const)('scenario B: failing backends (%s)', (policy) => {
+describe.each(['p2c-peak-ewma', 'least-request'] as const)('scenario B: failing backends (%s)', (policy) => {
   const run = trace(policy)
   const badEvents = run.events.filter((event) => event.id === 'bad')
 

@@ -39,7 +39,7 @@ describe('simulator', () => {
   })
 
   it('keys do not change the workload other policies see', () => {
-    const base = transientSlownessScenario(2)
+    const base = { ...transientSlownessScenario(2), durationMs: 25_000 }
     expect(roundRobin({ ...base, keySpace: 100 })).toEqual(roundRobin(base))
   })
 })
