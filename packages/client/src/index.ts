@@ -1,6 +1,27 @@
 /**
  * @packageDocumentation
  *
- * Client SDK for a Synod cluster: KV and locks over WebSocket and MessagePack, leader-following, retries, AbortSignal
+ * The client of a Synod cluster: the replicated key-value store over WebSocket and MessagePack.
+ * It connects to a list of nodes, routes reads with `@synod/balancer` (P2C peak-EWMA by default)
+ * and writes to the leader once known, follows leader hints, and retries with exponential backoff
+ * and jitter only when a retry cannot apply a write twice: every write carries a session id and
+ * sequence number the state machine deduplicates. Every call takes an AbortSignal and a deadline.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from '@synod/client'
+ *
+ * const client = createClient({ endpoints: ['ws://127.0.0.1:7101', 'ws://127.0.0.1:7102'] })
+ * await client.put('greeting', 'hello')
+ * const item = await client.get('greeting')
+ * console.log(new TextDecoder().decode(item?.value))
+ * await client.close()
+ * ```
  */
-export {}
+export { createClient } from './client.js'
+export { UnavailableError } from './errors.js'
+export type {
+  CallOptions, CasOptions, ClientComponents, ClientInit, KvItem, RangeOptions, RangeResult, ReadOptions,
+  RetryOptions, StatusOptions, SynodClient, Value, WriteResult
+} from './options.js'
+export type { Consistency } from './wire.js'

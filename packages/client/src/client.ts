@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto'
+import {
+  AbortError, InvalidArgumentError, StoppedError, TimeoutError, isSynodError,
+  type Clock, type Logger, type Random, type ReplicatedLogStatus
+} from '@synod/interfaces'
+import { markIndeterminate } from './errors.js'
+import type {
+  CallOptions, CasOptions, ClientComponents, ClientInit, KvItem, RangeOptions, RangeResult, ReadOptions,
+  StatusOptions, SynodClient, Value, WriteResult
+} from './options.js'
+import { backoffDelay, classifyFailure } from './retry/classify.js'
+import { sleep } from './retry/signals.js'
+import { Router } from './routing/router.js'
+import { WriteSessions } from './sessions.js'
+import { ConnectionPool, type Connection } from './transport/connection-pool.js'
+import type {
+  WireGetResponse, WireItem, WireRangeResponse, WireRequest, WireStatusResponse, WireWrite, WireWriteResponse
+} from './wire.js'
+
+const systemClock: Clock = {
+  now: () => performance.now(),
+  // Not unref'd: a caller awaiting a call keeps the process alive until it settles.
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => { clearTimeout(handle as ReturnType<typeof setTimeout>) }
+}
+const mathRandom: Random = { next: () => Math.random(), int: (max) => Math.floor(Math.random() * max) }
+const silentLogger: Logger = { trace () {}, debug () {}, info () {}, warn () {}, error () {}, child () { return silentLogger } }
+const encoder = new TextEncoder()
+
+interface Attempt {
+  request: WireRequest
+  kind: 'read' | 'write'
+  /** Whether resending after a `lost` attempt is safe: reads, and writes carrying a session. */
+  resendable: boolean
+  endpoint?: string | undefined
+}
+
+/**
+ * Creates a client of a Synod cluster. Connections open lazily, on the first call that needs them;
+ * a node that cannot be reached is retried with backoff while the call's deadline allows.
+ */
+export function createClient (init: ClientInit, components: ClientComponents = {}): SynodClient {
+  if (init.endpoints.length === 0) throw new InvalidArgumentError('at least one endpoint is needed', { field: 'endpoints' })
+  for (const endpoint of init.endpoints) {
+    if (!/^wss?:\/\//.test(endpoint)) throw new InvalidArgumentError(`endpoint ${endpoint} must start with ws:// or wss://`, { field: 'endpoints' })
+  }
+  const clock = components.clock ?? systemClock
+  const random = components.random ?? mathRandom
+  const logger = (components.logger ?? silentLogger).child({ component: 'synod-client' })
+  const timeoutMs = init.timeoutMs ?? 10_000
+  const maxAttempts = Math.max(1, init.retry?.maxAttempts ?? 10)
+  const baseDelayMs = init.retry?.baseDelayMs ?? 25
+  const maxDelayMs = init.retry?.maxDelayMs ?? 1000
+  const exactlyOnce = init.exactlyOnce ?? true
+  const id = init.clientId ?? randomBytes(16).toString('base64url')
+  const sessions = new WriteSessions(id)
+  const router = new Router(init.endpoints, init.policy ?? 'p2c-peak-ewma', clock, random)
+  const closing = new AbortController()
+
+  const pool = new ConnectionPool({
+    token: init.token,
+    connectTimeoutMs: init.connectTimeoutMs ?? 3000,
+    maxResponseBytes: init.maxResponseBytes ?? 16 * 1024 * 1024,
+    onConnect: (endpoint, connection) => { learnIdentity(endpoint, connection) }
+  }, clock)
+
+  /** Asks a freshly connected node who it is, so leader hints (node ids) map to endpoints. */
+  function learnIdentity (endpoint: string, connection: Connection): void {
+    connection.request({ op: 'status' }, { signal: closing.signal }).then((status) => {
+      router.learn(endpoint, status as WireStatusResponse)
+    }, (error: unknown) => {
+      logger.debug({ endpoint, err: (error as Error).message }, 'could not learn the node id')
+    })
+  }
+
+  async function execute (attempt: Attempt, options: CallOptions = {}): Promise<unknown> {
+    if (closing.signal.aborted) throw new StoppedError('client closed')
+    const deadline = new AbortController()
+    const budget = options.timeoutMs ?? timeoutMs
+    const timer = clock.setTimeout(() => { deadline.abort(new TimeoutError(`no answer within ${budget} ms`)) }, budget)
+    const signal = AbortSignal.any([deadline.signal, closing.signal, ...(options.signal === undefined ? [] : [options.signal])])
+    const exclude = new Set<string>()
+    let preferred = attempt.endpoint
+    /** True once an attempt may have reached the log. */
+    let maybeApplied = false
+    let lastError: unknown
+
+    const giveUp = (): Error => {
+      const indeterminate = attempt.kind === 'write' && maybeApplied
+      if (options.signal?.aborted === true) return new AbortError(undefined, { cause: options.signal.reason, indeterminate })
+      if (closing.signal.aborted) return markIndeterminate(new StoppedError('client closed'), indeterminate)
+      return new TimeoutError(`no answer within ${budget} ms${lastError === undefined ? '' : `; last error: ${(lastError as Error).message}`}`, { indeterminate })
+    }
+
+    try {
+      for (let n = 1; ; n++) {
+        if (signal.aborted) throw giveUp()
+        const route = router.route(attempt.kind, exclude, preferred)
+        preferred = attempt.endpoint
+        let followed = false
+        let connection: Connection | undefined
+        try {
+          connection = await pool.get(route.endpoint, { signal })
+          const response = await connection.request(attempt.request, { signal })
+          route.complete('success')
+          return response
+        } catch (error) {
+          if (signal.aborted) {
+            route.complete('cancelled')
+            if (connection !== undefined) maybeApplied = true
+            throw giveUp()
+          }
+          lastError = error
+          const failure = connection === undefined && !isSynodError(error, 'ERR_UNAUTHORIZED') ? 'refused' : classifyFailure(error)
+          route.complete(failure === 'final' || isSynodError(error, 'ERR_NOT_LEADER') ? 'success' : 'failure')
+          if (failure === 'final') throw error
+          if (failure === 'lost') {
+            maybeApplied = true
+            if (!attempt.resendable) throw markIndeterminate(error, true)
+          }
+          if (connection === undefined || failure === 'lost') {
+            if (connection !== undefined) pool.drop(route.endpoint, connection)
+            router.unreachable(route.endpoint)
+            exclude.add(route.endpoint)
+          }
+          if (isSynodError(error, 'ERR_NOT_LEADER')) {
+            const next = router.followHint(route.endpoint, error as { leaderHint?: unknown, leaderUrl?: unknown })
+            // A hint to another node is fresh news: try it at once. No hint means an election is on: back off.
+            if (next !== undefined && next !== route.endpoint) {
+              preferred = next
+              followed = true
+            }
+            if (attempt.kind === 'write') exclude.add(route.endpoint)
+          }
+          if (n >= maxAttempts) throw markIndeterminate(error, attempt.kind === 'write' && maybeApplied)
+          logger.debug({ endpoint: route.endpoint, attempt: n, code: (error as { code?: unknown }).code }, 'retrying')
+          if (!followed) await sleep(clock, backoffDelay(n, baseDelayMs, maxDelayMs, () => random.next()), signal)
+        }
+      }
+    } catch (error) {
+      if (signal.aborted && isSynodError(error, 'ERR_ABORTED')) throw giveUp()
+      throw error
+    } finally {
+      clock.clearTimeout(timer)
+    }
+  }
+
+  async function write (request: WireWrite, options: CallOptions | undefined): Promise<WriteResult> {
+    const session = exactlyOnce ? sessions.acquire() : undefined
+    try {
+      const body: WireWrite = session === undefined ? request : { ...request, client: session.client, seq: session.seq }
+      const response = await execute({ request: body, kind: 'write', resendable: session !== undefined }, options) as WireWriteResponse
+      return { ok: response.ok, revision: response.revision, index: response.index, previous: toBytes(response.previous) }
+    } finally {
+      session?.release()
+    }
+  }
+
+  return {
+    id,
+    async get (key, options: ReadOptions = {}) {
+      const response = await execute({ request: { op: 'get', key, ...consistency(options) }, kind: 'read', resendable: true }, options) as WireGetResponse
+      return response.item === null ? undefined : toItem(response.item)
+    },
+    async range (options: RangeOptions = {}): Promise<RangeResult> {
+      const request: WireRequest = { op: 'range', ...consistency(options) }
+      if (options.prefix !== undefined) request.prefix = options.prefix
+      if (options.limit !== undefined) request.limit = options.limit
+      const response = await execute({ request, kind: 'read', resendable: true }, options) as WireRangeResponse
+      return { revision: response.revision, items: response.items.map(toItem), more: response.more }
+    },
+    async put (key, value, options) {
+      return write({ op: 'put', key, value: bytes(value) }, options)
+    },
+    async del (key, options) {
+      return write({ op: 'del', key }, options)
+    },
+    async cas (key, value, options: CasOptions) {
+      const request: WireWrite = { op: 'cas', key, value: bytes(value) }
+      if (options.expectedValue !== undefined) request.expectedValue = options.expectedValue === null ? null : bytes(options.expectedValue)
+      if (options.expectedRevision !== undefined) request.expectedRevision = options.expectedRevision
+      if (request.expectedValue === undefined && request.expectedRevision === undefined) {
+        throw new InvalidArgumentError('cas needs expectedValue or expectedRevision', { field: 'expectedValue' })
+      }
+      return write(request, options)
+    },
+    async status (options: StatusOptions = {}): Promise<ReplicatedLogStatus> {
+      const response = await execute({ request: { op: 'status' }, kind: 'read', resendable: true, endpoint: options.endpoint }, options) as WireStatusResponse
+      return response
+    },
+    leader: () => router.leader,
+    async close () {
+      if (closing.signal.aborted) return
+      closing.abort(new StoppedError('client closed'))
+      await pool.close()
+    }
+  }
+}
+
+function consistency (options: ReadOptions): { consistency?: 'linearizable' | 'serializable' } {
+  return options.consistency === undefined ? {} : { consistency: options.consistency }
+}
+
+function bytes (value: Value): Uint8Array {
+  return typeof value === 'string' ? encoder.encode(value) : value
+}
+
+function toBytes (value: Uint8Array | undefined): Uint8Array | undefined {
+  return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+}
+
+function toItem (item: WireItem): KvItem {
+  return {
+    key: item.key,
+    value: toBytes(item.value) ?? new Uint8Array(),
+    createRevision: item.createRevision,
+    modRevision: item.modRevision,
+    version: item.version
+  }
+}

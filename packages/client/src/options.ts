@@ -1,0 +1,133 @@
+import type { AbortOptions, Clock, Logger, Random, ReplicatedLogStatus } from '@synod/interfaces'
+import type { PolicyName } from '@synod/balancer'
+import type { Consistency } from './wire.js'
+
+/** How to reach a Synod cluster. */
+export interface ClientInit {
+  /** Client API addresses of the nodes, `ws://host:port` (or `wss://`). At least one. */
+  endpoints: string[]
+  /** Bearer token the nodes require, sent on the WebSocket upgrade. @default undefined */
+  token?: string | undefined
+  /** How reads (and writes, while the leader is unknown) pick a node. @default 'p2c-peak-ewma' */
+  policy?: PolicyName
+  /** Deadline of a call, all retries included, unless the call gives its own `timeoutMs`. @default 10000 */
+  timeoutMs?: number
+  /** How long opening one connection may take before the node counts as unreachable. @default 3000 */
+  connectTimeoutMs?: number
+  /** Retry schedule: exponential backoff with full jitter between attempts. */
+  retry?: RetryOptions
+  /**
+   * Attach a session id and sequence number to every write so that the state machine applies it
+   * once even when the client resends it after losing a connection. Turn it off only to talk to a
+   * node without deduplication: writes whose fate is unknown are then never resent.
+   * @default true
+   */
+  exactlyOnce?: boolean
+  /** Session id prefix of this client instance. @default 16 random bytes, base64url */
+  clientId?: string
+  /** Largest response frame accepted. @default 16777216 */
+  maxResponseBytes?: number
+}
+
+export interface RetryOptions {
+  /** Attempts per call, the first one included. @default 10 */
+  maxAttempts?: number
+  /** Upper bound of the first backoff; it doubles with each retry. @default 25 */
+  baseDelayMs?: number
+  /** Largest backoff. @default 1000 */
+  maxDelayMs?: number
+}
+
+/** Injected dependencies, all optional. */
+export interface ClientComponents {
+  /** Timers for deadlines and backoff. @default the system clock (timers keep the process alive while a call waits) */
+  clock?: Clock
+  /** Backoff jitter and P2C choices; seed it to replay. @default Math.random */
+  random?: Random
+  /** @default silent */
+  logger?: Logger
+}
+
+/** Options of every call. */
+export interface CallOptions extends AbortOptions {
+  /** Deadline of this call, retries included. @default the client's `timeoutMs` */
+  timeoutMs?: number
+}
+
+export interface ReadOptions extends CallOptions {
+  /** `serializable` answers from the chosen node's local state, possibly stale. @default 'linearizable' */
+  consistency?: Consistency
+}
+
+export interface RangeOptions extends ReadOptions {
+  /** Only keys starting with this. @default '' (every key) */
+  prefix?: string
+  /** At most this many keys, 1 to 10000. @default 1000 */
+  limit?: number
+}
+
+export interface CasOptions extends CallOptions {
+  /** Swap only if the current value equals this; `null`: only if the key is absent. @default undefined (not checked) */
+  expectedValue?: Value | null
+  /** Swap only if the key's modification revision equals this; 0: only if absent. @default undefined (not checked) */
+  expectedRevision?: number
+}
+
+export interface StatusOptions extends CallOptions {
+  /** Ask this endpoint rather than one the balancer picks. @default undefined */
+  endpoint?: string
+}
+
+/** A value: bytes, or a string sent as UTF-8. */
+export type Value = string | Uint8Array
+
+/** One key with its revisions. */
+export interface KvItem {
+  key: string
+  value: Uint8Array
+  /** Revision that created the key (since its last deletion). */
+  createRevision: number
+  /** Revision of its last change; `cas` can compare on it. */
+  modRevision: number
+  /** Changes since creation, 1 for a new key. */
+  version: number
+}
+
+export interface RangeResult {
+  /** Store revision the read observed. */
+  revision: number
+  items: KvItem[]
+  /** True when `limit` cut the list short. */
+  more: boolean
+}
+
+export interface WriteResult {
+  /** False when a `del` found no key or a `cas` comparison failed. */
+  ok: boolean
+  /** Store revision after the write. */
+  revision: number
+  /** Log index of the write. */
+  index: number
+  /** The value before the write, when there was one. */
+  previous?: Uint8Array | undefined
+}
+
+/** A client of a Synod cluster. Every call takes `{ signal, timeoutMs }`. */
+export interface SynodClient {
+  /** This instance's session id prefix (writes carry `<id>/<n>` plus a sequence number). */
+  readonly id: string
+  /** The key's item, or undefined when absent. Linearizable unless `consistency: 'serializable'`. */
+  get(key: string, options?: ReadOptions): Promise<KvItem | undefined>
+  /** Keys in order, by prefix, up to `limit`. */
+  range(options?: RangeOptions): Promise<RangeResult>
+  put(key: string, value: Value, options?: CallOptions): Promise<WriteResult>
+  del(key: string, options?: CallOptions): Promise<WriteResult>
+  /** Compare-and-swap on the current value, on the modification revision, or both. */
+  cas(key: string, value: Value, options: CasOptions): Promise<WriteResult>
+  /** Raft status of one node (the balancer's pick, or `options.endpoint`). */
+  status(options?: StatusOptions): Promise<ReplicatedLogStatus>
+  /** The endpoint this client believes leads, if it knows. */
+  leader(): string | undefined
+  /** Closes every connection; calls in flight reject with `ERR_STOPPED`. Idempotent. */
+  close(): Promise<void>
+}

@@ -1,0 +1,94 @@
+import { isSynodError, type AbortOptions, type Clock } from '@synod/interfaces'
+import { connectRpcClient, type RpcClient } from '@synod/transport-ws'
+import { UnavailableError } from '../errors.js'
+import { raceSignal } from '../retry/signals.js'
+import type { WireRequest } from '../wire.js'
+
+export type Connection = RpcClient<WireRequest, unknown>
+
+export interface ConnectionPoolInit {
+  token: string | undefined
+  connectTimeoutMs: number
+  maxResponseBytes: number
+  /** Called once per new connection, e.g. to learn the node's id. */
+  onConnect: (endpoint: string, connection: Connection) => void
+}
+
+/**
+ * One lazily opened connection per endpoint, shared by every call. A connection that fails is
+ * dropped and the next call opens a new one; the retry loop spaces those attempts out.
+ */
+export class ConnectionPool {
+  readonly #init: ConnectionPoolInit
+  readonly #clock: Clock
+  readonly #connections = new Map<string, Promise<Connection>>()
+  #closed = false
+
+  constructor (init: ConnectionPoolInit, clock: Clock) {
+    this.#init = init
+    this.#clock = clock
+  }
+
+  /**
+   * The endpoint's connection, opened if needed. Rejects with `ERR_UNAVAILABLE` when it cannot be
+   * opened (nothing was sent), `ERR_UNAUTHORIZED` when the node refuses the token.
+   */
+  async get (endpoint: string, options: AbortOptions = {}): Promise<Connection> {
+    let connection = this.#connections.get(endpoint)
+    if (connection === undefined) {
+      connection = this.#open(endpoint)
+      this.#connections.set(endpoint, connection)
+      connection.catch(() => {
+        if (this.#connections.get(endpoint) === connection) this.#connections.delete(endpoint)
+      })
+    }
+    // The connection is shared: one caller giving up must not abort it for the others.
+    return raceSignal(connection, options.signal)
+  }
+
+  /** Forgets a broken connection (only if it is still the current one for the endpoint). */
+  drop (endpoint: string, connection: Connection): void {
+    void this.#connections.get(endpoint)?.then((current) => {
+      if (current !== connection) return
+      this.#connections.delete(endpoint)
+      void connection.close().catch(() => {})
+    }, () => {})
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    const open = [...this.#connections.values()]
+    this.#connections.clear()
+    await Promise.all(open.map(async (connection) => {
+      try {
+        await (await connection).close()
+      } catch {
+        // It never opened.
+      }
+    }))
+  }
+
+  async #open (endpoint: string): Promise<Connection> {
+    const controller = new AbortController()
+    const timer = this.#clock.setTimeout(() => { controller.abort() }, this.#init.connectTimeoutMs)
+    try {
+      const connection = await connectRpcClient<WireRequest, unknown>(endpoint, {
+        signal: controller.signal,
+        headers: this.#init.token === undefined ? {} : { authorization: `Bearer ${this.#init.token}` },
+        maxResponseBytes: this.#init.maxResponseBytes
+      })
+      if (this.#closed) {
+        await connection.close()
+        throw new UnavailableError('client closed')
+      }
+      this.#init.onConnect(endpoint, connection)
+      return connection
+    } catch (error) {
+      if (isSynodError(error, 'ERR_UNAUTHORIZED') || isSynodError(error, UnavailableError.code)) throw error
+      const reason = controller.signal.aborted ? `no connection within ${this.#init.connectTimeoutMs} ms` : (error as Error).message
+      throw new UnavailableError(`cannot reach ${endpoint}: ${reason}`, { cause: error })
+    } finally {
+      this.#clock.clearTimeout(timer)
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import type { ReplicatedLogStatus } from '@synod/interfaces'
+
+/**
+ * The node's WebSocket client API, as `apps/node`'s `createWsApi` serves it: transport-ws RPC frames
+ * carrying MessagePack maps. Values travel as MessagePack binaries.
+ */
+export type Consistency = 'linearizable' | 'serializable'
+
+export type WireRequest =
+  | { op: 'get', key: string, consistency?: Consistency }
+  | { op: 'range', prefix?: string, limit?: number, consistency?: Consistency }
+  | { op: 'put', key: string, value: Uint8Array, client?: string, seq?: number }
+  | { op: 'del', key: string, client?: string, seq?: number }
+  | { op: 'cas', key: string, value: Uint8Array, expectedValue?: Uint8Array | null, expectedRevision?: number, client?: string, seq?: number }
+  | { op: 'status' }
+
+/** A write request before the client attaches its session fields. */
+export type WireWrite = Extract<WireRequest, { op: 'put' | 'del' | 'cas' }>
+
+export interface WireItem { key: string, value: Uint8Array, createRevision: number, modRevision: number, version: number }
+export interface WireGetResponse { revision: number, item: WireItem | null }
+export interface WireRangeResponse { revision: number, items: WireItem[], more: boolean }
+export interface WireWriteResponse { ok: boolean, revision: number, index: number, previous?: Uint8Array }
+export type WireStatusResponse = ReplicatedLogStatus
