@@ -18,6 +18,8 @@ interface ChildRun {
   acked: number
   /** Highest compaction point the child started. */
   compactedUpTo: number
+  /** Where the child started a truncation, if it did. */
+  truncatedFrom: number | undefined
 }
 
 /** When to kill: after the writer's n-th acknowledgement (appends still in flight), or a delay after `go` (during recovery). */
@@ -34,7 +36,7 @@ interface Writer {
 function spawnWriter (script: string, dir: string, seed: number, term: number): Writer {
   const child = spawn(process.execPath, [script, dir, String(seed), String(term)], { stdio: ['pipe', 'pipe', 'pipe'] })
   const closed = new Promise<string | null>((resolve) => child.on('close', (_code, signal) => { resolve(signal) }))
-  const run: ChildRun = { acked: 0, compactedUpTo: 0 }
+  const run: ChildRun = { acked: 0, compactedUpTo: 0, truncatedFrom: undefined }
   let stderr = ''
   let pending = ''
   let acks = 0
@@ -52,6 +54,7 @@ function spawnWriter (script: string, dir: string, seed: number, term: number): 
         onAck()
       }
       if (word === 'compacting') run.compactedUpTo = Number(value)
+      if (word === 'truncating') run.truncatedFrom = Number(value)
     }
   })
   const kill = (): void => { child.kill('SIGKILL') }
@@ -74,17 +77,23 @@ function spawnWriter (script: string, dir: string, seed: number, term: number): 
 }
 
 /** Kills writers on one log directory again and again, checking the log after each kill. */
-async function killRepeatedly (script: string, dir: string, seed: number): Promise<{ acked: number, killedAfterAcks: number }> {
+async function killRepeatedly (script: string, dir: string, seed: number): Promise<{ acked: number, killedAfterAcks: number, truncations: number }> {
   const random = seededRandom(seed)
   let acked = 0
   let compactedUpTo = 0
   let killedAfterAcks = 0
+  let truncations = 0
   let writer = spawnWriter(script, dir, Math.floor(random() * 2 ** 31), 1)
   for (let term = 1; term <= KILLS_PER_LANE; term++) {
     // Most kills land while appends are in flight; some land during start-up and recovery.
     const killPoint: KillPoint = random() < 0.85 ? { afterAcks: 1 + Math.floor(random() * 80) } : { afterMs: Math.floor(random() * 40) }
     const run = await writer.go(killPoint)
     writer = spawnWriter(script, dir, Math.floor(random() * 2 ** 31), term + 1)
+    // A truncation the child started releases the promise for entries at or after its index.
+    if (run.truncatedFrom !== undefined) {
+      acked = Math.min(acked, run.truncatedFrom - 1)
+      truncations++
+    }
     acked = Math.max(acked, run.acked)
     compactedUpTo = Math.max(compactedUpTo, run.compactedUpTo)
     if (run.acked > 0) killedAfterAcks++
@@ -113,7 +122,7 @@ async function killRepeatedly (script: string, dir: string, seed: number): Promi
     }
   }
   await writer.discard()
-  return { acked, killedAfterAcks }
+  return { acked, killedAfterAcks, truncations }
 }
 
 describe('crash safety under kill -9', () => {
@@ -150,5 +159,6 @@ describe('crash safety under kill -9', () => {
       expect(result.killedAfterAcks).toBeGreaterThan(KILLS_PER_LANE / 2)
       expect(result.acked).toBeGreaterThan(100)
     }
+    expect(results.reduce((sum, result) => sum + result.truncations, 0)).toBeGreaterThan(0)
   }, 80_000)
 })
