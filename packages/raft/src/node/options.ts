@@ -34,7 +34,10 @@ export interface RaftNodeInit extends Pick<RaftCoreConfig,
   snapshotEveryBytes?: number
   /** Entries kept in the log behind a snapshot, so slow followers catch up without one. @default 1000 */
   compactionLagEntries?: number
-  /** How long a snapshot transfer may wait for one chunk's acknowledgement. @default 10000 */
+  /**
+   * How long a snapshot transfer may wait for one chunk's acknowledgement before it gives up (the
+   * leader retries, resuming at the receiver's offset). @default two election timeouts (2000 ms with the defaults)
+   */
   snapshotChunkTimeoutMs?: number
   /** Default `timeoutMs` of propose, readBarrier and changeMembership. @default 10000 */
   defaultTimeoutMs?: number
@@ -57,8 +60,11 @@ export type ResolvedNodeInit = Required<Pick<RaftNodeInit, 'tickMs' | 'forwardPr
   'snapshotChunkBytes' | 'snapshotEveryEntries' | 'snapshotEveryBytes' | 'compactionLagEntries' | 'snapshotChunkTimeoutMs' | 'defaultTimeoutMs' | 'electionTicks'>> & RaftNodeInit
 
 export function resolveNodeInit (init: RaftNodeInit): ResolvedNodeInit {
+  const tickMs = init.tickMs ?? 100
+  const electionTicks = init.electionTicks ?? 10
   return {
-    tickMs: 100,
+    tickMs,
+    snapshotChunkTimeoutMs: 2 * electionTicks * tickMs,
     forwardProposals: true,
     maxBatchCount: 4096,
     maxBatchBytes: 4 * 1024 * 1024,
@@ -66,7 +72,6 @@ export function resolveNodeInit (init: RaftNodeInit): ResolvedNodeInit {
     snapshotEveryEntries: 10_000,
     snapshotEveryBytes: 64 * 1024 * 1024,
     compactionLagEntries: 1000,
-    snapshotChunkTimeoutMs: 10_000,
     defaultTimeoutMs: 10_000,
     electionTicks: 10,
     ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined))

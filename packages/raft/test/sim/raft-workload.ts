@@ -244,7 +244,13 @@ async function runRaftKv (context: WorkloadContext, size: number): Promise<Workl
   })
   await sim.runUntilTime(duration)
   logCheck()
-  if (!committedAfterHeal) invariants.violations.push(`liveness: no commit within 5000 ms of healing (at ${healedAt})`)
+  if (!committedAfterHeal) {
+    const states = cluster.nodes().map((n) => {
+      const st = n.app?.node.status()
+      return st === undefined ? `${n.id}: down` : `${n.id}: ${st.role} term ${st.term} leader ${String(st.leader)} commit ${st.commitIndex} applied ${st.appliedIndex} last ${st.lastIndex} voters ${st.config.voters.join(',')} learners ${st.config.learners.join(',')}`
+    })
+    invariants.violations.push(`liveness: no commit within 5000 ms of healing (at ${healedAt}); ${states.join('; ')}`)
+  }
   if (invariants.violations.length > 0) throw new Error(invariants.violations.slice(0, 5).join('\n'))
 
   const model = createKvModel()
