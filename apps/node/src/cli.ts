@@ -5,6 +5,7 @@
 import * as client from './cli/client-commands.js'
 import { readOptions } from './cli/args.js'
 import { dev, devHelp, version } from './cli/dev.js'
+import { lockHelp, runLocked } from './cli/lock.js'
 import { start, startHelp } from './cli/start.js'
 
 const help = `synod: a replicated key-value store on Raft
@@ -18,9 +19,12 @@ Usage:
   synod cas <key> <value> [--expected v | --expected-absent | --expected-revision n]
   synod list [prefix]                   list keys by prefix
   synod status                          role, term, leader and indexes of every endpoint
+  synod lock <name> -- <command>        run a command holding a lock (synod lock --help)
 
 Client commands take --endpoints http://127.0.0.1:7001,... (default: the synod dev cluster)
 and --token <token>. Options also come from SYNOD_<OPTION> environment variables.`
+
+const defaultEndpoints = 'http://127.0.0.1:7001,http://127.0.0.1:7002,http://127.0.0.1:7003'
 
 async function main (argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -30,6 +34,7 @@ async function main (argv: string[]): Promise<number> {
     case '--version': case '-v': print(version()); return 0
     case 'dev': return dev(rest, print)
     case 'start': return start(rest)
+    case 'lock': return lockCommand(rest, print)
     case 'put': case 'get': case 'del': case 'cas': case 'list': case 'status': return clientCommand(command, rest, print)
     default:
       console.error(`unknown command "${command}"\n\n${help}`)
@@ -47,7 +52,7 @@ async function clientCommand (command: string, argv: string[], print: (line: str
     'expected-revision': { type: 'string' }
   })
   if (values.help === true) { print(help); return 0 }
-  const endpoints = ((values.endpoints as string | undefined) ?? 'http://127.0.0.1:7001,http://127.0.0.1:7002,http://127.0.0.1:7003').split(',')
+  const endpoints = ((values.endpoints as string | undefined) ?? defaultEndpoints).split(',')
   const options = { endpoints, token: values.token as string | undefined, print }
   const [key, value] = positionals
   const needKey = (): string => {
@@ -69,6 +74,28 @@ async function clientCommand (command: string, argv: string[], print: (line: str
       ...(typeof values['expected-revision'] === 'string' ? { revision: Number(values['expected-revision']) } : {})
     })
   }
+}
+
+async function lockCommand (argv: string[], print: (line: string) => void): Promise<number> {
+  const separator = argv.indexOf('--')
+  const own = separator === -1 ? argv : argv.slice(0, separator)
+  const command = separator === -1 ? [] : argv.slice(separator + 1)
+  const { values, positionals } = readOptions(own, {
+    endpoints: { type: 'string' },
+    token: { type: 'string' },
+    'ttl-ms': { type: 'string' },
+    'timeout-ms': { type: 'string' }
+  })
+  if (values.help === true || positionals[0] === undefined) { print(lockHelp); return values.help === true ? 0 : 2 }
+  return runLocked({
+    endpoints: ((values.endpoints as string | undefined) ?? defaultEndpoints).split(','),
+    token: values.token as string | undefined,
+    name: positionals[0],
+    command,
+    ttlMs: Number(values['ttl-ms'] ?? 10_000),
+    timeoutMs: values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']),
+    print
+  })
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (error: unknown) => {

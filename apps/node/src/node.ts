@@ -1,13 +1,16 @@
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import { join } from 'node:path'
-import type { ClusterConfig, Logger, NodeId } from '@synod/interfaces'
+import type { ClusterConfig, Logger, NodeId, StateMachine } from '@synod/interfaces'
+import { createLockService, createLockStateMachine, type LockService } from '@synod/lock'
 import { createRaftNode, isWireMessage, type RaftNode, type RaftWireMessage } from '@synod/raft'
 import { createFileHardStateStorage, createFileLogStorage, createFileSnapshotStorage } from '@synod/storage'
 import { createWsTransport, type WsTransport } from '@synod/transport-ws'
 import { createHttpApi } from './http/server.js'
 import type { KvResult } from './kv/commands.js'
 import { createKvStateMachine, type KvStateMachine } from './kv/state-machine.js'
+import { createMuxStateMachine } from './mux/state-machine.js'
+import { createTaggedLog } from './mux/tagged-log.js'
 import { systemClock, systemRandom } from './system/clock.js'
 
 export interface HostPort { host: string, port: number }
@@ -35,8 +38,12 @@ export interface SynodNodeConfig {
   logger: Logger
 }
 
+/** First byte of every command: which state machine of the node it is for. */
+export const MachineTag = { kv: 1, lock: 2 } as const
+
 export interface SynodNode {
-  readonly raft: RaftNode<KvResult>
+  readonly raft: RaftNode<unknown>
+  readonly locks: LockService
   readonly kv: KvStateMachine
   readonly transport: WsTransport<RaftWireMessage>
   readonly api: Server
@@ -61,7 +68,9 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
   }, { clock: systemClock, random: systemRandom, logger: logger.child({ component: 'transport' }) })
 
   const kv = createKvStateMachine()
-  const raft = createRaftNode<KvResult>({
+  const lockMachine = createLockStateMachine()
+  const stateMachine = createMuxStateMachine(new Map<number, StateMachine<unknown>>([[MachineTag.kv, kv], [MachineTag.lock, lockMachine]]))
+  const raft = createRaftNode<unknown>({
     id: config.id,
     bootstrap,
     tickMs: config.tickMs ?? 100
@@ -70,26 +79,31 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
     log: createFileLogStorage({ dir: join(config.dataDir, 'wal') }),
     hardState: createFileHardStateStorage({ dir: config.dataDir }),
     snapshots: createFileSnapshotStorage({ dir: join(config.dataDir, 'snapshots') }),
-    stateMachine: kv,
+    stateMachine,
     clock: systemClock,
     random: systemRandom,
     logger: logger.child({ component: 'raft' })
   })
 
+  const kvLog = createTaggedLog<KvResult>(raft, MachineTag.kv)
+  const locks = createLockService({ log: createTaggedLog(raft, MachineTag.lock), machine: lockMachine, clock: systemClock, logger })
+
   const api = createHttpApi({
     token: config.token,
     apiUrlOf: (id) => config.apiUrls?.get(id)
-  }, { log: raft, kv, logger: logger.child({ component: 'api' }) })
+  }, { log: kvLog, kv, locks, logger: logger.child({ component: 'api' }) })
 
   let started = false
   return {
     raft,
+    locks,
     kv,
     transport,
     api,
     async start () {
       if (started) return
       await raft.start()
+      await locks.start()
       api.listen(config.apiListen.port, config.apiListen.host)
       await once(api, 'listening')
       started = true
@@ -100,6 +114,7 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
       started = false
       api.closeAllConnections()
       await new Promise<void>((resolve) => { api.close(() => { resolve() }) })
+      await locks.stop()
       await raft.stop()
       logger.info({}, 'node stopped')
     }

@@ -3,6 +3,8 @@ import { timingSafeEqual } from 'node:crypto'
 import { TooLargeError, isSynodError, type Logger, type ReplicatedLog } from '@synod/interfaces'
 import { encodeCommand, type KvCommand, type KvResult } from '../kv/commands.js'
 import type { KvStateMachine } from '../kv/state-machine.js'
+import type { LockServer } from '@synod/lock'
+import { serveLocks } from './locks.js'
 import { decodeValue, encodeValue, recordToJson } from './values.js'
 
 export interface HttpApiInit {
@@ -17,6 +19,8 @@ export interface HttpApiInit {
 export interface HttpApiComponents {
   log: ReplicatedLog<KvResult>
   kv: KvStateMachine
+  /** This replica's lock service; without it the /v1/locks routes answer 404. */
+  locks?: LockServer | undefined
   logger: Logger
 }
 
@@ -45,6 +49,10 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
     }
     const path = url.pathname
     if (path === '/v1/status' && req.method === 'GET') return [200, log.status()]
+    if ((path === '/v1/locks/execute' || path === '/v1/locks/await-grant') && components.locks !== undefined) {
+      if (req.method !== 'POST') throw new HttpError(405, 'ERR_METHOD', `use POST for ${path}`)
+      return [200, await serveLocks(components.locks, path, await readJson(req), req)]
+    }
     if (path === '/v1/kv' && req.method === 'GET') {
       await readBarrier(url)
       const limit = url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : 1000
@@ -135,6 +143,8 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
         case 'ERR_TOO_LARGE': return new HttpError(413, code, message)
         case 'ERR_TIMEOUT': case 'ERR_ABORTED': return new HttpError(504, code, message, { indeterminate: (error as { indeterminate?: boolean }).indeterminate ?? true })
         case 'ERR_OVERLOADED': return new HttpError(429, code, message)
+        case 'ERR_SESSION_EXPIRED': return new HttpError(410, code, message)
+        case 'ERR_NOT_HELD': return new HttpError(409, code, message)
         case 'ERR_BAD_FRAME': case 'ERR_INVALID_ARGUMENT': return new HttpError(400, code, message)
         default: return new HttpError(503, code, message)
       }
