@@ -7,12 +7,13 @@ import type {
   ReadBarrierOptions, ReplicatedLog, ReplicatedLogEvents, ReplicatedLogStatus, SnapshotMeta, TimerHandle
 } from '@synod/interfaces'
 import { createRaftCore, decodeConfig, isJoint } from '../core/index.js'
-import type { CoreSnapshotPoint, PeerStatus, RaftCore, Ready, SnapshotChunk, SnapshotChunkAck, SnapshotSend } from '../core/index.js'
+import type { CoreSnapshotPoint, PeerStatus, RaftCore, Ready, SnapshotSend } from '../core/index.js'
 import { DeadlineWheel, LatencyWindow } from './metrics.js'
 import { PendingOperation } from './pending.js'
 import type { PendingHost } from './pending.js'
 import { resolveNodeInit } from './options.js'
 import type { RaftNodeComponents, RaftNodeInit, ResolvedNodeInit } from './options.js'
+import { SnapshotTransfer } from './snapshot-transfer.js'
 import { isWireMessage } from './wire.js'
 import type { ForwardPropose, ForwardProposeResult, RaftWireMessage } from './wire.js'
 
@@ -56,13 +57,6 @@ export function createRaftNode<Result = unknown> (init: RaftNodeInit, components
   return new RaftNodeImpl<Result>(resolveNodeInit(init), components)
 }
 
-
-interface IncomingSnapshot {
-  index: number
-  term: number
-  writer: Awaited<ReturnType<RaftNodeComponents['snapshots']['begin']>>
-  position: number
-}
 
 const EMPTY = new Uint8Array(0)
 
@@ -130,10 +124,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
   #bytesSinceSnapshot = 0
   #snapshotting = false
   // Snapshot transfer.
-  readonly #sending = new Set<string>()
-  readonly #ackWaiters = new Map<string, (ack: SnapshotChunkAck | undefined) => void>()
-  #incoming: IncomingSnapshot | undefined
-  #incomingChain: Promise<void> = Promise.resolve()
+  #transfer!: SnapshotTransfer
   // Metrics.
   readonly #latency = new LatencyWindow()
   #proposals = 0
@@ -197,6 +188,24 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     this.#lastSnapshotIndex = point.index
     this.#skipCommandsUntil = smApplied
     this.#updatePeers(point.config)
+    const core = this.#core
+    this.#transfer = new SnapshotTransfer({
+      id: this.id,
+      transport,
+      snapshots,
+      clock: this.#c.clock,
+      logger: this.#logger,
+      chunkBytes: this.#init.snapshotChunkBytes,
+      chunkTimeoutMs: this.#init.snapshotChunkTimeoutMs,
+      position: () => {
+        const status = core.status()
+        return { term: status.term, commitIndex: status.commitIndex }
+      },
+      received: (from, received) => {
+        core.snapshotReceived(from, received)
+        this.#schedule()
+      }
+    })
     this.#unsubscribe = transport.onMessage((from, message) => { this.#onMessage(from, message) })
     await transport.start()
     this.#started = true
@@ -224,13 +233,10 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     this.#forwarded.clear()
     for (const read of this.#reads.values()) read.fail(stopped)
     this.#reads.clear()
-    for (const resolve of this.#ackWaiters.values()) resolve(undefined)
     for (const waiter of this.#leaderWaiters) waiter(undefined)
     await this.#loopDone
     await this.#applyChain.catch(() => {})
-    await this.#incomingChain.catch(() => {})
-    await this.#incoming?.writer.abort().catch(() => {})
-    this.#incoming = undefined
+    await this.#transfer.close()
     await this.#c.transport.stop()
     await this.#c.snapshots.stop()
     await this.#c.hardState.stop()
@@ -373,10 +379,10 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       case 'forward-propose-result': this.#onForwardResult(message); break
       case 'snapshot-chunk':
         core.step(message)
-        this.#incomingChain = this.#incomingChain.then(() => this.#onSnapshotChunk(core, message))
+        this.#transfer.receive(message)
         break
       case 'snapshot-chunk-ack':
-        this.#ackWaiters.get(`${message.from}:${message.snapshotIndex}`)?.(message)
+        this.#transfer.acknowledged(message)
         break
       default:
         core.step(message)
@@ -672,99 +678,11 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
   }
 
   async #streamSnapshot (core: RaftCore, send: SnapshotSend): Promise<void> {
-    const key = `${send.to}:${send.meta.index}`
-    if (this.#sending.has(key)) return
-    this.#sending.add(key)
-    let ok = false
-    try {
-      let offset = 0
-      for (let attempt = 0; attempt < 16 && this.#started; attempt++) {
-        // An empty first chunk asks the receiver where to resume (it may hold part of it already).
-        let ack = await this.#sendChunk(send, offset, EMPTY, false)
-        if (ack === undefined || ack.reject) break
-        offset = ack.nextOffset
-        let restarted = false
-        for await (const chunk of this.#c.snapshots.read({ index: send.meta.index, offset, chunkSize: this.#init.snapshotChunkBytes })) {
-          ack = await this.#sendChunk(send, offset, chunk, false)
-          if (ack === undefined || ack.reject) return
-          if (ack.nextOffset !== offset + chunk.byteLength) {
-            offset = ack.nextOffset
-            restarted = true
-            break
-          }
-          offset = ack.nextOffset
-        }
-        if (restarted) continue
-        ack = await this.#sendChunk(send, offset, EMPTY, true)
-        ok = ack !== undefined && !ack.reject
-        break
-      }
-    } catch (error) {
-      this.#logger?.warn({ error, to: send.to }, 'snapshot transfer failed')
-    } finally {
-      this.#sending.delete(key)
-      if (ok) this.#snapshotsSent++
-      if (this.#started) {
-        core.reportSnapshot(send.to, ok)
-        this.#schedule()
-      }
-    }
-  }
-
-  async #sendChunk (send: SnapshotSend, offset: number, data: Uint8Array, done: boolean): Promise<SnapshotChunkAck | undefined> {
-    const key = `${send.to}:${send.meta.index}`
-    return await new Promise<SnapshotChunkAck | undefined>((resolve) => {
-      const timer = this.#c.clock.setTimeout(() => { finish(undefined) }, this.#init.snapshotChunkTimeoutMs)
-      const finish = (ack: SnapshotChunkAck | undefined): void => {
-        this.#c.clock.clearTimeout(timer)
-        if (this.#ackWaiters.get(key) === finish) this.#ackWaiters.delete(key)
-        resolve(ack)
-      }
-      this.#ackWaiters.set(key, finish)
-      const chunk: SnapshotChunk = { type: 'snapshot-chunk', from: this.id, to: send.to, term: send.term, meta: send.meta, offset, data, done }
-      if (!this.#c.transport.send(send.to, chunk, { bulk: true })) finish(undefined)
-    })
-  }
-
-  async #onSnapshotChunk (core: RaftCore, m: SnapshotChunk): Promise<void> {
-    const reply = (nextOffset: number, reject: boolean): void => {
-      this.#c.transport.send(m.from, { type: 'snapshot-chunk-ack', from: this.id, to: m.from, term: core.status().term, snapshotIndex: m.meta.index, nextOffset, reject }, { bulk: true })
-    }
-    if (!this.#started) return
-    const status = core.status()
-    if (m.term < status.term || m.meta.index <= status.commitIndex) {
-      reply(0, true)
-      return
-    }
-    try {
-      let incoming = this.#incoming
-      if (incoming === undefined || incoming.index !== m.meta.index || incoming.term !== m.meta.term) {
-        await incoming?.writer.abort()
-        this.#incoming = undefined
-        const writer = await this.#c.snapshots.begin(m.meta)
-        incoming = { index: m.meta.index, term: m.meta.term, writer, position: writer.offset }
-        this.#incoming = incoming
-      }
-      if (m.offset !== incoming.position) {
-        reply(incoming.position, false)
-        return
-      }
-      if (m.data.byteLength > 0) {
-        await incoming.writer.write(m.data)
-        incoming.position += m.data.byteLength
-      }
-      if (m.done) {
-        await incoming.writer.commit()
-        this.#incoming = undefined
-        core.snapshotReceived(m.from, { index: m.meta.index, term: m.meta.term, config: m.meta.config })
-        this.#schedule()
-      }
-      reply(incoming.position, false)
-    } catch (error) {
-      this.#logger?.warn({ error }, 'receiving a snapshot failed')
-      await this.#incoming?.writer.abort().catch(() => {})
-      this.#incoming = undefined
-      reply(0, true)
+    const ok = await this.#transfer.send(send)
+    if (ok) this.#snapshotsSent++
+    if (this.#started) {
+      core.reportSnapshot(send.to, ok)
+      this.#schedule()
     }
   }
 
