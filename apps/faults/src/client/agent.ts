@@ -1,0 +1,113 @@
+/**
+ * The load generator, run as its own process inside the client namespace (the harness in the
+ * root namespace has no route to the nodes). It talks to the harness over stdio in JSON lines:
+ * it reports node status for leader targeting and the availability timeline, and obeys
+ * `stop` (end the workloads, write the history), `final-read` (read the set back after healing)
+ * and `exit`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { createHistoryRecorder } from '@synod/lincheck'
+import { setKey, registerClient, setClient, type SetOutcome, type WorkloadContext } from './workloads.js'
+
+export interface AgentConfig {
+  readonly nodes: ReadonlyArray<{ readonly id: string, readonly url: string }>
+  readonly seed: number
+  readonly registerClients: number
+  readonly keys: readonly string[]
+  readonly setClients: number
+  readonly thinkMs: number
+  readonly timeoutMs: number
+  readonly statusEveryMs: number
+  readonly historyFile: string
+  readonly setFile: string
+}
+
+export interface NodeStatus { role: string, term: number, leader: string | null, commitIndex: number }
+
+const config = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as AgentConfig
+const emit = (message: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(message) + '\n') }
+const urls = config.nodes.map((node) => node.url)
+
+let running = true
+let polling = true
+const recorder = createHistoryRecorder()
+emit({ type: 'ready', originWallMs: Date.now() })
+const ctx: WorkloadContext = { urls, recorder, isRunning: () => running, timeoutMs: config.timeoutMs, thinkMs: config.thinkMs }
+const outcomes: SetOutcome[] = []
+const workers: Array<Promise<void>> = []
+for (let i = 0; i < config.registerClients; i++) workers.push(registerClient(ctx, i + 1, config.keys, config.seed * 31 + i))
+for (let i = 0; i < config.setClients; i++) {
+  const outcome: SetOutcome = { acknowledged: [], uncertain: [], refused: [] }
+  outcomes.push(outcome)
+  workers.push(setClient(ctx, 100 + i, outcome))
+}
+
+async function pollStatus (): Promise<void> {
+  while (polling) {
+    const completed = recorder.history().filter((op) => op.return !== null && !op.failed).length
+    const nodes: Record<string, NodeStatus | null> = {}
+    await Promise.all(config.nodes.map(async (node) => {
+      try {
+        const res = await fetch(`${node.url}/v1/status`, { signal: AbortSignal.timeout(Math.max(200, config.statusEveryMs)) })
+        const json = await res.json() as Record<string, unknown>
+        nodes[node.id] = { role: String(json.role), term: Number(json.term), leader: (json.leader as string | null | undefined) ?? null, commitIndex: Number(json.commitIndex) }
+      } catch {
+        nodes[node.id] = null
+      }
+    }))
+    emit({ type: 'status', at: Date.now(), nodes, completed })
+    await new Promise((resolve) => setTimeout(resolve, config.statusEveryMs))
+  }
+}
+const poller = pollStatus()
+
+async function listPrefix (prefix: string): Promise<string[] | undefined> {
+  for (const url of urls) {
+    try {
+      const res = await fetch(`${url}/v1/kv?prefix=${encodeURIComponent(prefix)}&limit=10000`, { signal: AbortSignal.timeout(5000) })
+      if (res.status !== 200) continue
+      const json = await res.json() as { items: Array<{ key: string }> }
+      return json.items.map((item) => item.key)
+    } catch { /* try the next node */ }
+  }
+  return undefined
+}
+
+async function finalRead (): Promise<void> {
+  const present: string[] = []
+  const deadline = Date.now() + 60_000
+  for (let i = 0; i < outcomes.length; i++) {
+    const outcome = outcomes[i] as SetOutcome
+    const all = [...outcome.acknowledged, ...outcome.uncertain, ...outcome.refused]
+    const chunks = new Set(all.map((key) => key.split('/').slice(0, 3).join('/') + '/'))
+    if (all.length === 0) chunks.add(setKey(100 + i, 0).split('/').slice(0, 3).join('/') + '/')
+    for (const chunk of chunks) {
+      let keys: string[] | undefined
+      while (keys === undefined && Date.now() < deadline) {
+        keys = await listPrefix(chunk)
+        if (keys === undefined) await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+      if (keys === undefined) { emit({ type: 'final', ok: false, error: `could not list ${chunk} within 60 s` }); return }
+      present.push(...keys)
+    }
+  }
+  writeFileSync(config.setFile, JSON.stringify({ outcomes, present }, null, 1))
+  emit({ type: 'final', ok: true })
+}
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const command = (JSON.parse(line) as { cmd: string }).cmd
+  if (command === 'stop') {
+    running = false
+    void Promise.all(workers).then(() => {
+      writeFileSync(config.historyFile, recorder.toJSON())
+      emit({ type: 'stopped', ops: recorder.history().length })
+    })
+  } else if (command === 'final-read') {
+    void finalRead()
+  } else if (command === 'exit') {
+    polling = false
+    void poller.then(() => process.exit(0))
+  }
+}).on('close', () => { process.exit(1) })

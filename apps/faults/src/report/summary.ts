@@ -1,0 +1,77 @@
+import type { HistoryOp } from '@synod/lincheck'
+import type { InjectedFault } from '../nemesis/nemesis.js'
+
+export interface OpCounts { total: number, ok: number, failed: number, indeterminate: number }
+
+/** Counts operations by outcome, overall and per operation type. */
+export function countOps (history: readonly HistoryOp[]): { all: OpCounts, byOp: Record<string, OpCounts> } {
+  const all: OpCounts = { total: 0, ok: 0, failed: 0, indeterminate: 0 }
+  const byOp: Record<string, OpCounts> = {}
+  for (const op of history) {
+    const counts = byOp[op.op] ??= { total: 0, ok: 0, failed: 0, indeterminate: 0 }
+    for (const c of [all, counts]) {
+      c.total += 1
+      if (op.failed) c.failed += 1
+      else if (op.indeterminate) c.indeterminate += 1
+      else c.ok += 1
+    }
+  }
+  return { all, byOp }
+}
+
+/** One window of the availability timeline. */
+export interface AvailabilityWindow {
+  /** Window start, milliseconds after the workload started. */
+  readonly startMs: number
+  /** Operations that completed in the window with a definite answer. */
+  readonly ok: number
+  /** Operations that ended in the window without one (refused, unknown). */
+  readonly notOk: number
+  /** Faults active during the window. */
+  readonly faults: string[]
+}
+
+/**
+ * Buckets operations by when they ended (indeterminate ones by their call time: they never ended)
+ * into windows of `windowMs`, and marks which faults were active.
+ */
+export function availability (history: readonly HistoryOp[], faults: readonly InjectedFault[], windowMs: number, endMs: number): AvailabilityWindow[] {
+  const count = Math.max(1, Math.ceil(endMs / windowMs))
+  const windows = Array.from({ length: count }, (_, i) => ({ startMs: i * windowMs, ok: 0, notOk: 0, faults: [] as string[] }))
+  for (const op of history) {
+    const atMs = (op.return ?? op.call) / 1e6
+    const window = windows[Math.min(count - 1, Math.floor(atMs / windowMs))]
+    if (window === undefined) continue
+    if (op.failed || op.indeterminate) window.notOk += 1
+    else window.ok += 1
+  }
+  for (const fault of faults) {
+    for (const window of windows) {
+      const overlaps = fault.startMs < window.startMs + windowMs && (fault.endMs ?? endMs) > window.startMs
+      if (overlaps && !window.faults.includes(fault.kind)) window.faults.push(fault.kind)
+    }
+  }
+  return windows
+}
+
+/** The longest run of consecutive windows in which no operation succeeded, in milliseconds. */
+export function longestOutageMs (windows: readonly AvailabilityWindow[], windowMs: number): number {
+  let longest = 0
+  let current = 0
+  for (const window of windows) {
+    current = window.ok === 0 ? current + 1 : 0
+    longest = Math.max(longest, current)
+  }
+  return longest * windowMs
+}
+
+export interface CheckLine { readonly check: string, readonly pass: boolean, readonly detail: string }
+
+/** A fixed-width table of checks for the terminal. */
+export function verdictTable (lines: readonly CheckLine[]): string {
+  const rows = [['check', 'verdict', 'detail'], ...lines.map((l) => [l.check, l.pass ? 'PASS' : 'FAIL', l.detail])]
+  const widths = [0, 1].map((col) => Math.max(...rows.map((row) => (row[col] ?? '').length)))
+  const fmt = (row: string[]): string => row.map((cell, col) => col < 2 ? cell.padEnd(widths[col] ?? 0) : cell).join('  ')
+  const sep = widths.map((w) => '-'.repeat(w)).join('  ') + '  ------'
+  return [fmt(rows[0] as string[]), sep, ...rows.slice(1).map(fmt)].join('\n')
+}

@@ -1,0 +1,55 @@
+import { FAULT_KINDS, type FaultKind } from '../nemesis/schedule.js'
+
+/** The size and length of a run. */
+export interface Profile {
+  readonly name: string
+  readonly nodes: number
+  /** Length of the faulty phase. */
+  readonly faultPhaseMs: number
+  readonly faultMs: readonly [number, number]
+  readonly gapMs: readonly [number, number]
+  /** Healed time at the end, with the workload still running, before the final checks. */
+  readonly recoveryMs: number
+  readonly registerClients: number
+  readonly keys: number
+  readonly setClients: number
+  readonly thinkMs: number
+  readonly kinds: readonly FaultKind[]
+  /** Give the linearizability checker this long before the verdict is "unknown". */
+  readonly checkTimeoutMs: number
+}
+
+/**
+ * `short`: about three minutes end to end, every fault kind at least once, for CI.
+ * `long`: thirty minutes of faults, every kind many times over, with combinations.
+ */
+export const PROFILES: Record<string, Profile> = {
+  short: {
+    name: 'short',
+    nodes: 5,
+    faultPhaseMs: 125_000,
+    faultMs: [4000, 6000],
+    gapMs: [2000, 3500],
+    recoveryMs: 6000,
+    registerClients: 5,
+    keys: 6,
+    setClients: 1,
+    thinkMs: 20,
+    kinds: FAULT_KINDS,
+    checkTimeoutMs: 60_000
+  },
+  long: {
+    name: 'long',
+    nodes: 5,
+    faultPhaseMs: 30 * 60_000,
+    faultMs: [4000, 12_000],
+    gapMs: [2000, 6000],
+    recoveryMs: 10_000,
+    registerClients: 6,
+    keys: 12,
+    setClients: 2,
+    thinkMs: 20,
+    kinds: FAULT_KINDS,
+    checkTimeoutMs: 300_000
+  }
+}

@@ -1,0 +1,277 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { checkHistory, createKvModel, formatReport, parseHistory, type HistoryOp } from '@synod/lincheck'
+import type { AgentConfig, NodeStatus } from '../client/agent.js'
+import { checkSet, type SetOutcome } from '../client/workloads.js'
+import { createCluster, type Cluster } from '../cluster/cluster.js'
+import { createNemesis, type InjectedFault } from '../nemesis/nemesis.js'
+import { buildSchedule, CLOCK_FAULTS } from '../nemesis/schedule.js'
+import { createSeededRandom } from '../random.js'
+import { availability, countOps, longestOutageMs, verdictTable, type CheckLine } from '../report/summary.js'
+import type { Tools } from '../system/exec.js'
+import { createTestNetwork, removeStaleNamespaces, type TestNetwork } from '../system/network.js'
+import { createTopology } from '../topology.js'
+import type { Profile } from './profiles.js'
+
+export interface RunOptions {
+  readonly profile: Profile
+  readonly seed: number
+  /** Consensus engine for `synod start --consensus`. @default 'raft' */
+  readonly engine: string
+  readonly resultsDir: string
+  readonly packageDir: string
+  readonly nodeAppDir: string
+  readonly tools: Tools
+  readonly log: (line: string) => void
+}
+
+export interface RunResult {
+  readonly pass: boolean
+  readonly checks: CheckLine[]
+  readonly resultsDir: string
+}
+
+/** Things to undo however the run ends; the CLI calls `cleanup` from its signal handlers too. */
+export interface RunHandle {
+  readonly result: Promise<RunResult>
+  cleanupSync(): void
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+interface AgentChannel {
+  child: ChildProcess
+  send(cmd: string): void
+  next(type: string, timeoutMs: number): Promise<Record<string, unknown>>
+}
+
+function startAgent (namespace: string, packageDir: string, configFile: string, logFile: string,
+  onStatus: (at: number, nodes: Record<string, NodeStatus | null>, completed: number) => void): AgentChannel {
+  const script = join(packageDir, 'src', 'client', 'agent.ts')
+  const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', script, configFile],
+    { cwd: packageDir, stdio: ['pipe', 'pipe', 'pipe'] })
+  const waiters = new Map<string, Array<(message: Record<string, unknown>) => void>>()
+  const errors: string[] = []
+  child.stderr.on('data', (chunk: Buffer) => { errors.push(chunk.toString()) })
+  child.on('exit', () => { writeFileSync(logFile, errors.join('')) })
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    let message: Record<string, unknown>
+    try { message = JSON.parse(line) as Record<string, unknown> } catch { errors.push(line + '\n'); return }
+    if (message.type === 'status') onStatus(message.at as number, message.nodes as Record<string, NodeStatus | null>, message.completed as number)
+    const list = waiters.get(message.type as string)
+    const waiter = list?.shift()
+    waiter?.(message)
+  })
+  return {
+    child,
+    send: (cmd) => { child.stdin.write(JSON.stringify({ cmd }) + '\n') },
+    next: async (type, timeoutMs) => await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`load generator sent no "${type}" within ${timeoutMs} ms${errors.length > 0 ? `: ${errors.join('').slice(-2000)}` : ''}`)) }, timeoutMs)
+      const list = waiters.get(type) ?? []
+      list.push((message) => { clearTimeout(timer); resolve(message) })
+      waiters.set(type, list)
+      child.once('exit', () => { clearTimeout(timer); reject(new Error(`load generator exited before "${type}": ${errors.join('').slice(-2000)}`)) })
+    })
+  }
+}
+
+/** Runs one profile end to end: hosts, nodes, workload, nemesis, healing, checks, results. */
+export function startRun (options: RunOptions): RunHandle {
+  const { profile, log } = options
+  const topology = createTopology({ size: profile.nodes })
+  let network: TestNetwork | undefined
+  let cluster: Cluster | undefined
+  let agent: AgentChannel | undefined
+  let cleaned = false
+
+  const cleanupSync = (): void => {
+    if (cleaned) return
+    cleaned = true
+    try { agent?.child.kill('SIGKILL') } catch { /* gone */ }
+    cluster?.killAllSync()
+    // Also covers a failure half way through building the network.
+    removeStaleNamespaces(topology.prefix)
+  }
+
+  const result = (async (): Promise<RunResult> => {
+    const dir = options.resultsDir
+    mkdirSync(join(dir, 'logs'), { recursive: true })
+    const random = createSeededRandom(options.seed)
+    const clockVictim = options.tools.faketimeLib === undefined ? undefined : random.pick(topology.nodes).id
+    const kinds = profile.kinds.filter((kind) => clockVictim !== undefined || !CLOCK_FAULTS.has(kind))
+    const schedule = buildSchedule({ seed: options.seed, durationMs: profile.faultPhaseMs, kinds, faultMs: profile.faultMs, gapMs: profile.gapMs })
+    writeFileSync(join(dir, 'schedule.json'), JSON.stringify({ seed: options.seed, profile, clockVictim, schedule }, null, 1))
+
+    log(`building ${profile.nodes} node namespaces, a client namespace and a bridge namespace (${topology.prefix}-*)`)
+    network = await createTestNetwork(topology)
+    cluster = createCluster({
+      topology,
+      dataRoot: join(dir, 'data'),
+      logDir: join(dir, 'logs'),
+      nodeAppDir: options.nodeAppDir,
+      engine: options.engine,
+      logLevel: 'info',
+      faketime: clockVictim === undefined || options.tools.faketimeLib === undefined ? undefined : { lib: options.tools.faketimeLib, nodeId: clockVictim }
+    })
+    for (const node of topology.nodes) cluster.start(node.id)
+    log(`started ${topology.nodes.map((n) => `${n.id}@${n.ip}`).join(' ')}${clockVictim === undefined ? '' : `; ${clockVictim} runs under libfaketime`}`)
+
+    let completed = 0
+    let latest: { at: number, nodes: Record<string, NodeStatus | null> } = { at: 0, nodes: {} }
+    const leaderTimeline: Array<{ at: number, leader: string | null, term: number }> = []
+    const currentLeader = (): string | undefined => {
+      let best: { id: string, term: number } | undefined
+      for (const [id, status] of Object.entries(latest.nodes)) {
+        if (status?.role === 'leader' && (best === undefined || status.term > best.term)) best = { id, term: status.term }
+      }
+      return best?.id
+    }
+    const agentConfig: AgentConfig = {
+      nodes: topology.nodes.map((n) => ({ id: n.id, url: `http://${n.ip}:${n.apiPort}` })),
+      seed: options.seed,
+      registerClients: profile.registerClients,
+      keys: Array.from({ length: profile.keys }, (_, i) => `r${i}`),
+      setClients: profile.setClients,
+      thinkMs: profile.thinkMs,
+      timeoutMs: 2500,
+      statusEveryMs: 300,
+      historyFile: join(dir, 'history.json'),
+      setFile: join(dir, 'set.json')
+    }
+    writeFileSync(join(dir, 'agent-config.json'), JSON.stringify(agentConfig, null, 1))
+
+    // Wait for a leader before the workload starts: the first election is not under test.
+    const probe = startAgent(topology.clientNamespace, options.packageDir, join(dir, 'agent-config.json'), join(dir, 'agent.log'), (at, nodes, done) => {
+      latest = { at, nodes }
+      completed = done
+      const leader = currentLeader() ?? null
+      const term = leader === null ? 0 : (nodes[leader]?.term ?? 0)
+      const last = leaderTimeline.at(-1)
+      if (last?.leader !== leader || last.term !== term) leaderTimeline.push({ at, leader, term })
+    })
+    agent = probe
+    const ready = await probe.next('ready', 60_000)
+    const origin = ready.originWallMs as number
+    const elapsed = (): number => Date.now() - origin
+    // The first election and the nodes' warm-up are not under test: the nemesis clock starts once
+    // the workload has completed an operation.
+    const warmBy = Date.now() + 60_000
+    while ((currentLeader() === undefined || completed === 0) && Date.now() < warmBy) await sleep(200)
+    const nemesisOrigin = elapsed()
+    log(completed === 0 ? 'no operation completed within 60 s; running the nemesis anyway' : `leader ${String(currentLeader())}, workload running; nemesis starts for ${Math.round(profile.faultPhaseMs / 1000)} s`)
+
+    const nemesis = createNemesis({ cluster, network, leader: currentLeader, elapsed, clockVictim })
+    const faults: InjectedFault[] = []
+    for (const step of schedule) {
+      const wait = nemesisOrigin + step.atMs - elapsed()
+      if (wait > 0) await sleep(wait)
+      const { injected, heal } = await nemesis.inject(step)
+      faults.push(...injected)
+      log(`${(elapsed() / 1000).toFixed(1).padStart(6)} s  ${injected.map((f) => `${f.kind}: ${f.detail}`).join(' + ')}`)
+      await sleep(step.durationMs)
+      await heal()
+      log(`${(elapsed() / 1000).toFixed(1).padStart(6)} s  healed`)
+    }
+    await nemesis.healAll()
+    const rest = nemesisOrigin + profile.faultPhaseMs - elapsed()
+    if (rest > 0) await sleep(rest)
+    log(`all faults healed; ${profile.recoveryMs / 1000} s of recovery with the workload still running`)
+    await sleep(profile.recoveryMs)
+    const endMs = elapsed()
+    probe.send('stop')
+    const stopped = await probe.next('stopped', 30_000)
+    log(`workload stopped after ${String(stopped.ops)} register operations; reading the set back`)
+    probe.send('final-read')
+    const final = await probe.next('final', 90_000)
+    const leaderAtEnd = currentLeader()
+    probe.send('exit')
+    await new Promise((resolve) => { probe.child.once('exit', resolve) })
+    await cluster.stopAll()
+    network.teardown()
+    network = undefined
+    cleaned = true
+
+    // Checks
+    const history: HistoryOp[] = parseHistory(readFileSync(join(dir, 'history.json'), 'utf8'))
+    const model = createKvModel()
+    log(`checking ${history.length} operations for linearizability`)
+    const check = checkHistory(history, { model, timeoutMs: profile.checkTimeoutMs })
+    if (check.verdict !== 'linearizable') writeFileSync(join(dir, 'lincheck-report.txt'), formatReport(check, model))
+    const counts = countOps(history)
+    const windows = availability(history, faults, 1000, endMs)
+    const outage = longestOutageMs(windows, 1000)
+    const checks: CheckLine[] = []
+    checks.push({ check: 'kv register linearizable', pass: check.verdict === 'linearizable', detail: `${check.verdict}; ${counts.all.ok} ok, ${counts.all.failed} failed, ${counts.all.indeterminate} unknown of ${counts.all.total}${check.failingKeys.length > 0 ? `; failing keys ${check.failingKeys.join(',')}` : ''}` })
+    let setDetail: Record<string, unknown> = {}
+    if (final.ok === true && existsSync(join(dir, 'set.json'))) {
+      const set = JSON.parse(readFileSync(join(dir, 'set.json'), 'utf8')) as { outcomes: SetOutcome[], present: string[] }
+      const merged: SetOutcome = { acknowledged: set.outcomes.flatMap((o) => o.acknowledged), uncertain: set.outcomes.flatMap((o) => o.uncertain), refused: set.outcomes.flatMap((o) => o.refused) }
+      const result = checkSet(merged, new Set(set.present))
+      setDetail = { acknowledged: merged.acknowledged.length, uncertain: merged.uncertain.length, refused: merged.refused.length, ...result }
+      checks.push({ check: 'acknowledged adds kept', pass: result.lost.length === 0 && merged.acknowledged.length > 0, detail: `${merged.acknowledged.length} acknowledged, ${result.lost.length} lost${result.lost.length > 0 ? ` (${result.lost.slice(0, 5).join(', ')}…)` : ''}; ${result.uncertainPresent}/${merged.uncertain.length} unknown present` })
+      checks.push({ check: 'no phantom or refused adds', pass: result.unexpected.length === 0, detail: `${result.unexpected.length} present that were refused or never sent${result.unexpected.length > 0 ? ` (${result.unexpected.slice(0, 5).join(', ')})` : ''}` })
+    } else {
+      checks.push({ check: 'acknowledged adds kept', pass: false, detail: `final read failed: ${String(final.error)}` })
+    }
+    const ran = new Set(faults.map((f) => f.kind))
+    const scheduled = new Set(schedule.flatMap((step) => step.kinds))
+    const notRun = [...scheduled].filter((kind) => !ran.has(kind))
+    checks.push({ check: 'every scheduled fault ran', pass: notRun.length === 0 && faults.length > 0, detail: `${faults.length} faults of ${ran.size} kinds${notRun.length > 0 ? `; not run: ${notRun.join(', ')}` : ''}${kinds.length > scheduled.size ? `; not scheduled (phase too short): ${kinds.filter((k) => !scheduled.has(k)).join(', ')}` : ''}` })
+    checks.push({ check: 'recovered after healing', pass: leaderAtEnd !== undefined && windows.slice(-3).some((w) => w.ok > 0), detail: `leader at end: ${leaderAtEnd ?? 'none'}; longest outage ${outage / 1000} s` })
+    const pass = checks.every((c) => c.pass)
+
+    const summary = {
+      profile: profile.name,
+      engine: options.engine,
+      seed: options.seed,
+      nodes: profile.nodes,
+      clockVictim: clockVictim ?? null,
+      durationMs: endMs,
+      verdict: pass ? 'pass' : 'fail',
+      checks,
+      operations: counts,
+      linearizability: { verdict: check.verdict, failingKeys: check.failingKeys },
+      set: setDetail,
+      faults,
+      availability: windows,
+      longestOutageMs: outage,
+      leaderChanges: leaderTimeline.map((l) => ({ atMs: l.at - origin, leader: l.leader, term: l.term }))
+    }
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 1))
+    writeFileSync(join(dir, 'summary.md'), renderMarkdown(summary, checks, windows))
+    // Node data is only kept for a failed run, where it is evidence.
+    if (pass) rmSync(join(dir, 'data'), { recursive: true, force: true })
+    return { pass, checks, resultsDir: dir }
+  })()
+  return { result, cleanupSync }
+}
+
+function renderMarkdown (summary: { profile: string, engine: string, seed: number, nodes: number, durationMs: number, verdict: string, faults: InjectedFault[], longestOutageMs: number, leaderChanges: unknown[], operations: ReturnType<typeof countOps> },
+  checks: CheckLine[], windows: ReturnType<typeof availability>): string {
+  const lines = [
+    `# Fault run: profile ${summary.profile}, engine ${summary.engine}, seed ${summary.seed}`,
+    '',
+    `${summary.nodes} nodes, ${(summary.durationMs / 1000).toFixed(0)} s of workload, ${summary.faults.length} faults injected, ${summary.leaderChanges.length} leader changes seen, longest outage ${summary.longestOutageMs / 1000} s. Verdict: **${summary.verdict}**.`,
+    '',
+    '| check | verdict | detail |', '|---|---|---|',
+    ...checks.map((c) => `| ${c.check} | ${c.pass ? 'pass' : 'FAIL'} | ${c.detail} |`),
+    '',
+    '## Operations', '', '| op | total | ok | failed | unknown |', '|---|---|---|---|---|',
+    ...Object.entries(summary.operations.byOp).map(([op, c]) => `| ${op} | ${c.total} | ${c.ok} | ${c.failed} | ${c.indeterminate} |`),
+    '',
+    '## Faults', '', '| from (s) | to (s) | fault | detail |', '|---|---|---|---|',
+    ...summary.faults.map((f) => `| ${(f.startMs / 1000).toFixed(1)} | ${((f.endMs ?? f.startMs) / 1000).toFixed(1)} | ${f.kind} | ${f.detail} |`),
+    '',
+    '## Availability (successful operations per 5 s)', '', '| from (s) | ok | not ok | faults |', '|---|---|---|---|'
+  ]
+  for (let i = 0; i < windows.length; i += 5) {
+    const group = windows.slice(i, i + 5)
+    const faults = [...new Set(group.flatMap((w) => w.faults))]
+    lines.push(`| ${i} | ${group.reduce((s, w) => s + w.ok, 0)} | ${group.reduce((s, w) => s + w.notOk, 0)} | ${faults.join(', ')} |`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+export { verdictTable }
