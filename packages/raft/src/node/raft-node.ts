@@ -13,6 +13,7 @@ import { PendingOperation } from './pending.js'
 import type { PendingHost } from './pending.js'
 import { resolveNodeInit } from './options.js'
 import type { RaftNodeComponents, RaftNodeInit, ResolvedNodeInit } from './options.js'
+import { ForwardDedup } from './forward-dedup.js'
 import { SnapshotTransfer } from './snapshot-transfer.js'
 import { isWireMessage } from './wire.js'
 import type { ForwardPropose, ForwardProposeResult, RaftWireMessage } from './wire.js'
@@ -107,6 +108,8 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
   readonly #pendingByIndex = new Map<number, PendingOperation>()
   readonly #forwarded = new Map<number, PendingOperation[]>()
   #nextRequestId = 1
+  #session = ''
+  readonly #forwardDedup = new ForwardDedup()
   readonly #deadlines = new DeadlineWheel<PendingOperation>()
   // Reads and waiters.
   readonly #reads = new Map<string, PendingOperation>()
@@ -174,11 +177,13 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     const point: CoreSnapshotPoint = latest !== undefined
       ? { index: latest.index, term: latest.term, config: latest.config }
       : { index: 0, term: 0, config: this.#init.bootstrap ?? { voters: [], learners: [], addresses: {} } }
+    const random = this.#c.random ?? cryptoRandom()
+    this.#session = `${random.int(0x7fffffff).toString(36)}${random.int(0x7fffffff).toString(36)}`
     this.#core = createRaftCore({
       ...this.#init,
       id: this.id,
       storage: log,
-      random: this.#c.random ?? cryptoRandom(),
+      random,
       hardState: hard,
       snapshot: point
     })
@@ -460,7 +465,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       } else if (this.#init.forwardProposals && status.leader !== undefined) {
         const requestId = this.#nextRequestId++
         this.#forwarded.set(requestId, batch)
-        const message: ForwardPropose = { type: 'forward-propose', from: this.id, to: status.leader, term: status.term, requestId, commands: batch.map((pending) => pending.data) }
+        const message: ForwardPropose = { type: 'forward-propose', from: this.id, to: status.leader, term: status.term, session: this.#session, requestId, commands: batch.map((pending) => pending.data) }
         if (!this.#c.transport.send(status.leader, message)) {
           this.#forwarded.delete(requestId)
           for (const pending of batch) pending.fail(new NotLeaderError('leader unreachable', { leaderHint: status.leader, term: status.term }))
@@ -483,9 +488,17 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
   }
 
   #onForwardPropose (core: RaftCore, m: ForwardPropose): void {
+    // A request the network duplicated must not be appended twice: answer it as before.
+    const earlier = this.#forwardDedup.lookup(m.from, m.session, m.requestId)
+    if (earlier !== 'new') {
+      if (earlier !== undefined) this.#c.transport.send(m.from, earlier)
+      return
+    }
     const status = core.status()
     const reply = (fields: Pick<ForwardProposeResult, 'index' | 'entryTerm' | 'errorCode'>): void => {
-      this.#c.transport.send(m.from, { type: 'forward-propose-result', from: this.id, to: m.from, term: status.term, requestId: m.requestId, leaderHint: status.leader ?? null, ...fields })
+      const result: ForwardProposeResult = { type: 'forward-propose-result', from: this.id, to: m.from, term: status.term, requestId: m.requestId, leaderHint: status.leader ?? null, ...fields }
+      this.#forwardDedup.record(m.from, m.session, m.requestId, result)
+      this.#c.transport.send(m.from, result)
     }
     if (status.role !== 'leader') {
       reply({ index: -1, entryTerm: 0, errorCode: NotLeaderError.code })

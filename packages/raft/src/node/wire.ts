@@ -8,6 +8,8 @@ export interface ForwardPropose {
   from: NodeId
   to: NodeId
   term: number
+  /** Names the follower process (random per start), so request ids are unique across restarts. */
+  session: string
   requestId: number
   commands: Uint8Array[]
 }

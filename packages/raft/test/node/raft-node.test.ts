@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { encodeKv } from '../harness/kv.js'
+import { uniform } from '@synod/sim'
 import { app, leaderOf, settle, simRaft, waitForLeader } from '../harness/sim-raft.js'
 
 const put = (key: string, value: string): Uint8Array => encodeKv({ op: 'put', key, value })
@@ -249,5 +250,20 @@ describe('compaction policy', () => {
     for (let i = 9; i < 12; i++) await settle(sim, leader.node.propose(put(`b${i}`, big)))
     expect(leader.node.metrics().snapshotsTaken).toBe(1)
     expect(leader.node.status().firstIndex).toBeGreaterThan(5)
+  })
+})
+
+describe('proposal forwarding over a network that duplicates messages', () => {
+  it('appends each forwarded command once even when every message arrives twice', async () => {
+    const { sim, cluster } = simRaft({ network: { latency: uniform(1, 5), duplicate: 1 } })
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    await sim.runFor(100)
+    const follower = cluster.nodes().map((n) => n.app).find((a) => a !== undefined && a !== leader)!
+    const results = await settle(sim, Promise.all(Array.from({ length: 10 }, (_, i) => follower.node.propose(put(`f${i}`, `${i}`)))))
+    expect(results.map((r) => r.result.value)).toEqual(Array.from({ length: 10 }, (_, i) => `${i}`))
+    await sim.runFor(200)
+    // The leader applied exactly ten commands: no duplicate reached the log.
+    expect(leader.kv.applied).toHaveLength(10)
   })
 })

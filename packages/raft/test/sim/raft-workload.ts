@@ -83,7 +83,7 @@ class Invariants {
   }
 }
 
-function boot (invariants: Invariants, ids: NodeId[]) {
+function boot (invariants: Invariants, ids: NodeId[], traceApplies: boolean) {
   return async (ctx: Parameters<Parameters<typeof createSimCluster<RaftApp, RaftWireMessage>>[1]['boot']>[0]): Promise<RaftApp> => {
     const kv = new KvStateMachine()
     const log = ctx.disk.log()
@@ -92,7 +92,9 @@ function boot (invariants: Invariants, ids: NodeId[]) {
       apply: (command: AppliedCommand): KvResult => {
         const status = self.node?.status()
         invariants.applied(ctx.id, command, status?.role === 'leader' ? status.term : undefined)
-        return kv.apply(command)
+        const result = kv.apply(command)
+        if (traceApplies) ctx.log(`apply ${command.index}@${command.term} ${decoder.decode(command.data)} -> ${JSON.stringify(result)}`)
+        return result
       },
       snapshot: () => kv.snapshot(),
       restore: async (chunks: AsyncIterable<Uint8Array>) => { await kv.restore(chunks) }
@@ -142,7 +144,8 @@ async function runRaftKv (context: WorkloadContext, size: number): Promise<Workl
     },
     // Clocks drift within the lease's 10% bound.
     clocks: Object.fromEntries(ids.map((id) => [id, { rate: netRandom.floatBetween(0.98, 1.02) }])),
-    boot: boot(invariants, ids),
+    // `--set trace=applies` writes every applied command to the trace.
+    boot: boot(invariants, ids, settings.trace === 'applies'),
     shutdown: async (app) => { await app.node.stop() }
   })
   void cluster.startAll()
