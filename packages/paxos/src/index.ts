@@ -22,3 +22,4 @@
  * ```
  */
 export * from './core/index.js'
+export * from './node/index.js'

@@ -76,6 +76,8 @@ export interface PaxosCore {
   snapshotReceived(from: NodeId, point: PaxosSnapshotPoint): void
   /** The driver finished (or gave up) streaming a snapshot to `to`. */
   reportSnapshot(to: NodeId, ok: boolean): void
+  /** The value this leader holds or has queued for `slot`, if any. */
+  proposedValue(slot: number): Uint8Array | undefined
   status(): PaxosCoreStatus
 }
 
@@ -1075,6 +1077,12 @@ class MultiPaxos implements PaxosCore {
       if (this.#commit > before) this.#broadcastAccepts(true)
       this.#confirmReads()
     }
+  }
+
+  proposedValue (slot: number): Uint8Array | undefined {
+    const held = this.#slot(slot)
+    if (held !== undefined) return held.data
+    return this.#queued[slot - this.#lastIndex() - 1]?.data
   }
 
   status (): PaxosCoreStatus {

@@ -1,0 +1,5 @@
+export { createPaxosNode } from './paxos-node.js'
+export type { PaxosNode, PaxosNodeStatus, PaxosMetrics } from './paxos-node.js'
+export type { PaxosNodeInit, PaxosNodeComponents } from './options.js'
+export type { PaxosWireMessage, ForwardPropose, ForwardProposeResult } from './wire.js'
+export { isWireMessage } from './wire.js'
