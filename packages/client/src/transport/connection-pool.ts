@@ -22,6 +22,8 @@ export class ConnectionPool {
   readonly #init: ConnectionPoolInit
   readonly #clock: Clock
   readonly #connections = new Map<string, Promise<Connection>>()
+  /** Connections known to be open: the hot path skips the promise race. */
+  readonly #open = new Map<string, Connection>()
   #closed = false
 
   constructor (init: ConnectionPoolInit, clock: Clock) {
@@ -34,11 +36,15 @@ export class ConnectionPool {
    * opened (nothing was sent), `ERR_UNAUTHORIZED` when the node refuses the token.
    */
   async get (endpoint: string, options: AbortOptions = {}): Promise<Connection> {
+    const ready = this.#open.get(endpoint)
+    if (ready !== undefined) return ready
     let connection = this.#connections.get(endpoint)
     if (connection === undefined) {
-      connection = this.#open(endpoint)
+      connection = this.#connect(endpoint)
       this.#connections.set(endpoint, connection)
-      connection.catch(() => {
+      connection.then((opened) => {
+        if (this.#connections.get(endpoint) === connection) this.#open.set(endpoint, opened)
+      }, () => {
         if (this.#connections.get(endpoint) === connection) this.#connections.delete(endpoint)
       })
     }
@@ -48,17 +54,18 @@ export class ConnectionPool {
 
   /** Forgets a broken connection (only if it is still the current one for the endpoint). */
   drop (endpoint: string, connection: Connection): void {
-    void this.#connections.get(endpoint)?.then((current) => {
-      if (current !== connection) return
-      this.#connections.delete(endpoint)
-      void connection.close().catch(() => {})
-    }, () => {})
+    // A caller only holds a connection after it was recorded as open, so this check is synchronous.
+    if (this.#open.get(endpoint) !== connection) return
+    this.#open.delete(endpoint)
+    this.#connections.delete(endpoint)
+    void connection.close().catch(() => {})
   }
 
   async close (): Promise<void> {
     this.#closed = true
     const open = [...this.#connections.values()]
     this.#connections.clear()
+    this.#open.clear()
     await Promise.all(open.map(async (connection) => {
       try {
         await (await connection).close()
@@ -68,7 +75,7 @@ export class ConnectionPool {
     }))
   }
 
-  async #open (endpoint: string): Promise<Connection> {
+  async #connect (endpoint: string): Promise<Connection> {
     const controller = new AbortController()
     const timer = this.#clock.setTimeout(() => { controller.abort() }, this.#init.connectTimeoutMs)
     try {
