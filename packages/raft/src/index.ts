@@ -1,9 +1,14 @@
 /**
  * @packageDocumentation
  *
- * Raft consensus for Synod: a pure, synchronous, deterministic core (`createRaftCore`) with
- * pre-vote, check-quorum, ReadIndex and lease reads, joint consensus and learners, leadership
- * transfer, chunked snapshots and flow control.
+ * Raft consensus for Synod, in two layers:
+ *
+ * - `createRaftCore(config)`: a pure, synchronous, deterministic Raft state machine (`tick`,
+ *   `step`, `propose`, `ready`, `advance`) with pre-vote, check-quorum, ReadIndex and lease reads,
+ *   joint consensus and learners, leadership transfer, flow control and snapshots. It performs no
+ *   I/O and reads no clock; entry bodies it no longer caches are fetched by the driver on request.
+ * - `createRaftNode(init, components)`: the driver implementing the `ReplicatedLog` contract over a
+ *   Transport, LogStorage, HardStateStorage, SnapshotStorage, StateMachine and Clock.
  *
  * @example
  * ```ts
