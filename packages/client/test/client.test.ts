@@ -132,6 +132,24 @@ describe('createClient', () => {
     expect(last?.seq).toBe(2)
   })
 
+  it('spreads reads by the balancer policy and sends writes to the leader it learned', async () => {
+    const store = new FakeStore()
+    const leader = await node({ store })
+    const followers = [
+      await node({ store, role: 'follower', leader: { id: leader.id, url: leader.address } }),
+      await node({ store, role: 'follower', leader: { id: leader.id, url: leader.address } })
+    ]
+    const synod = client({ endpoints: [leader.address, ...followers.map((f) => f.address)], policy: 'round-robin' })
+    for (let i = 0; i < 6; i++) await synod.get('k', { consistency: 'serializable' })
+    const reads = (target: FakeNode): number => target.received.filter((request) => request.op === 'get').length
+    expect([leader, ...followers].map(reads)).toEqual([2, 2, 2])
+    // Every node announced itself when its connection opened; the leader is known without a refusal.
+    while (synod.leader() === undefined) await new Promise((resolve) => setTimeout(resolve, 5))
+    for (let i = 0; i < 3; i++) await synod.put(`k${i}`, 'v')
+    expect(writes(leader)).toHaveLength(3)
+    expect(followers.map((f) => writes(f).length)).toEqual([0, 0])
+  })
+
   it('follows a leader hint with a URL and then sends writes straight to the leader', async () => {
     const store = new FakeStore()
     const leader = await node({ store })
