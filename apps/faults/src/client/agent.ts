@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { createHistoryRecorder } from '@synod/lincheck'
+import { createHistoryRecorder, type HistoryRecorder } from '@synod/lincheck'
 import { setKey, registerClient, setClient, type SetOutcome, type WorkloadContext } from './workloads.js'
 
 export interface AgentConfig {
@@ -33,7 +33,22 @@ let running = true
 let polling = true
 const recorder = createHistoryRecorder()
 emit({ type: 'ready', originWallMs: Date.now() })
-const ctx: WorkloadContext = { urls, recorder, isRunning: () => running, timeoutMs: config.timeoutMs, thinkMs: config.thinkMs }
+// Completed operations are counted as they happen: copying the history to count would cost
+// O(history) on every status report of a long run.
+let completed = 0
+const counting: HistoryRecorder = {
+  ...recorder,
+  invoke (invocation) {
+    const pending = recorder.invoke(invocation)
+    return {
+      index: pending.index,
+      complete: (completion) => { completed += 1; pending.complete(completion) },
+      fail: () => { pending.fail() },
+      timeout: () => { pending.timeout() }
+    }
+  }
+}
+const ctx: WorkloadContext = { urls, recorder: counting, isRunning: () => running, timeoutMs: config.timeoutMs, thinkMs: config.thinkMs }
 const outcomes: SetOutcome[] = []
 const workers: Array<Promise<void>> = []
 for (let i = 0; i < config.registerClients; i++) workers.push(registerClient(ctx, i + 1, config.keys, config.seed * 31 + i))
@@ -45,7 +60,6 @@ for (let i = 0; i < config.setClients; i++) {
 
 async function pollStatus (): Promise<void> {
   while (polling) {
-    const completed = recorder.history().filter((op) => op.return !== null && !op.failed).length
     const nodes: Record<string, NodeStatus | null> = {}
     await Promise.all(config.nodes.map(async (node) => {
       try {

@@ -40,12 +40,14 @@ export interface Cluster {
   kill(id: string): Promise<void>
   pause(id: string): void
   resume(id: string): void
+  /** Jumps the clock victim's clocks (wall and monotonic: libfaketime fakes both) `jumpMs` forward. */
+  bumpClock(jumpMs: number): void
   /**
-   * Shifts the clock victim's clock: `jumpMs` forward now, and from now on it runs at `rate` times
-   * real time. Both monotonic and wall clocks move (libfaketime fakes both).
+   * Makes the clock victim's clocks run `rate` (> 1) times fast until `steadyClock`, as small
+   * forward steps every 250 ms (libfaketime picks them up within its one-second re-read).
    */
-  skewClock(jumpMs: number, rate: number): void
-  /** Stops skewing: the clock keeps its offset but runs at real speed again. */
+  driftClock(rate: number): void
+  /** Stops drifting: the clock keeps its offset but runs at real speed again. */
   steadyClock(): void
   /** SIGCONT then SIGTERM every node, SIGKILL after a grace period. */
   stopAll(): Promise<void>
@@ -58,7 +60,6 @@ interface Member {
   child: ChildProcess | undefined
   paused: boolean
   fakeClock: boolean
-  startedAt: number
 }
 
 export function createCluster (options: ClusterOptions): Cluster {
@@ -69,18 +70,17 @@ export function createCluster (options: ClusterOptions): Cluster {
   mkdirSync(options.dataRoot, { recursive: true })
   mkdirSync(options.logDir, { recursive: true })
   writeFileSync(secretFile, 'synod-faults-cluster-secret-0123456789')
-  writeFileSync(timestampFile, '+0 x1\n')
+  writeFileSync(timestampFile, '+0s\n')
   const peers = topology.nodes.map((n) => `${n.id}=${n.ip}:${n.peerPort}`).join(',')
   const apiPeers = topology.nodes.map((n) => `${n.id}=http://${n.ip}:${n.apiPort}`).join(',')
   const members = new Map<string, Member>(topology.nodes.map((host) => [host.id, {
-    host, child: undefined, paused: false, fakeClock: options.faketime?.nodeId === host.id, startedAt: 0
+    host, child: undefined, paused: false, fakeClock: options.faketime?.nodeId === host.id
   }]))
-  // libfaketime's clock is "offset + rate × (real time since the process started)"; tracking the
-  // offset we mean to keep lets a rate change continue from the current fake time instead of jumping.
+  // The faked clock is "real time + offset". libfaketime's rate mode ("x2") measures from the
+  // process start, so changing the rate of a running process makes its clock leap, backwards too;
+  // drift is therefore made of forward steps of the offset, and clocks never run backwards.
   let clockOffsetMs = 0
-  let clockRate = 1
-  let clockSince = Date.now()
-
+  let drift: NodeJS.Timeout | undefined
   const member = (id: string): Member => {
     const found = members.get(id)
     if (found === undefined) throw new RangeError(`unknown node ${id}`)
@@ -91,19 +91,7 @@ export function createCluster (options: ClusterOptions): Cluster {
     host: m.host, running: isRunning(m), paused: m.paused, pid: m.child?.pid, fakeClock: m.fakeClock
   })
 
-  const writeClock = (): void => {
-    const victim = options.faketime === undefined ? undefined : members.get(options.faketime.nodeId)
-    if (victim === undefined) return
-    const sinceStart = Date.now() - victim.startedAt
-    // fake = X + rate × sinceStart must equal real + offset right now
-    const x = clockOffsetMs + sinceStart - clockRate * sinceStart
-    writeFileSync(timestampFile, `${x >= 0 ? '+' : ''}${(x / 1000).toFixed(3)}s x${clockRate}\n`)
-  }
-  const settleClock = (): void => {
-    const now = Date.now()
-    clockOffsetMs += (clockRate - 1) * (now - clockSince)
-    clockSince = now
-  }
+  const writeClock = (): void => { writeFileSync(timestampFile, `+${(clockOffsetMs / 1000).toFixed(3)}s\n`) }
 
   function start (id: string): void {
     const m = member(id)
@@ -112,13 +100,10 @@ export function createCluster (options: ClusterOptions): Cluster {
     log.write(`--- ${new Date().toISOString()} harness: starting ${id}\n`)
     const env: NodeJS.ProcessEnv = { ...process.env }
     if (m.fakeClock && options.faketime !== undefined) {
-      settleClock()
-      m.startedAt = Date.now()
       env.LD_PRELOAD = options.faketime.lib
       env.FAKETIME_TIMESTAMP_FILE = timestampFile
       // Re-read the timestamp file every second so the nemesis can change the clock while it runs.
       env.FAKETIME_CACHE_DURATION = '1'
-      writeClock()
     }
     const argv = ['netns', 'exec', m.host.namespace, process.execPath, '--import', 'tsx', cli, 'start',
       '--id', id, '--listen', `${m.host.ip}:${m.host.peerPort}`, '--api', `${m.host.ip}:${m.host.apiPort}`,
@@ -160,16 +145,18 @@ export function createCluster (options: ClusterOptions): Cluster {
     kill: async (id) => { await kill(id, 'SIGKILL') },
     pause (id) { if (signal(id, 'SIGSTOP')) member(id).paused = true },
     resume (id) { signal(id, 'SIGCONT'); member(id).paused = false },
-    skewClock (jumpMs, rate) {
-      settleClock()
-      clockOffsetMs += jumpMs
-      clockRate = rate
+    bumpClock (jumpMs) {
+      clockOffsetMs += Math.max(0, jumpMs)
       writeClock()
     },
+    driftClock (rate) {
+      clearInterval(drift)
+      const stepMs = 250
+      drift = setInterval(() => { clockOffsetMs += (Math.max(1, rate) - 1) * stepMs; writeClock() }, stepMs)
+    },
     steadyClock () {
-      settleClock()
-      clockRate = 1
-      writeClock()
+      clearInterval(drift)
+      drift = undefined
     },
     async stopAll () {
       await Promise.all([...members.values()].map(async (m) => {
@@ -181,6 +168,7 @@ export function createCluster (options: ClusterOptions): Cluster {
       }))
     },
     killAllSync () {
+      clearInterval(drift)
       for (const m of members.values()) {
         if (m.child?.pid === undefined || !isRunning(m)) continue
         try { process.kill(m.child.pid, 'SIGKILL') } catch { /* gone */ }

@@ -127,14 +127,14 @@ export function createNemesis (components: NemesisComponents): Nemesis {
           case 'clock-bump': {
             if (components.clockVictim === undefined) { record(kind, 'skipped: no libfaketime'); break }
             const jumpMs = random.pick([2000, 10_000, 60_000])
-            cluster.skewClock(jumpMs, 1)
+            cluster.bumpClock(jumpMs)
             record(kind, `${components.clockVictim} clock +${jumpMs / 1000} s`)
             break
           }
           case 'clock-drift': {
             if (components.clockVictim === undefined) { record(kind, 'skipped: no libfaketime'); break }
-            const rate = random.pick([0.5, 2, 4])
-            cluster.skewClock(0, rate)
+            const rate = random.pick([1.5, 2, 4])
+            cluster.driftClock(rate)
             record(kind, `${components.clockVictim} clock runs at ×${rate}`)
             heals.push(async () => { cluster.steadyClock() })
             break
