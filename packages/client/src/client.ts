@@ -121,7 +121,8 @@ export function createClient (init: ClientInit, components: ClientComponents = {
           lastError = error
           const failure = connection === undefined && !isSynodError(error, 'ERR_UNAUTHORIZED') ? 'refused' : classifyFailure(error)
           route.complete(failure === 'final' || isSynodError(error, 'ERR_NOT_LEADER') ? 'success' : 'failure')
-          if (failure === 'final') throw error
+          // An answer ends the call; it cannot undo an earlier attempt that may have been applied.
+          if (failure === 'final') throw attempt.kind === 'write' && maybeApplied ? markIndeterminate(error, true) : error
           if (failure === 'lost') {
             maybeApplied = true
             if (!attempt.resendable) throw markIndeterminate(error, true)
