@@ -32,6 +32,7 @@ interface Attempt {
   kind: 'read' | 'write'
   /** Whether resending after a `lost` attempt is safe: reads, and writes carrying a session. */
   resendable: boolean
+  /** Send every attempt to this endpoint. */
   endpoint?: string | undefined
 }
 
@@ -88,7 +89,7 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     else options.signal?.addEventListener('abort', onCallerAbort, { once: true })
     inFlight.add(call)
     const exclude = new Set<string>()
-    let preferred = attempt.endpoint
+    let preferred: string | undefined
     /** True once an attempt may have reached the log. */
     let maybeApplied = false
     let lastError: unknown
@@ -103,8 +104,11 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     try {
       for (let n = 1; ; n++) {
         if (signal.aborted) throw giveUp()
-        const route = router.route(attempt.kind, exclude, preferred)
-        preferred = attempt.endpoint
+        // A call pinned to one endpoint (status of a given node) never goes elsewhere.
+        const route = attempt.endpoint !== undefined
+          ? { endpoint: attempt.endpoint, complete: () => {} }
+          : router.route(attempt.kind, exclude, preferred)
+        preferred = undefined
         let followed = false
         let connection: Connection | undefined
         try {

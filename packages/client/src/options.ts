@@ -74,7 +74,7 @@ export interface CasOptions extends CallOptions {
 }
 
 export interface StatusOptions extends CallOptions {
-  /** Ask this endpoint rather than one the balancer picks. @default undefined */
+  /** Ask this endpoint, and only it, rather than one the balancer picks. @default undefined */
   endpoint?: string
 }
 

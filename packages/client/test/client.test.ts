@@ -253,6 +253,15 @@ describe('createClient', () => {
     expect(await failure(synod.put('k', 'v'))).toMatchObject({ code: 'ERR_UNAVAILABLE', indeterminate: false })
   })
 
+  it('asks only the given endpoint for its status', async () => {
+    const store = new FakeStore()
+    const a = await node({ store })
+    const dead = await deadAddress()
+    const synod = client({ endpoints: [a.address, dead], retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } })
+    expect(await synod.status({ endpoint: a.address })).toMatchObject({ id: a.id })
+    expect(await failure(synod.status({ endpoint: dead }))).toMatchObject({ code: 'ERR_UNAVAILABLE' })
+  })
+
   it('does not retry an answer such as ERR_INVALID_ARGUMENT', async () => {
     const store = new FakeStore()
     const a = await node({ store, behaviour: () => { throw new InvalidArgumentError('key too long', { field: 'key' }) } })
