@@ -46,8 +46,21 @@ const decoder = new TextDecoder()
  * kept in front of the value: `[idLength u16][id utf-8][value]`. Rewriting a slot with a higher
  * ballot rewrites this envelope.
  */
+/** Encoded node ids: a cluster has a handful, and encoding one per stored slot is measurable. */
+const encodedIds = new Map<string, Uint8Array>()
+
+function encodeId (node: string): Uint8Array {
+  let id = encodedIds.get(node)
+  if (id === undefined) {
+    id = encoder.encode(node)
+    if (encodedIds.size > 1024) encodedIds.clear()
+    encodedIds.set(node, id)
+  }
+  return id
+}
+
 export function encodeSlot (slot: number, value: AcceptedValue): LogEntry {
-  const id = encoder.encode(value.ballot.node)
+  const id = encodeId(value.ballot.node)
   const data = new Uint8Array(2 + id.byteLength + value.data.byteLength)
   data[0] = id.byteLength >>> 8
   data[1] = id.byteLength & 0xff

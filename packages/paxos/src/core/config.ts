@@ -43,7 +43,7 @@ export interface PaxosCoreConfig extends QuorumPolicy {
    * The activation window α (Lamport, "Paxos Made Simple" §3; "Reconfiguring a State Machine"):
    * a configuration chosen at slot s governs slots from s + α on, and the leader never proposes
    * slot i before every slot up to i - α is chosen, so the configuration of every slot it
-   * proposes is already known. It is also the pipeline depth. @default 256
+   * proposes is already known. It is also the pipeline depth. @default 1024
    */
   activationWindow?: number
   /** Most slots in one accept message. @default 1024 */
@@ -65,7 +65,7 @@ export function resolvePaxosConfig (config: PaxosCoreConfig): ResolvedPaxosConfi
   const resolved = {
     electionTicks: 10,
     heartbeatTicks: 1,
-    activationWindow: 256,
+    activationWindow: 1024,
     maxSlotsPerMessage: 1024,
     maxQueuedProposals: 100_000,
     maxClockDrift: 0.1,

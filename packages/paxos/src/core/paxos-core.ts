@@ -154,6 +154,7 @@ class MultiPaxos implements PaxosCore {
   #readsAwaitingReady: PendingRead[] = []
   #remoteReads = new Map<string, NodeId>()
   #transferring = false
+  #lastBatch: { from: number, to: number, ballot: Ballot, entries: WireSlot[] } | undefined
   // Ready bookkeeping.
   #dirtyFrom = Number.POSITIVE_INFINITY
   #hardDirty = false
@@ -527,10 +528,18 @@ class MultiPaxos implements PaxosCore {
     }
     while (peer.next <= last) {
       const end = Math.min(last, peer.next + this.#cfg.maxSlotsPerMessage - 1)
-      const entries: WireSlot[] = []
-      for (let slot = peer.next; slot <= end; slot++) {
-        const value = this.#slot(slot)!
-        entries.push({ slot, type: value.type, data: value.data })
+      // Peers in step get the same batch: build it once (messages are never mutated).
+      let entries: WireSlot[]
+      const cached = this.#lastBatch
+      if (cached !== undefined && cached.from === peer.next && cached.to === end && sameBallot(cached.ballot, this.#ballot)) {
+        entries = cached.entries
+      } else {
+        entries = []
+        for (let slot = peer.next; slot <= end; slot++) {
+          const value = this.#slot(slot)!
+          entries.push({ slot, type: value.type, data: value.data })
+        }
+        this.#lastBatch = { from: peer.next, to: end, ballot: this.#ballot, entries }
       }
       this.#sendEarly({ type: 'accept', from: this.#id, to: id, ballot: this.#ballot, entries, commit: this.#commit })
       peer.next = end + 1

@@ -74,7 +74,7 @@ export function resolveNodeInit (init: PaxosNodeInit): ResolvedNodeInit {
     snapshotChunkTimeoutMs: 10_000,
     defaultTimeoutMs: 10_000,
     electionTicks: 10,
-    activationWindow: 256,
+    activationWindow: 1024,
     ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined))
   } as ResolvedNodeInit
 }
