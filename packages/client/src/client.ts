@@ -53,6 +53,7 @@ export function createClient (init: ClientInit, components: ClientComponents = {
   const baseDelayMs = init.retry?.baseDelayMs ?? 25
   const maxDelayMs = init.retry?.maxDelayMs ?? 1000
   const exactlyOnce = init.exactlyOnce ?? true
+  const attemptTimeoutMs = init.attemptTimeoutMs
   const id = init.clientId ?? randomBytes(16).toString('base64url')
   const sessions = new WriteSessions(id)
   const router = new Router(init.endpoints, init.policy ?? 'p2c-peak-ewma', clock, random)
@@ -74,6 +75,21 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     }, (error: unknown) => {
       logger.debug({ endpoint, err: (error as Error).message }, 'could not learn the node id')
     })
+  }
+
+  /** A signal that fires with `parent`, or after `ms` with an indeterminate `ERR_TIMEOUT`. */
+  function deadlineWithin (parent: AbortSignal, ms: number): { signal: AbortSignal, dispose: () => void } {
+    const controller = new AbortController()
+    const timer = clock.setTimeout(() => { controller.abort(new TimeoutError(`attempt took over ${ms} ms`, { indeterminate: true })) }, ms)
+    const onAbort = (): void => { controller.abort(parent.reason) }
+    parent.addEventListener('abort', onAbort, { once: true })
+    return {
+      signal: controller.signal,
+      dispose: () => {
+        clock.clearTimeout(timer)
+        parent.removeEventListener('abort', onAbort)
+      }
+    }
   }
 
   async function execute (attempt: Attempt, options: CallOptions = {}): Promise<unknown> {
@@ -111,17 +127,22 @@ export function createClient (init: ClientInit, components: ClientComponents = {
         preferred = undefined
         let followed = false
         let connection: Connection | undefined
+        const attemptDeadline = attemptTimeoutMs === undefined ? undefined : deadlineWithin(signal, attemptTimeoutMs)
+        const attemptSignal = attemptDeadline?.signal ?? signal
         try {
-          connection = await pool.get(route.endpoint, { signal })
-          const response = await connection.request(attempt.request, { signal })
+          connection = await pool.get(route.endpoint, { signal: attemptSignal })
+          const response = await connection.request(attempt.request, { signal: attemptSignal })
           route.complete('success')
           return response
-        } catch (error) {
+        } catch (caught) {
           if (signal.aborted) {
             route.complete('cancelled')
             if (connection !== undefined) maybeApplied = true
             throw giveUp()
           }
+          // An attempt that ran out of time was sent (it may be in the log) unless it never connected.
+          const timedOut = attemptSignal.aborted
+          const error: unknown = timedOut ? attemptSignal.reason : caught
           lastError = error
           const failure = connection === undefined && !isSynodError(error, 'ERR_UNAUTHORIZED') ? 'refused' : classifyFailure(error)
           route.complete(failure === 'final' || isSynodError(error, 'ERR_NOT_LEADER') ? 'success' : 'failure')
@@ -132,7 +153,8 @@ export function createClient (init: ClientInit, components: ClientComponents = {
             if (!attempt.resendable) throw markIndeterminate(error, true)
           }
           if (connection === undefined || failure === 'lost') {
-            if (connection !== undefined) pool.drop(route.endpoint, connection)
+            // A slow node keeps its connection: other calls on it may be fine.
+            if (connection !== undefined && !timedOut) pool.drop(route.endpoint, connection)
             router.unreachable(route.endpoint)
             exclude.add(route.endpoint)
           }
@@ -148,6 +170,8 @@ export function createClient (init: ClientInit, components: ClientComponents = {
           if (n >= maxAttempts) throw markIndeterminate(error, attempt.kind === 'write' && maybeApplied)
           logger.debug({ endpoint: route.endpoint, attempt: n, code: (error as { code?: unknown }).code }, 'retrying')
           if (!followed) await sleep(clock, backoffDelay(n, baseDelayMs, maxDelayMs, () => random.next()), signal)
+        } finally {
+          attemptDeadline?.dispose()
         }
       }
     } catch (error) {

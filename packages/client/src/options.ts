@@ -12,6 +12,13 @@ export interface ClientInit {
   policy?: PolicyName
   /** Deadline of a call, all retries included, unless the call gives its own `timeoutMs`. @default 10000 */
   timeoutMs?: number
+  /**
+   * Deadline of one attempt. When it passes, the attempt counts as lost (the request may have been
+   * applied) and the call retries on another node if that is safe: reads always, writes when they
+   * carry a session. Useful when a node can stop answering without its connection closing (a
+   * network partition). @default undefined (an attempt may use the whole call deadline)
+   */
+  attemptTimeoutMs?: number
   /** How long opening one connection may take before the node counts as unreachable. @default 3000 */
   connectTimeoutMs?: number
   /** Retry schedule: exponential backoff with full jitter between attempts. */

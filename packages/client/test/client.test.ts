@@ -262,6 +262,27 @@ describe('createClient', () => {
     expect(await failure(synod.status({ endpoint: dead }))).toMatchObject({ code: 'ERR_UNAVAILABLE' })
   })
 
+  it('gives up on a silent node after attemptTimeoutMs and resends to another, with the same session', async () => {
+    const store = new FakeStore()
+    let silent: string | undefined
+    const behaviour: Behaviour = async (request, context, self) => {
+      if (request.op !== 'put') return undefined
+      silent ??= self.id
+      return self.id === silent ? hang(request, context) : undefined
+    }
+    const a = await node({ store, behaviour })
+    const b = await node({ store, behaviour })
+    const synod = client({ endpoints: [a.address, b.address], attemptTimeoutMs: 100 })
+    expect((await synod.put('k', 'v')).ok).toBe(true)
+    const [first, second] = silent === a.id ? [writes(a)[0], writes(b)[0]] : [writes(b)[0], writes(a)[0]]
+    expect(second).toMatchObject({ client: first?.client, seq: first?.seq })
+    expect(store.applied).toBe(1)
+
+    const once = client({ endpoints: [silent === a.id ? a.address : b.address], attemptTimeoutMs: 100, exactlyOnce: false })
+    expect(await failure(once.put('k', 'w'))).toMatchObject({ code: 'ERR_TIMEOUT', indeterminate: true })
+    expect(store.applied).toBe(1)
+  })
+
   it('does not retry an answer such as ERR_INVALID_ARGUMENT', async () => {
     const store = new FakeStore()
     const a = await node({ store, behaviour: () => { throw new InvalidArgumentError('key too long', { field: 'key' }) } })
