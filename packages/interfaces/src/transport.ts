@@ -37,7 +37,8 @@ export interface TransportEvents {
  * Message passing between the nodes of a cluster, addressed by node id.
  *
  * Delivery is best effort: messages may be lost (a full queue, a broken connection, a crashed peer),
- * but on one link they arrive in the order sent and are never corrupted. Consensus tolerates loss, so
+ * but on one link they arrive in the order sent (per lane: a bulk message may be overtaken by later
+ * normal messages) and are never corrupted. Consensus tolerates loss, so
  * `send` never blocks: it returns false when the message was dropped. Messages are plain data
  * (objects, arrays, strings, numbers, booleans, null, Uint8Array) that the transport can encode.
  */
