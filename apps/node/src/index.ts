@@ -8,3 +8,4 @@ export { createSynodNode, type SynodNode, type SynodNodeConfig, type HostPort } 
 export { createKvStateMachine, type KvStateMachine, type KvRecord, type KvStateMachineInit } from './kv/state-machine.js'
 export { encodeCommand, decodeCommand, type KvCommand, type KvResult } from './kv/commands.js'
 export { createHttpApi, type HttpApiInit, type HttpApiComponents } from './http/server.js'
+export { createWsApi, type WsApi, type WsApiInit, type WsApiComponents } from './ws-api/index.js'

@@ -7,6 +7,7 @@ import { createRaftNode, isWireMessage, type RaftNode, type RaftWireMessage } fr
 import { createFileHardStateStorage, createFileLogStorage, createFileSnapshotStorage } from '@synod/storage'
 import { createWsTransport, type WsTransport } from '@synod/transport-ws'
 import { createHttpApi } from './http/server.js'
+import { createWsApi, type WsApi } from './ws-api/index.js'
 import type { KvResult } from './kv/commands.js'
 import { createKvStateMachine, type KvStateMachine } from './kv/state-machine.js'
 import { createMuxStateMachine } from './mux/state-machine.js'
@@ -26,6 +27,10 @@ export interface SynodNodeConfig {
   members: Map<NodeId, string>
   /** Client API URL of each member, for leader hints. */
   apiUrls?: Map<NodeId, string>
+  /** Where the WebSocket + MessagePack client API (for `@synod/client`) listens; off when absent. */
+  clientWsListen?: HostPort | undefined
+  /** WebSocket client API URL of each member (`ws://host:port`), for leader hints. */
+  clientWsUrls?: Map<NodeId, string>
   dataDir: string
   /** Peers from another cluster are refused. @default 'synod' */
   clusterId?: string
@@ -47,6 +52,7 @@ export interface SynodNode {
   readonly kv: KvStateMachine
   readonly transport: WsTransport<RaftWireMessage>
   readonly api: Server
+  readonly wsApi: WsApi | undefined
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -93,6 +99,10 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
     apiUrlOf: (id) => config.apiUrls?.get(id)
   }, { log: kvLog, kv, locks, logger: logger.child({ component: 'api' }) })
 
+  const wsApi = config.clientWsListen === undefined
+    ? undefined
+    : createWsApi({ listen: config.clientWsListen, token: config.token, apiUrlOf: (id) => config.clientWsUrls?.get(id) }, { log: kvLog, kv, logger })
+
   let started = false
   return {
     raft,
@@ -100,10 +110,12 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
     kv,
     transport,
     api,
+    wsApi,
     async start () {
       if (started) return
       await raft.start()
       await locks.start()
+      await wsApi?.start()
       api.listen(config.apiListen.port, config.apiListen.host)
       await once(api, 'listening')
       started = true
@@ -114,6 +126,7 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
       started = false
       api.closeAllConnections()
       await new Promise<void>((resolve) => { api.close(() => { resolve() }) })
+      await wsApi?.stop()
       await locks.stop()
       await raft.stop()
       logger.info({}, 'node stopped')

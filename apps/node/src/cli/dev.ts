@@ -9,13 +9,13 @@ export const devHelp = `synod dev: start a local cluster on this machine
 
   --nodes <n>          number of nodes (default 3)
   --data-dir <dir>     where each node keeps its data (default ./.synod)
-  --base-port <port>   client API ports are base+1.., peer ports base+101.. (default 7000)
+  --base-port <port>   HTTP API ports are base+1.., WebSocket client API base+21.., peer ports base+101.. (default 7000)
   --for <seconds>      stop on its own after this long (default: run until Ctrl-C)
 
 Each node is a separate process (synod start); its log goes to <data-dir>/<id>/node.log.
 Ctrl-C stops the cluster cleanly; data stays, so the next start recovers it.`
 
-interface Member { id: string, api: string, peer: string, child?: ChildProcess }
+interface Member { id: string, api: string, ws: string, peer: string, child?: ChildProcess }
 
 export async function dev (argv: string[], print: (line: string) => void): Promise<number> {
   const { values } = readOptions(argv, {
@@ -36,10 +36,12 @@ export async function dev (argv: string[], print: (line: string) => void): Promi
   const members: Member[] = Array.from({ length: count }, (_, i) => ({
     id: `n${i + 1}`,
     api: `127.0.0.1:${basePort + 1 + i}`,
+    ws: `127.0.0.1:${basePort + 21 + i}`,
     peer: `127.0.0.1:${basePort + 101 + i}`
   }))
   const peers = members.map((m) => `${m.id}=${m.peer}`).join(',')
   const apiPeers = members.map((m) => `${m.id}=http://${m.api}`).join(',')
+  const wsPeers = members.map((m) => `${m.id}=ws://${m.ws}`).join(',')
   const cli = fileURLToPath(new URL('../cli.js', import.meta.url))
 
   let stopping = false
@@ -48,7 +50,8 @@ export async function dev (argv: string[], print: (line: string) => void): Promi
     mkdirSync(dir, { recursive: true })
     const log = createWriteStream(join(dir, 'node.log'), { flags: 'a' })
     const args = [cli, 'start', '--id', member.id, '--listen', member.peer, '--api', member.api,
-      '--peers', peers, '--api-peers', apiPeers, '--data-dir', dir, '--secret-file', secretFile]
+      '--peers', peers, '--api-peers', apiPeers, '--client-ws', member.ws, '--client-ws-peers', wsPeers,
+      '--data-dir', dir, '--secret-file', secretFile]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout?.pipe(log)
     child.stderr?.pipe(log)
@@ -61,7 +64,7 @@ export async function dev (argv: string[], print: (line: string) => void): Promi
   }
 
   print(`Synod dev cluster: ${count} nodes, data in ${dataDir}`)
-  for (const member of members) print(`  ${member.id}  api http://${member.api}  peer ${member.peer}  pid ${member.child?.pid ?? '?'}  log ${join(dataDir, member.id, 'node.log')}`)
+  for (const member of members) print(`  ${member.id}  http://${member.api}  ws://${member.ws}  peer ${member.peer}  pid ${member.child?.pid ?? '?'}  log ${join(dataDir, member.id, 'node.log')}`)
   const leader = await waitForLeader(members, 20_000)
   print(leader === undefined ? 'no leader yet: see the node logs' : `leader: ${leader}`)
   const first = `http://${members[0]?.api ?? ''}`

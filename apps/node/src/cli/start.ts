@@ -10,6 +10,8 @@ export const startHelp = `synod start: run one node
   --api <host:port>         client API (HTTP/JSON) address (required)
   --peers <id=host:port,..> every founding member's peer address, this node included (required)
   --api-peers <id=url,..>   client API URL of each member, for leader hints
+  --client-ws <host:port>   WebSocket + MessagePack client API (for @synod/client); off by default
+  --client-ws-peers <id=ws://host:port,..>  its URL on each member, for leader hints
   --data-dir <dir>          where the log, hard state and snapshots live (required)
   --consensus raft|paxos    consensus engine (default raft; paxos is not available yet)
   --secret-file <file>      file holding the cluster secret (or SYNOD_SECRET)
@@ -33,6 +35,8 @@ export async function start (argv: string[]): Promise<number> {
     api: { type: 'string' },
     peers: { type: 'string' },
     'api-peers': { type: 'string' },
+    'client-ws': { type: 'string' },
+    'client-ws-peers': { type: 'string' },
     'data-dir': { type: 'string' },
     consensus: { type: 'string' },
     'secret-file': { type: 'string' },
@@ -59,6 +63,8 @@ export async function start (argv: string[]): Promise<number> {
     apiListen: parseHostPort(values.api as string, '--api'),
     members,
     apiUrls: parsePeers(values['api-peers'] as string | undefined),
+    clientWsListen: typeof values['client-ws'] === 'string' ? parseHostPort(values['client-ws'], '--client-ws') : undefined,
+    clientWsUrls: parsePeers(values['client-ws-peers'] as string | undefined),
     dataDir: values['data-dir'] as string,
     clusterId: (values['cluster-id'] as string | undefined) ?? 'synod',
     secret,
