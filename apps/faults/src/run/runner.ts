@@ -273,6 +273,10 @@ function renderMarkdown (summary: { profile: string, engine: string, seed: numbe
     '## Operations', '', '| op | total | ok | failed | unknown |', '|---|---|---|---|---|',
     ...Object.entries(summary.operations.byOp).map(([op, c]) => `| ${op} | ${c.total} | ${c.ok} | ${c.failed} | ${c.indeterminate} |`),
     '',
+    '## Faults by kind', '', '| fault | times |', '|---|---|',
+    ...Object.entries(summary.faults.reduce<Record<string, number>>((acc, f) => { acc[f.kind] = (acc[f.kind] ?? 0) + 1; return acc }, {}))
+      .sort(([a], [b]) => a.localeCompare(b)).map(([kind, times]) => `| ${kind} | ${times} |`),
+    '',
     '## Faults', '', '| from (s) | to (s) | fault | detail |', '|---|---|---|---|',
     ...summary.faults.map((f) => `| ${(f.startMs / 1000).toFixed(1)} | ${((f.endMs ?? f.startMs) / 1000).toFixed(1)} | ${f.kind} | ${f.detail} |`),
     '',
