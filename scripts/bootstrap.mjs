@@ -44,6 +44,28 @@ function step (name, command, args) {
   return status === 0
 }
 
+// Tests that drive a real browser or cut real network links need a few Debian packages. As root
+// with apt-get (CI, a fresh VM) they are installed here; otherwise the tests that need them fail
+// with a message naming what to install.
+const systemPackages = [
+  { bin: '/usr/bin/chromium', pkg: 'chromium' },
+  { bin: '/usr/sbin/nft', pkg: 'nftables' },
+  { bin: '/usr/bin/faketime', pkg: 'faketime' }
+]
+
+function ensureSystemPackages () {
+  const missing = systemPackages.filter(({ bin }) => !existsSync(bin)).map(({ pkg }) => pkg)
+  if (missing.length === 0) return true
+  const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')
+  if (!canInstall) {
+    console.warn(`missing system packages: ${missing.join(' ')} (install them with apt-get as root); the tests that need them will fail`)
+    return true
+  }
+  const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' }
+  return step('apt-get update', 'apt-get', ['update', '-qq']) &&
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env: aptEnv }) === 0
+}
+
 const [mode, ...rest] = process.argv.slice(2)
 ensurePnpm()
 if (!step('install', 'pnpm', ['install', '--frozen-lockfile'])) process.exit(1)
@@ -52,6 +74,7 @@ if (mode === 'dev') {
   if (!step('build', 'pnpm', ['turbo', 'run', 'build', '--filter=@synod/node...', '--output-logs=errors-only'])) process.exit(1)
   process.exit(run('node', [join(root, 'apps', 'node', 'dist', 'cli.js'), 'dev', ...rest]))
 } else if (mode === 'test') {
+  if (!ensureSystemPackages()) console.error('could not install the system packages some tests need')
   const results = {
     typecheck: step('typecheck', 'pnpm', ['turbo', 'run', 'typecheck', '--output-logs=errors-only', '--continue']),
     lint: step('lint', 'pnpm', ['turbo', 'run', 'lint', '--output-logs=errors-only', '--continue']),
