@@ -36,7 +36,7 @@ function build (engine: Engine, parts: Parts, tickMs: number): ReplicatedLog<num
       ...common, transport: parts.transport as Transport<RaftWireMessage>, log: parts.log, hardState: parts.hardState as HardStateStorage
     })
   }
-  return createPaxosNode<number>({ id: parts.id, bootstrap: parts.bootstrap, tickMs }, {
+  return createPaxosNode<number>({ id: parts.id, bootstrap: parts.bootstrap, tickMs, ...(process.env.PAXOS_BENCH_WINDOW !== undefined ? { activationWindow: Number(process.env.PAXOS_BENCH_WINDOW) } : {}) }, {
     ...common, transport: parts.transport as Transport<PaxosWireMessage>, log: parts.log, hardState: parts.hardState as HardStateStorage<PaxosHardState>
   })
 }

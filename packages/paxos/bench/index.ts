@@ -8,7 +8,7 @@ import type { ClusterResult } from './cluster.js'
 import { formatRate } from './support.js'
 
 const durationMs = Number(process.env.PAXOS_BENCH_MS ?? 2000)
-const rounds = Number(process.env.PAXOS_BENCH_ROUNDS ?? 2)
+const rounds = Number(process.env.PAXOS_BENCH_ROUNDS ?? 3)
 
 const rows: Array<{ storage: 'memory' | 'file', proposers: number }> = [
   { storage: 'memory', proposers: 1 },

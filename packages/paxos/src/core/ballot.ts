@@ -59,6 +59,36 @@ function encodeId (node: string): Uint8Array {
   return id
 }
 
+/**
+ * Encodes a run of slots into one shared buffer: one allocation per Ready instead of one per slot
+ * (allocating many small typed arrays costs more than everything else the core does).
+ */
+export function encodeSlots (first: number, values: readonly AcceptedValue[]): LogEntry[] {
+  let size = 0
+  const ids: Uint8Array[] = []
+  for (const value of values) {
+    const id = encodeId(value.ballot.node)
+    ids.push(id)
+    size += 2 + id.byteLength + value.data.byteLength
+  }
+  const slab = new Uint8Array(size)
+  const out: LogEntry[] = []
+  let offset = 0
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!
+    const id = ids[i]!
+    const start = offset
+    slab[offset++] = id.byteLength >>> 8
+    slab[offset++] = id.byteLength & 0xff
+    slab.set(id, offset)
+    offset += id.byteLength
+    slab.set(value.data, offset)
+    offset += value.data.byteLength
+    out.push({ index: first + i, term: value.ballot.round, type: value.type, data: slab.subarray(start, offset) })
+  }
+  return out
+}
+
 export function encodeSlot (slot: number, value: AcceptedValue): LogEntry {
   const id = encodeId(value.ballot.node)
   const data = new Uint8Array(2 + id.byteLength + value.data.byteLength)

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, InvalidMembershipError, NotLeaderError, OverloadedError } from '@synod/interfaces'
 import type { ClusterConfig, EntryType, LogEntry, MembershipChange, NodeId, Role } from '@synod/interfaces'
-import { ZERO_BALLOT, compareBallots, decodeSlot, encodeSlot, maxBallot, sameBallot } from './ballot.js'
+import { ZERO_BALLOT, compareBallots, decodeSlot, encodeSlots, maxBallot, sameBallot } from './ballot.js'
 import type { AcceptedValue, Ballot } from './ballot.js'
 import { resolvePaxosConfig } from './config.js'
 import type { PaxosCoreConfig, PaxosSnapshotPoint, ResolvedPaxosConfig } from './config.js'
@@ -1034,11 +1034,12 @@ class MultiPaxos implements PaxosCore {
     const soft = this.#softState()
     const softChanged = soft.role !== this.#lastSoft.role || soft.term !== this.#lastSoft.term || soft.leader !== this.#lastSoft.leader
     this.#lastSoft = soft
-    const entries: LogEntry[] = []
+    let entries: LogEntry[] = []
     if (this.#dirtyFrom !== Number.POSITIVE_INFINITY) {
       // A rewritten slot is stored with the whole suffix after it, in one append: LogStorage
       // replaces from the first index on, and the later slots' votes must survive.
-      for (let slot = Math.max(this.#dirtyFrom, this.#compacted + 1); slot <= this.#lastIndex(); slot++) entries.push(encodeSlot(slot, this.#slot(slot)!))
+      const first = Math.max(this.#dirtyFrom, this.#compacted + 1)
+      entries = encodeSlots(first, this.#slots.slice(first - this.#compacted - 1))
       this.#dirtyFrom = Number.POSITIVE_INFINITY
     }
     const committed: LogEntry[] = []
