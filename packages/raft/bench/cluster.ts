@@ -6,6 +6,7 @@ import { createMemoryNetwork } from '@synod/sim'
 import { createFileHardStateStorage, createFileLogStorage, createMemoryHardStateStorage, createMemoryLogStorage } from '@synod/storage'
 import { createRaftNode } from '@synod/raft'
 import type { RaftNode, RaftWireMessage } from '@synod/raft'
+import { createZeroCopyLogStorage } from './zero-copy-log.js'
 import { CounterStateMachine, memorySnapshots, percentile, seededRandom, systemClock } from './support.js'
 
 export interface ClusterResult {
@@ -19,7 +20,7 @@ export interface ClusterResult {
  * A 3-node cluster in one process: real drivers on the in-memory network, memory or file storage,
  * `proposers` concurrent callers each proposing 100-byte commands back to back on the leader.
  */
-export async function benchCluster (options: { storage: 'memory' | 'file', proposers: number, durationMs: number }): Promise<ClusterResult> {
+export async function benchCluster (options: { storage: 'memory' | 'zero-copy' | 'file', proposers: number, durationMs: number }): Promise<ClusterResult> {
   const ids = ['n1', 'n2', 'n3']
   const network = createMemoryNetwork({ delivery: 'macrotask', clone: false })
   const dirs: string[] = []
@@ -27,8 +28,8 @@ export async function benchCluster (options: { storage: 'memory' | 'file', propo
   for (const [i, id] of ids.entries()) {
     let log: LogStorage
     let hardState: HardStateStorage
-    if (options.storage === 'memory') {
-      log = createMemoryLogStorage()
+    if (options.storage === 'memory' || options.storage === 'zero-copy') {
+      log = options.storage === 'memory' ? createMemoryLogStorage() : createZeroCopyLogStorage()
       hardState = createMemoryHardStateStorage()
     } else {
       const dir = await mkdtemp(join(tmpdir(), `synod-raft-bench-${id}-`))

@@ -639,7 +639,12 @@ class Core implements RaftCore {
       throw new OverloadedError(`uncommitted proposals exceed ${limit} bytes`)
     }
     this.#uncommittedBytes += bytes
-    return this.#appendLeader(commands.map((data) => ({ type: 'command' as const, data })), true)
+    // Entries are built here directly (not through #appendLeader's item list): one object per proposal.
+    const first = this.#log.lastIndex() + 1
+    const term = this.#term
+    const entries = new Array<LogEntry>(commands.length)
+    for (let i = 0; i < commands.length; i++) entries[i] = { index: first + i, term, type: 'command', data: commands[i]! }
+    return this.#appendEntries(entries, true)
   }
 
   proposeMembership (change: MembershipChange): ProposalPosition & { config: ClusterConfig } {
@@ -661,7 +666,11 @@ class Core implements RaftCore {
 
   #appendLeader (items: ReadonlyArray<{ type: LogEntry['type'], data: Uint8Array }>, broadcast: boolean): ProposalPosition {
     const first = this.#log.lastIndex() + 1
-    const entries: LogEntry[] = items.map((item, i) => ({ index: first + i, term: this.#term, type: item.type, data: item.data }))
+    return this.#appendEntries(items.map((item, i) => ({ index: first + i, term: this.#term, type: item.type, data: item.data })), broadcast)
+  }
+
+  #appendEntries (entries: LogEntry[], broadcast: boolean): ProposalPosition {
+    const first = entries[0]?.index ?? this.#log.lastIndex() + 1
     this.#log.appendLocal(entries)
     // The leader counts itself only once its own write is durable (see advance()).
     if (broadcast) {

@@ -8,7 +8,7 @@ import type {
 } from '@synod/interfaces'
 import { createRaftCore, decodeConfig, isJoint } from '../core/index.js'
 import type { CoreSnapshotPoint, PeerStatus, RaftCore, Ready, SnapshotSend } from '../core/index.js'
-import { DeadlineWheel, LatencyWindow } from './metrics.js'
+import { DeadlineWheel, IndexWindow, LatencyWindow } from './metrics.js'
 import { PendingOperation } from './pending.js'
 import type { PendingHost } from './pending.js'
 import { resolveNodeInit } from './options.js'
@@ -105,12 +105,12 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
   #queue: PendingOperation[] = []
   #awaitingLeader: PendingOperation[] = []
   #flushScheduled = false
-  readonly #pendingByIndex = new Map<number, PendingOperation>()
+  readonly #pendingByIndex = new IndexWindow<PendingOperation>()
   readonly #forwarded = new Map<number, PendingOperation[]>()
   #nextRequestId = 1
   #session = ''
   readonly #forwardDedup = new ForwardDedup()
-  readonly #deadlines = new DeadlineWheel<PendingOperation>()
+  readonly #deadlines = new DeadlineWheel<PendingOperation>((pending) => !pending.settled)
   // Reads and waiters.
   readonly #reads = new Map<string, PendingOperation>()
   #nextReadId = 1
@@ -232,7 +232,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     for (const pending of [...this.#queue, ...this.#awaitingLeader]) pending.fail(stopped)
     this.#queue = []
     this.#awaitingLeader = []
-    for (const pending of this.#pendingByIndex.values()) pending.fail(stopped)
+    for (const [, pending] of this.#pendingByIndex.entries()) pending.fail(stopped)
     this.#pendingByIndex.clear()
     for (const list of this.#forwarded.values()) for (const pending of list) pending.fail(stopped)
     this.#forwarded.clear()
@@ -397,12 +397,17 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
 
   // ---------------------------------------------------------------- proposals
 
-  async propose (command: Uint8Array, options: ProposeOptions = {}): Promise<ProposeResult<Result>> {
-    this.#requireCore()
-    throwIfAborted(options.signal)
+  // Not `async`: an async wrapper would cost a second promise per proposal on the hot path.
+  propose (command: Uint8Array, options?: ProposeOptions): Promise<ProposeResult<Result>> {
+    try {
+      this.#requireCore()
+      throwIfAborted(options?.signal)
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
     this.#proposals++
-    return await new Promise<ProposeResult<Result>>((resolve, reject) => {
-      this.#queue.push(this.#newPending('propose', command, options.timeoutMs, options.signal, resolve, reject))
+    return new Promise<ProposeResult<Result>>((resolve, reject) => {
+      this.#queue.push(this.#newPending('propose', command, options?.timeoutMs, options?.signal, resolve, reject))
       if (!this.#flushScheduled) {
         this.#flushScheduled = true
         queueMicrotask(this.#flush)
@@ -562,9 +567,8 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       }
       this.#applied = entry.index
       this.#appliedTerm = entry.term
-      const pending = this.#pendingByIndex.get(entry.index)
+      const pending = this.#pendingByIndex.size === 0 ? undefined : this.#pendingByIndex.take(entry.index)
       if (pending !== undefined) {
-        this.#pendingByIndex.delete(entry.index)
         // Log Matching: same index and term means it is our entry; otherwise a new leader replaced it.
         if (pending.term === entry.term) {
           if (result instanceof Error && entry.type === 'command') pending.fail(result)
@@ -622,9 +626,9 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       this.#lastSnapshotIndex = point.index
       this.#bytesSinceSnapshot = 0
       this.#snapshotsInstalled++
-      for (const [index, pending] of this.#pendingByIndex) {
+      for (const [index, pending] of this.#pendingByIndex.entries()) {
         if (index <= point.index) {
-          this.#pendingByIndex.delete(index)
+          this.#pendingByIndex.take(index)
           pending.fail(new TimeoutError('outcome unknown: covered by an installed snapshot', { indeterminate: true }))
         }
       }
