@@ -12,6 +12,8 @@ import { CounterStateMachine, memorySnapshots, percentile, seededRandom, systemC
 export interface ClusterResult {
   entries: number
   seconds: number
+  /** CPU time the process used during the measured window (user + system): on a shared machine, entries per CPU-second is steadier than entries per second. */
+  cpuSeconds: number
   p50: number
   p99: number
 }
@@ -64,6 +66,7 @@ export async function benchCluster (options: { storage: 'memory' | 'zero-copy' |
   let count = 0
   let stop = false
   const started = performance.now()
+  const cpuAtStart = process.cpuUsage()
   const proposer = async (): Promise<void> => {
     while (!stop) {
       const t0 = performance.now()
@@ -76,10 +79,11 @@ export async function benchCluster (options: { storage: 'memory' | 'zero-copy' |
   await new Promise((resolve) => setTimeout(resolve, options.durationMs))
   stop = true
   const seconds = (performance.now() - started) / 1000
+  const cpu = process.cpuUsage(cpuAtStart)
   const entries = count
   await Promise.all(running)
   await Promise.all(nodes.map(async (node) => { await node.stop() }))
   for (const dir of dirs) await rm(dir, { recursive: true, force: true })
   const sorted = latencies.subarray(0, Math.min(count, latencies.length)).sort()
-  return { entries, seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
+  return { entries, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
 }
