@@ -8,7 +8,7 @@ import type {
 } from '@synod/interfaces'
 import { createPaxosCore, decodeConfig } from '../core/index.js'
 import type { Ballot, PaxosCore, PaxosHardState, PaxosPeerStatus, PaxosReady, PaxosSnapshotPoint, SnapshotChunk, SnapshotChunkAck, SnapshotSend } from '../core/index.js'
-import { DeadlineWheel, LatencyWindow } from './metrics.js'
+import { DeadlineWheel, IndexWindow, LatencyWindow } from './metrics.js'
 import { PendingOperation } from './pending.js'
 import type { PendingHost } from './pending.js'
 import { resolveNodeInit } from './options.js'
@@ -127,14 +127,14 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
   #queue: PendingOperation[] = []
   #awaitingLeader: PendingOperation[] = []
   #flushScheduled = false
-  readonly #pendingByIndex = new Map<number, PendingOperation>()
+  readonly #pendingByIndex = new IndexWindow<PendingOperation>()
   readonly #forwarded = new Map<number, PendingOperation[]>()
   #nextRequestId = 1
   /** Names this incarnation's forwarded requests, so a restarted node's ids never collide with old ones. */
   #session = 0
   /** Answers to recent forwarded batches: a duplicated request must not be proposed twice. */
   readonly #forwardAnswers = new Map<string, Pick<ForwardProposeResult, 'index' | 'round' | 'errorCode'>>()
-  readonly #deadlines = new DeadlineWheel<PendingOperation>()
+  readonly #deadlines = new DeadlineWheel<PendingOperation>((pending) => !pending.settled)
   // Reads and waiters.
   readonly #reads = new Map<string, PendingOperation>()
   #nextReadId = 1
@@ -248,7 +248,7 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
     for (const pending of [...this.#queue, ...this.#awaitingLeader]) pending.fail(stopped)
     this.#queue = []
     this.#awaitingLeader = []
-    for (const pending of this.#pendingByIndex.values()) pending.fail(stopped)
+    for (const [, pending] of this.#pendingByIndex.entries()) pending.fail(stopped)
     this.#pendingByIndex.clear()
     for (const list of this.#forwarded.values()) for (const pending of list) pending.fail(stopped)
     this.#forwarded.clear()
@@ -410,12 +410,17 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
 
   // ---------------------------------------------------------------- proposals
 
-  async propose (command: Uint8Array, options: ProposeOptions = {}): Promise<ProposeResult<Result>> {
-    this.#requireCore()
-    throwIfAborted(options.signal)
+  // Not `async`: an async wrapper would cost a second promise per proposal on the hot path.
+  propose (command: Uint8Array, options?: ProposeOptions): Promise<ProposeResult<Result>> {
+    try {
+      this.#requireCore()
+      throwIfAborted(options?.signal)
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
     this.#proposals++
-    return await new Promise<ProposeResult<Result>>((resolve, reject) => {
-      this.#queue.push(this.#newPending('propose', command, options.timeoutMs, options.signal, resolve, reject))
+    return new Promise<ProposeResult<Result>>((resolve, reject) => {
+      this.#queue.push(this.#newPending('propose', command, options?.timeoutMs, options?.signal, resolve, reject))
       if (!this.#flushScheduled) {
         this.#flushScheduled = true
         queueMicrotask(this.#flush)
@@ -427,7 +432,9 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
 
   #newPending<T> (kind: PendingOperation['kind'], data: Uint8Array, timeoutMs: number | undefined, signal: AbortSignal | undefined, resolve: (value: T) => void, reject: (error: Error) => void): PendingOperation {
     const bucket = this.#deadlineBucket(timeoutMs ?? this.#init.defaultTimeoutMs)
-    const pending = new PendingOperation(this, kind, data, this.#c.clock.now(), bucket, signal, resolve, reject)
+    // Latency is sampled (see PaxosMetrics.proposalLatencyMs): -1 marks an untimed operation.
+    const startedAt = (this.#proposals & 7) === 0 ? this.#c.clock.now() : -1
+    const pending = new PendingOperation(this, kind, data, startedAt, bucket, signal, resolve, reject)
     this.#deadlines.add(bucket, pending)
     return pending
   }
@@ -437,7 +444,7 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
   }
 
   succeeded (startedAt: number): void {
-    this.#latency.record(this.#c.clock.now() - startedAt)
+    if (startedAt >= 0) this.#latency.record(this.#c.clock.now() - startedAt)
   }
 
   failed (): void {
@@ -581,9 +588,8 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
       }
       this.#applied = entry.index
       this.#appliedTerm = entry.term
-      const pending = this.#pendingByIndex.get(entry.index)
+      const pending = this.#pendingByIndex.size === 0 ? undefined : this.#pendingByIndex.take(entry.index)
       if (pending !== undefined) {
-        this.#pendingByIndex.delete(entry.index)
         // A slot holds our command if it holds our bytes: a value proposed at slot i is only ever
         // re-proposed at slot i (possibly at a higher ballot), so anything else there means ours was not chosen.
         if (entry.type === pending.kindOfEntry() && sameBytes(entry.data, pending.data)) {
@@ -641,9 +647,9 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
       this.#lastSnapshotIndex = point.index
       this.#bytesSinceSnapshot = 0
       this.#snapshotsInstalled++
-      for (const [index, pending] of this.#pendingByIndex) {
+      for (const [index, pending] of this.#pendingByIndex.entries()) {
         if (index <= point.index) {
-          this.#pendingByIndex.delete(index)
+          this.#pendingByIndex.take(index)
           pending.fail(new TimeoutError('outcome unknown: covered by an installed snapshot', { indeterminate: true }))
         }
       }
@@ -846,7 +852,7 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
     await new Promise<void>((resolve, reject) => {
       const pending = this.#newPending('void', encodeConfigBytes(core, position.index), undefined, options.signal, resolve, reject)
       pending.term = position.term
-      this.#pendingByIndex.set(position.index, pending)
+      this.#track(position.index, pending)
     })
     // Done once the change is in force: α slots later (the leader fills them with no-ops).
     await this.#waitApplied(position.index + this.#init.activationWindow - 1)

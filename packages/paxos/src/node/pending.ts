@@ -22,6 +22,7 @@ export class PendingOperation {
     readonly host: PendingHost,
     readonly kind: 'propose' | 'void' | 'index',
     readonly data: Uint8Array,
+    /** When the caller started, or -1 if this operation is not timed (latency is sampled). */
     readonly startedAt: number,
     readonly bucket: number,
     readonly signal: AbortSignal | undefined,
