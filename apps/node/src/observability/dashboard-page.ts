@@ -222,7 +222,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     var max = Math.max.apply(null, history.concat([1]));
     ctx.beginPath();
     history.forEach(function (value, i) {
-      var x = (i / (history.length - 1)) * w, y = h - 4 - (value / max) * (h - 12);
+      var x = (i / (history.length - 1)) * w, y = h - 4 - (value / max) * (h - 24);
       if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
     });
     ctx.strokeStyle = '#2f5fb3'; ctx.lineWidth = 2; ctx.stroke();
