@@ -409,13 +409,24 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
     this.#proposals++
-    return new Promise<ProposeResult<Result>>((resolve, reject) => {
-      this.#queue.push(this.#newPending('propose', command, options?.timeoutMs, options?.signal, resolve, reject))
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true
-        queueMicrotask(this.#flush)
-      }
-    })
+    this.#staged = command
+    this.#stagedOptions = options
+    return new Promise<ProposeResult<Result>>(this.#enqueueStaged)
+  }
+
+  // The executor is one function for the node's lifetime (it reads the staged arguments, which the
+  // Promise constructor consumes synchronously), so a proposal allocates no closure of its own.
+  #staged: Uint8Array = EMPTY
+  #stagedOptions: ProposeOptions | undefined
+  readonly #enqueueStaged = (resolve: (value: ProposeResult<Result>) => void, reject: (error: Error) => void): void => {
+    const options = this.#stagedOptions
+    this.#queue.push(this.#newPending('propose', this.#staged, options?.timeoutMs, options?.signal, resolve, reject))
+    this.#staged = EMPTY
+    this.#stagedOptions = undefined
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      queueMicrotask(this.#flush)
+    }
   }
 
   readonly #flush = (): void => { this.#flushProposals() }
@@ -447,6 +458,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     if (core === undefined || !this.#started) return
     while (this.#queue.length > 0) {
       const batch: PendingOperation[] = []
+      const commands: Uint8Array[] = []
       let bytes = 0
       let taken = 0
       const queue = this.#queue
@@ -456,6 +468,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
         taken++
         if (next.settled) continue
         batch.push(next)
+        commands.push(next.data)
         bytes += next.data.byteLength
       }
       this.#queue = taken === queue.length ? [] : queue.slice(taken)
@@ -463,7 +476,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       const status = core.status()
       if (status.role === 'leader') {
         try {
-          const position = core.proposeBatch(batch.map((item) => item.data))
+          const position = core.proposeBatch(commands)
           for (let i = 0; i < batch.length; i++) {
             const pending = batch[i]!
             pending.term = position.term
@@ -475,7 +488,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
       } else if (this.#init.forwardProposals && status.leader !== undefined) {
         const requestId = this.#nextRequestId++
         this.#forwarded.set(requestId, batch)
-        const message: ForwardPropose = { type: 'forward-propose', from: this.id, to: status.leader, term: status.term, session: this.#session, requestId, commands: batch.map((pending) => pending.data) }
+        const message: ForwardPropose = { type: 'forward-propose', from: this.id, to: status.leader, term: status.term, session: this.#session, requestId, commands }
         if (!this.#c.transport.send(status.leader, message)) {
           this.#forwarded.delete(requestId)
           for (const pending of batch) pending.fail(new NotLeaderError('leader unreachable', { leaderHint: status.leader, term: status.term }))
