@@ -144,18 +144,24 @@ export async function startEtcd (root: string): Promise<EtcdCluster> {
   return cluster
 }
 
-/** utime + stime of a process, in microseconds, from /proc/<pid>/stat. */
-export function cpuMicros (pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN
+const clockTicksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
+
+/** User and system CPU time of a process, in microseconds, from /proc/<pid>/stat. */
+export function cpuSplit (pid: number | undefined): { user: number, system: number } {
+  if (pid === undefined) return { user: Number.NaN, system: Number.NaN }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // Fields after the command name (which may contain spaces) start at field 3; utime is 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const ticks = Number(fields[11]) + Number(fields[12])
-    return ticks * (1_000_000 / clockTicksPerSecond)
+    const micros = 1_000_000 / clockTicksPerSecond
+    return { user: Number(fields[11]) * micros, system: Number(fields[12]) * micros }
   } catch {
-    return Number.NaN
+    return { user: Number.NaN, system: Number.NaN }
   }
 }
 
-const clockTicksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
+/** utime + stime of a process, in microseconds. */
+export function cpuMicros (pid: number | undefined): number {
+  const { user, system } = cpuSplit(pid)
+  return user + system
+}

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { cpuMicros, startEtcd, startSynod, type Cluster, type EtcdCluster, type SynodCluster } from './clusters.js'
+import { cpuMicros, cpuSplit, startEtcd, startSynod, type Cluster, type EtcdCluster, type SynodCluster } from './clusters.js'
 import type { GeneratorMessage, RunRequest, RunResult, System, Workload } from './protocol.js'
 import { markdownTable, svgChart, type Row, type Side } from './report.js'
 
@@ -55,18 +55,21 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const generatorPath = fileURLToPath(new URL('generator.ts', import.meta.url))
 
 /** Runs one cell in a fresh generator process and samples the servers' CPU around its measured window. */
-async function cell (cluster: Cluster, request: RunRequest): Promise<Side> {
+async function cell (cluster: Cluster, request: RunRequest, idleCores: number[]): Promise<Side> {
   const child = fork(generatorPath, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const pids = cluster.servers.map((server) => server.child.pid)
   let before: number[] = []
   let after: number[] = []
+  let systemBefore = 0
+  let systemAfter = 0
+  const systemTime = (): number => pids.reduce<number>((sum, pid) => sum + cpuSplit(pid).system, 0)
   let wallBefore = 0
   let wallAfter = 0
   let result: RunResult | undefined
   let failure: string | undefined
   child.on('message', (message: GeneratorMessage) => {
-    if (message.type === 'measuring') { before = pids.map(cpuMicros); wallBefore = performance.now() }
-    if (message.type === 'measured') { after = pids.map(cpuMicros); wallAfter = performance.now() }
+    if (message.type === 'measuring') { before = pids.map(cpuMicros); systemBefore = systemTime(); wallBefore = performance.now() }
+    if (message.type === 'measured') { after = pids.map(cpuMicros); systemAfter = systemTime(); wallAfter = performance.now() }
     if (message.type === 'done') result = message.result
     if (message.type === 'failed') failure = message.error
   })
@@ -76,9 +79,13 @@ async function cell (cluster: Cluster, request: RunRequest): Promise<Side> {
   const used = after.map((value, i) => value - (before[i] ?? Number.NaN))
   const serverCpu = used.reduce((sum, value) => sum + value, 0)
   const wallUs = (wallAfter - wallBefore) * 1000
+  const idleUs = idleCores.reduce((sum, cores) => sum + cores, 0) * wallUs
   return {
     ...result,
     serverCpuUsPerOp: serverCpu / result.ops,
+    serverCpuUsPerOpNetOfIdle: (serverCpu - idleUs) / result.ops,
+    serverKernelShare: Number(((systemAfter - systemBefore) / serverCpu).toFixed(2)),
+    clientCores: Number((result.clientCpuUs / wallUs).toFixed(2)),
     clientCpuUsPerOp: result.clientCpuUs / result.ops,
     serverCores: used.map((value) => Number((value / wallUs).toFixed(2)))
   }
@@ -100,6 +107,16 @@ async function main (): Promise<void> {
     etcd: `etcd ${etcd.version} (Debian etcd-server), defaults: heartbeat 100 ms, election 1000 ms, WAL fsync on; client etcd3 npm over gRPC (one client, round-robin across members); locks etcd's v3lock service (what etcdctl lock uses) over etcd's gRPC gateway with fetch, one lease per simulated client (reused)`,
     generator: `closed loop, one fresh generator process per cell, ${warmupMs} ms warm-up then ${seconds} s measured; keys 16 bytes (10,000), values 128 bytes; gets linearizable`
   }
+  // What each cluster burns doing nothing (heartbeats, timers), so per-operation CPU at low rates can be read.
+  const pids = (cluster: Cluster): Array<number | undefined> => cluster.servers.map((server) => server.child.pid)
+  const idleBefore = [...pids(synod), ...pids(etcd)].map(cpuMicros)
+  const idleStart = performance.now()
+  await new Promise((resolve) => setTimeout(resolve, 3000))
+  const idleAfter = [...pids(synod), ...pids(etcd)].map(cpuMicros)
+  const idleWallUs = (performance.now() - idleStart) * 1000
+  const idle = idleAfter.map((value, i) => Number(((value - (idleBefore[i] ?? 0)) / idleWallUs).toFixed(3)))
+  const idleCores = { synod: idle.slice(0, 3), etcd: idle.slice(3) }
+  console.log(`idle server CPU (cores): Synod ${idleCores.synod.join(' ')}, etcd ${idleCores.etcd.join(' ')}`)
   console.log(`Synod: ${settings.synod}\netcd:  ${settings.etcd}\nload:  ${settings.generator}\n`)
 
   const cells: Array<{ workload: Row['workload'], concurrency: number }> = []
@@ -113,18 +130,18 @@ async function main (): Promise<void> {
   for (const { workload, concurrency } of cells) {
     if (workload === 'get' && !loaded) {
       // Every key exists before the first get, on both sides.
-      for (const [system, cluster] of [['synod', synod], ['etcd', etcd]] as const) await cell(cluster, request(system, 'load', 64, synod, etcd))
+      for (const [system, cluster] of [['synod', synod], ['etcd', etcd]] as const) await cell(cluster, request(system, 'load', 64, synod, etcd), idleCores[system])
       loaded = true
     }
     // Alternate which side goes first, so that drift in the machine's load does not favour one.
     const order = rows.length % 2 === 0 ? (['synod', 'etcd'] as const) : (['etcd', 'synod'] as const)
     const sides: Partial<Record<System, Side>> = {}
-    for (const system of order) sides[system] = await cell(system === 'synod' ? synod : etcd, request(system, workload, concurrency, synod, etcd))
+    for (const system of order) sides[system] = await cell(system === 'synod' ? synod : etcd, request(system, workload, concurrency, synod, etcd), idleCores[system])
     const row: Row = { workload, concurrency, synod: sides.synod as Side, etcd: sides.etcd as Side, ratio: (sides.synod?.opsPerSec ?? 0) / (sides.etcd?.opsPerSec ?? 1) }
     rows.push(row)
     const { synod: s, etcd: e } = row
-    console.log(`${workload.padEnd(8)} ×${String(concurrency).padEnd(3)}  Synod ${s.opsPerSec.toFixed(0).padStart(6)}/s p99 ${s.p99Ms.toFixed(1).padStart(6)} ms cpu ${s.serverCpuUsPerOp.toFixed(0)} µs/op` +
-      ` | etcd ${e.opsPerSec.toFixed(0).padStart(6)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms cpu ${e.serverCpuUsPerOp.toFixed(0)} µs/op | ×${row.ratio.toFixed(2)}` +
+    console.log(`${workload.padEnd(8)} ×${String(concurrency).padEnd(3)}  Synod ${s.opsPerSec.toFixed(0).padStart(6)}/s p99 ${s.p99Ms.toFixed(1).padStart(6)} ms cpu ${s.serverCpuUsPerOp.toFixed(0)} µs/op (kernel ${(s.serverKernelShare * 100).toFixed(0)}%)` +
+      ` | etcd ${e.opsPerSec.toFixed(0).padStart(6)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms cpu ${e.serverCpuUsPerOp.toFixed(0)} µs/op (kernel ${(e.serverKernelShare * 100).toFixed(0)}%) | ×${row.ratio.toFixed(2)}` +
       (s.firstError !== undefined || e.firstError !== undefined ? `  errors: ${s.firstError ?? ''} ${e.firstError ?? ''}` : ''))
   }
   await teardown()
@@ -134,7 +151,7 @@ async function main (): Promise<void> {
   if (values['no-write']) return
   const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadavg: loadavg().map((v) => Number(v.toFixed(2))), node: process.version }
   mkdirSync(values.out, { recursive: true })
-  writeFileSync(join(values.out, 'kv.json'), JSON.stringify({ date: started.toISOString(), machine, settings, seconds, rows }, null, 2) + '\n')
+  writeFileSync(join(values.out, 'kv.json'), JSON.stringify({ date: started.toISOString(), machine, settings, seconds, idleCores, rows }, null, 2) + '\n')
   writeFileSync(join(values.out, 'kv.svg'), svgChart(rows, 'Synod vs etcd on 3 nodes, 127.0.0.1, fsync on',
     `Synod: Raft, ${tickMs} ms tick · etcd ${etcd.version} defaults · ${machine.cpus} cores · ${started.toISOString().slice(0, 16)}Z · ratio Synod/etcd in brackets`))
   console.log(`wrote ${join(values.out, 'kv.json')} and kv.svg`)

@@ -4,6 +4,12 @@ import type { RunResult, System, Workload } from './protocol.js'
 export interface Side extends RunResult {
   /** CPU of all three server processes in the measured window, per completed operation. */
   serverCpuUsPerOp: number
+  /** The same less what the cluster burns when idle (heartbeats, timers); matters at low rates. */
+  serverCpuUsPerOpNetOfIdle: number
+  /** Share of the servers' CPU time spent in the kernel (stime): syscalls, fsync, networking. */
+  serverKernelShare: number
+  /** CPU seconds per wall second of the generator process (1 = one core busy). */
+  clientCores: number
   clientCpuUsPerOp: number
   /** CPU seconds per wall second of each server process (1 = one core busy). */
   serverCores: number[]
