@@ -34,7 +34,10 @@ export function formatBallot (b: Ballot): string {
 export interface AcceptedValue {
   ballot: Ballot
   type: EntryType
+  /** The value itself. */
   data: Uint8Array
+  /** The slot as stored (envelope included), once encoded: accepts carry it and acceptors store it as received. */
+  stored?: LogEntry | undefined
 }
 
 const encoder = new TextEncoder()
@@ -69,13 +72,17 @@ export function encodeSlots (first: number, values: readonly AcceptedValue[]): L
   for (const value of values) {
     const id = encodeId(value.ballot.node)
     ids.push(id)
-    size += 2 + id.byteLength + value.data.byteLength
+    if (value.stored === undefined) size += 2 + id.byteLength + value.data.byteLength
   }
   const slab = new Uint8Array(size)
   const out: LogEntry[] = []
   let offset = 0
   for (let i = 0; i < values.length; i++) {
     const value = values[i]!
+    if (value.stored !== undefined) {
+      out.push(value.stored)
+      continue
+    }
     const id = ids[i]!
     const start = offset
     slab[offset++] = id.byteLength >>> 8
@@ -84,7 +91,8 @@ export function encodeSlots (first: number, values: readonly AcceptedValue[]): L
     offset += id.byteLength
     slab.set(value.data, offset)
     offset += value.data.byteLength
-    out.push({ index: first + i, term: value.ballot.round, type: value.type, data: slab.subarray(start, offset) })
+    value.stored = { index: first + i, term: value.ballot.round, type: value.type, data: slab.subarray(start, offset) }
+    out.push(value.stored)
   }
   return out
 }
@@ -104,5 +112,21 @@ export function decodeSlot (entry: LogEntry): AcceptedValue {
   const length = ((entry.data[0] ?? 0) << 8) | (entry.data[1] ?? 0)
   if (entry.data.byteLength < 2 + length) throw new RangeError(`slot ${entry.index}: truncated ballot envelope`)
   const node = decoder.decode(entry.data.subarray(2, 2 + length))
-  return { ballot: { round: entry.term, node }, type: entry.type, data: entry.data.subarray(2 + length) }
+  return { ballot: { round: entry.term, node }, type: entry.type, data: entry.data.subarray(2 + length), stored: entry }
+}
+
+/**
+ * An encoded slot received in an accept at `ballot`, kept as it arrived when its envelope names
+ * that ballot's node (the usual case); re-encoded otherwise (a chosen slot re-sent from an older ballot).
+ */
+export function acceptedFromWire (slot: number, ballot: Ballot, type: EntryType, envelope: Uint8Array): AcceptedValue {
+  const length = ((envelope[0] ?? 0) << 8) | (envelope[1] ?? 0)
+  if (envelope.byteLength < 2 + length) throw new RangeError(`slot ${slot}: truncated ballot envelope`)
+  const data = envelope.subarray(2 + length)
+  const id = encodeId(ballot.node)
+  let same = id.byteLength === length
+  for (let i = 0; same && i < length; i++) same = envelope[2 + i] === id[i]
+  const value: AcceptedValue = { ballot, type, data }
+  if (same) value.stored = { index: slot, term: ballot.round, type, data: envelope }
+  return value
 }

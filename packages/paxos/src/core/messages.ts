@@ -11,14 +11,21 @@ interface Envelope {
   ballot: Ballot
 }
 
-/** A slot's value as carried on the wire (`ballot` only where it differs per slot: promises). */
+/**
+ * A slot in an accept: `data` is the slot as stored (`encodeSlot`: ballot envelope, then the
+ * value), so acceptors store the bytes they receive instead of encoding them again.
+ */
 export interface WireSlot {
   slot: number
   type: EntryType
   data: Uint8Array
 }
 
-export interface WireAcceptedSlot extends WireSlot {
+/** A slot in a promise: the bare value and the ballot it was accepted at. */
+export interface WireAcceptedSlot {
+  slot: number
+  type: EntryType
+  data: Uint8Array
   ballot: Ballot
 }
 

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, InvalidMembershipError, NotLeaderError, OverloadedError } from '@synod/interfaces'
 import type { ClusterConfig, EntryType, LogEntry, MembershipChange, NodeId, Role } from '@synod/interfaces'
-import { ZERO_BALLOT, compareBallots, decodeSlot, encodeSlots, maxBallot, sameBallot } from './ballot.js'
+import { ZERO_BALLOT, acceptedFromWire, compareBallots, decodeSlot, encodeSlots, maxBallot, sameBallot } from './ballot.js'
 import type { AcceptedValue, Ballot } from './ballot.js'
 import { resolvePaxosConfig } from './config.js'
 import type { PaxosCoreConfig, PaxosSnapshotPoint, ResolvedPaxosConfig } from './config.js'
@@ -503,10 +503,16 @@ class MultiPaxos implements PaxosCore {
     if (this.#queued.length === 0) return
     const limit = this.#commit + this.#cfg.activationWindow
     let taken = 0
+    const first = this.#lastIndex() + 1
+    const values: AcceptedValue[] = []
     while (taken < this.#queued.length && this.#lastIndex() < limit) {
-      const value = this.#queued[taken++]!
-      this.#write(this.#lastIndex() + 1, { ballot: this.#ballot, type: value.type, data: value.data })
+      const queued = this.#queued[taken++]!
+      const value: AcceptedValue = { ballot: this.#ballot, type: queued.type, data: queued.data }
+      values.push(value)
+      this.#write(this.#lastIndex() + 1, value)
     }
+    // Encoded once here: the same bytes are stored by the leader and carried to every acceptor.
+    if (values.length > 0) encodeSlots(first, values)
     if (taken > 0) this.#queued = taken === this.#queued.length ? [] : this.#queued.slice(taken)
   }
 
@@ -535,9 +541,11 @@ class MultiPaxos implements PaxosCore {
         entries = cached.entries
       } else {
         entries = []
-        for (let slot = peer.next; slot <= end; slot++) {
-          const value = this.#slot(slot)!
-          entries.push({ slot, type: value.type, data: value.data })
+        const values = this.#slots.slice(peer.next - this.#compacted - 1, end - this.#compacted)
+        encodeSlots(peer.next, values)
+        for (let i = 0; i < values.length; i++) {
+          const value = values[i]!
+          entries.push({ slot: peer.next + i, type: value.type, data: value.stored!.data })
         }
         this.#lastBatch = { from: peer.next, to: end, ballot: this.#ballot, entries }
       }
@@ -763,7 +771,7 @@ class MultiPaxos implements PaxosCore {
       if (entry.slot <= this.#commit || entry.slot <= this.#compacted) continue
       const held = this.#slot(entry.slot)
       if (held !== undefined && sameBallot(held.ballot, m.ballot)) continue
-      this.#write(entry.slot, { ballot: m.ballot, type: entry.type, data: entry.data })
+      this.#write(entry.slot, acceptedFromWire(entry.slot, m.ballot, entry.type, entry.data))
     }
     this.#extendRun(m.ballot)
     this.#advanceCommit(Math.min(m.commit, this.#runEnd))
