@@ -8,6 +8,7 @@ import { createFileHardStateStorage, createFileLogStorage, createFileSnapshotSto
 import { createWsTransport, type WsTransport } from '@synod/transport-ws'
 import { createHttpApi } from './http/server.js'
 import { createWsApi, type WsApi } from './ws-api/index.js'
+import { createObservability, type Observability } from './observability/index.js'
 import type { KvResult } from './kv/commands.js'
 import { createKvStateMachine, type KvStateMachine } from './kv/state-machine.js'
 import { createMuxStateMachine } from './mux/state-machine.js'
@@ -53,6 +54,7 @@ export interface SynodNode {
   readonly transport: WsTransport<RaftWireMessage>
   readonly api: Server
   readonly wsApi: WsApi | undefined
+  readonly observability: Observability
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -91,13 +93,19 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
     logger: logger.child({ component: 'raft' })
   })
 
-  const kvLog = createTaggedLog<KvResult>(raft, MachineTag.kv)
-  const locks = createLockService({ log: createTaggedLog(raft, MachineTag.lock), machine: lockMachine, clock: systemClock, logger })
+  const observability = createObservability(
+    { nodeId: config.id, apiUrls: config.apiUrls, token: config.token },
+    { raft, transport, kv, logger: logger.child({ component: 'observability' }) }
+  )
+  // Times every proposal, KV and lock alike, for the proposal latency histogram.
+  const observedLog = observability.instrumentLog(raft)
+  const kvLog = createTaggedLog<KvResult>(observedLog, MachineTag.kv)
+  const locks = createLockService({ log: createTaggedLog(observedLog, MachineTag.lock), machine: lockMachine, clock: systemClock, logger })
 
   const api = createHttpApi({
     token: config.token,
     apiUrlOf: (id) => config.apiUrls?.get(id)
-  }, { log: kvLog, kv, locks, logger: logger.child({ component: 'api' }) })
+  }, { log: kvLog, kv, locks, observability, logger: logger.child({ component: 'api' }) })
 
   const wsApi = config.clientWsListen === undefined
     ? undefined
@@ -111,6 +119,7 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
     transport,
     api,
     wsApi,
+    observability,
     async start () {
       if (started) return
       await raft.start()

@@ -136,9 +136,11 @@ describe('a 3-node cluster while its leader is killed', () => {
     const check = checkHistory(history, { model })
     if (check.verdict !== 'linearizable') console.error(formatReport(check, model))
 
-    expect(acknowledged.size).toBeGreaterThanOrEqual(10)
-    expect(history.filter((op) => op.return !== null && op.failed !== true).length).toBeGreaterThanOrEqual(30)
-    expect(missing).toEqual([])
-    expect(check.verdict).toBe('linearizable')
+    const completed = history.filter((op) => op.return !== null && op.failed !== true).length
+    const summary = `${history.length} ops, ${completed} completed, ${acknowledged.size} acknowledged writes, ${missing.length} missing, verdict ${check.verdict}`
+    expect(missing, summary).toEqual([])
+    expect(check.verdict, summary).toBe('linearizable')
+    expect(acknowledged.size, summary).toBeGreaterThanOrEqual(10)
+    expect(completed, summary).toBeGreaterThanOrEqual(30)
   }, 240_000)
 })

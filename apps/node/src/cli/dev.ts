@@ -73,6 +73,7 @@ Try it:
   curl -X PUT ${first}/v1/kv/hello -d world
   curl ${first}/v1/kv/hello
   curl ${first}/v1/status
+  open ${first}/dashboard           # live cluster view; ${first}/metrics for Prometheus
   kill -9 <pid of the leader>      # the rest elect a new leader and keep serving
 Ctrl-C stops the cluster.`)
 

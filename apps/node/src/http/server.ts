@@ -5,6 +5,7 @@ import { encodeCommand, type KvCommand, type KvResult } from '../kv/commands.js'
 import type { KvStateMachine } from '../kv/state-machine.js'
 import type { LockServer } from '@synod/lock'
 import { serveLocks } from './locks.js'
+import type { Observability } from '../observability/index.js'
 import { decodeValue, encodeValue, recordToJson } from './values.js'
 
 export interface HttpApiInit {
@@ -21,6 +22,8 @@ export interface HttpApiComponents {
   kv: KvStateMachine
   /** This replica's lock service; without it the /v1/locks routes answer 404. */
   locks?: LockServer | undefined
+  /** Metrics, dashboard and cluster routes; served before the API. */
+  observability?: Pick<Observability, 'handle' | 'recordHttp'> | undefined
   logger: Logger
 }
 
@@ -154,7 +157,11 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
   }
 
   return createServer((req, res) => {
+    if (components.observability?.handle(req, res) === true) return
+    const started = performance.now()
     const url = new URL(req.url ?? '/', 'http://localhost')
+    const label = routeLabel(req.method, url.pathname)
+    res.once('finish', () => { components.observability?.recordHttp(label, res.statusCode, performance.now() - started) })
     route(req, url).then(([status, body]) => { send(res, status, body) }, (error: unknown) => {
       const httpError = toHttpError(error)
       send(res, httpError.status, { error: { code: httpError.code, message: httpError.message, ...httpError.extra } })
@@ -162,6 +169,14 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
       req.resume()
     })
   })
+}
+
+/** A bounded metric label: never the raw path (every key would become its own series). */
+function routeLabel (method = 'GET', path: string): string {
+  if (path === '/v1/status' || path === '/v1/kv' || path === '/v1/locks/execute' || path === '/v1/locks/await-grant') return `${method} ${path}`
+  if (/^\/v1\/kv\/.+\/cas$/.test(path)) return `${method} /v1/kv/:key/cas`
+  if (path.startsWith('/v1/kv/')) return `${method} /v1/kv/:key`
+  return 'other'
 }
 
 function send (res: ServerResponse, status: number, body: unknown): void {
