@@ -21,7 +21,7 @@ class TermLog {
  * Three cores wired directly (no driver, no I/O, synchronous delivery): the ceiling the core's
  * own bookkeeping allows. Proposals arrive in batches of `batch` 100-byte entries.
  */
-export function benchCoreOnly (durationMs: number, batch: number): { entries: number, seconds: number } {
+export function benchCoreOnly (durationMs: number, batch: number): { entries: number, seconds: number, cpuSeconds: number } {
   const ids = ['n1', 'n2', 'n3']
   const config = { voters: ids, learners: [], addresses: {} }
   const logs = new Map(ids.map((id) => [id, new TermLog()]))
@@ -55,6 +55,7 @@ export function benchCoreOnly (durationMs: number, batch: number): { entries: nu
   pump()
   const payloads = Array.from({ length: batch }, () => new Uint8Array(100))
   const start = performance.now()
+  const cpuAtStart = process.cpuUsage()
   const startCommitted = committed
   let ticks = 0
   while (performance.now() - start < durationMs) {
@@ -62,5 +63,6 @@ export function benchCoreOnly (durationMs: number, batch: number): { entries: nu
     pump()
     if (++ticks % 64 === 0) for (const core of cores.values()) core.tick()
   }
-  return { entries: committed - startCommitted, seconds: (performance.now() - start) / 1000 }
+  const cpu = process.cpuUsage(cpuAtStart)
+  return { entries: committed - startCommitted, seconds: (performance.now() - start) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 }
 }
