@@ -64,4 +64,17 @@ describe('DeadlineWheel', () => {
       }
     ), { seed: 7, numRuns: 100 })
   })
+
+  it('keeps the live items when a bucket compacts away its settled ones', () => {
+    const live = new Set<number>()
+    const wheel = new DeadlineWheel<number>((id) => live.has(id))
+    for (let id = 0; id < 300; id++) { live.add(id); wheel.add(1, id) }
+    // Settle three in four: the bucket compacts once more than half of it is dead.
+    for (let id = 0; id < 300; id++) {
+      if (id % 4 !== 0) { live.delete(id); wheel.delete(1, id) }
+    }
+    for (let id = 300; id < 310; id++) { live.add(id); wheel.add(1, id) }
+    expect(wheel.expire(0)).toEqual([])
+    expect(wheel.expire(1).sort((a, b) => a - b)).toEqual([...live].sort((a, b) => a - b))
+  })
 })
