@@ -66,6 +66,15 @@ function ensureSystemPackages () {
     run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env: aptEnv }) === 0
 }
 
+// The fault-injection suite builds network namespaces, so it needs root; CI runs as root.
+function runFaults () {
+  if (process.getuid?.() !== 0) {
+    console.warn('\n== fault injection: not run (needs root for network namespaces); run `sudo pnpm test:faults -- --profile short`')
+    return true
+  }
+  return step('fault injection (short profile)', 'pnpm', ['--filter', '@synod/faults', 'test:faults', '--', '--profile', 'short'])
+}
+
 const [mode, ...rest] = process.argv.slice(2)
 ensurePnpm()
 if (!step('install', 'pnpm', ['install', '--frozen-lockfile'])) process.exit(1)
@@ -79,7 +88,8 @@ if (mode === 'dev') {
     typecheck: step('typecheck', 'pnpm', ['turbo', 'run', 'typecheck', '--output-logs=errors-only', '--continue']),
     lint: step('lint', 'pnpm', ['turbo', 'run', 'lint', '--output-logs=errors-only', '--continue']),
     test: step('test', 'pnpm', ['turbo', 'run', 'test', '--concurrency=2', '--continue', ...rest]),
-    pack: existsSync(join(root, 'scripts', 'pack-smoke.mjs')) ? step('pack smoke test', 'node', ['scripts/pack-smoke.mjs']) : true
+    pack: existsSync(join(root, 'scripts', 'pack-smoke.mjs')) ? step('pack smoke test', 'node', ['scripts/pack-smoke.mjs']) : true,
+    faults: runFaults()
   }
   const summary = run('node', ['scripts/test-summary.mjs'])
   const failed = Object.entries(results).filter(([, ok]) => !ok).map(([name]) => name)
