@@ -65,6 +65,9 @@ function boot (invariants: Invariants, ids: NodeId[]) {
       snapshotEveryEntries: 150,
       compactionLagEntries: 30,
       snapshotChunkBytes: 128,
+      // A lost chunk is retried after a few round trips, not the production default of 10 s
+      // (the liveness check allows 1.8 s after healing).
+      snapshotChunkTimeoutMs: 300,
       defaultTimeoutMs: 2000
     }, { transport: ctx.transport, log: ctx.disk.log(), hardState: ctx.disk.hardState<PaxosHardState>(), snapshots: ctx.disk.snapshots(), stateMachine, clock: ctx.clock, random: ctx.random })
     node.addEventListener('role', (event) => {
