@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@synod/interfaces'
+import type { KvCommand } from '../kv/commands.js'
 
 /**
  * The client API over WebSocket + MessagePack, carried by transport-ws's RPC frames. Values are
@@ -11,19 +12,8 @@ import { InvalidArgumentError } from '@synod/interfaces'
 export type WsRequest =
   | { op: 'get', key: string, consistency?: Consistency }
   | { op: 'range', prefix?: string, limit?: number, consistency?: Consistency }
-  | { op: 'put', key: string, value: Uint8Array, client?: string, seq?: number }
-  | { op: 'del', key: string, client?: string, seq?: number }
-  | {
-    op: 'cas'
-    key: string
-    value: Uint8Array
-    /** Swap only if the current value equals this; `null`: only if the key is absent. */
-    expectedValue?: Uint8Array | null
-    /** Swap only if the key's modification revision equals this; 0: only if absent. */
-    expectedRevision?: number
-    client?: string
-    seq?: number
-  }
+  /** Writes have exactly the shape of the state machine's commands. */
+  | KvCommand
   | { op: 'status' }
 
 /** `linearizable` reads pass a read barrier first; `serializable` reads answer from local state. */
