@@ -3,9 +3,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePorts } from '../test/support/cluster.js'
 
 const appDir = fileURLToPath(new URL('..', import.meta.url))
 export const synodCli = join(appDir, 'dist', 'cli.js')
@@ -28,18 +28,6 @@ export interface SynodCluster extends Cluster {
 export interface EtcdCluster extends Cluster {
   endpoints: string[]
   version: string
-}
-
-async function freePorts (count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, async () => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    return server
-  }))
-  const ports = servers.map((server) => (server.address() as { port: number }).port)
-  await Promise.all(servers.map(async (server) => { server.close(); await once(server, 'close') }))
-  return ports
 }
 
 function launch (name: string, command: string, args: string[], logFile: string): ServerProcess {
