@@ -109,7 +109,7 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
 
   const wsApi = config.clientWsListen === undefined
     ? undefined
-    : createWsApi({ listen: config.clientWsListen, token: config.token, apiUrlOf: (id) => config.clientWsUrls?.get(id) }, { log: kvLog, kv, logger })
+    : createWsApi({ listen: config.clientWsListen, token: config.token, apiUrlOf: (id) => config.clientWsUrls?.get(id) }, { log: kvLog, kv, locks, logger })
 
   let started = false
   return {

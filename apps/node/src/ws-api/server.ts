@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
 import { NotLeaderError, isSynodError, type AbortOptions, type Logger, type ReplicatedLog, type Startable } from '@synod/interfaces'
+import type { LockService } from '@synod/lock'
 import { createRpcServer } from '@synod/transport-ws'
 import { encodeCommand, type KvCommand, type KvResult } from '../kv/commands.js'
 import type { KvRecord, KvStateMachine } from '../kv/state-machine.js'
@@ -25,6 +26,8 @@ export interface WsApiInit {
 export interface WsApiComponents {
   log: ReplicatedLog<KvResult>
   kv: KvStateMachine
+  /** The node's lock service; the `lock.*` operations answer `ERR_UNSUPPORTED`-style errors without it. */
+  locks?: LockService
   logger: Logger
 }
 
