@@ -8,6 +8,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { createHistoryRecorder, type HistoryRecorder } from '@synod/lincheck'
+import type { LockRun } from '../locks/check.js'
+import { runLockWorkload } from '../locks/workload.js'
 import { setKey, registerClient, setClient, type SetOutcome, type WorkloadContext } from './workloads.js'
 
 export interface AgentConfig {
@@ -21,6 +23,13 @@ export interface AgentConfig {
   readonly statusEveryMs: number
   readonly historyFile: string
   readonly setFile: string
+  /** Lock workload: clients competing for one lock (0: none). */
+  readonly lockWorkers: number
+  /** Their session TTL. */
+  readonly lockTtlMs: number
+  /** One critical section in this many pauses its client past the TTL. */
+  readonly lockPauseOneIn: number
+  readonly lockFile: string
 }
 
 export interface NodeStatus { role: string, term: number, leader: string | null, commitIndex: number }
@@ -32,7 +41,8 @@ const urls = config.nodes.map((node) => node.url)
 let running = true
 let polling = true
 const recorder = createHistoryRecorder()
-emit({ type: 'ready', originWallMs: Date.now() })
+const originWallMs = Date.now()
+emit({ type: 'ready', originWallMs })
 // Completed operations are counted as they happen: copying the history to count would cost
 // O(history) on every status report of a long run.
 let completed = 0
@@ -57,6 +67,20 @@ for (let i = 0; i < config.setClients; i++) {
   outcomes.push(outcome)
   workers.push(setClient(ctx, 100 + i, outcome))
 }
+
+const lockRun: Promise<LockRun> | undefined = config.lockWorkers > 0
+  ? runLockWorkload({
+    nodes: config.nodes,
+    workers: config.lockWorkers,
+    seed: config.seed,
+    ttlMs: config.lockTtlMs,
+    pauseOneIn: config.lockPauseOneIn,
+    acquireTimeoutMs: 4000,
+    thinkMs: config.thinkMs,
+    now: () => Date.now() - originWallMs,
+    isRunning: () => running
+  })
+  : undefined
 
 async function pollStatus (): Promise<void> {
   while (polling) {
@@ -114,9 +138,11 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   const command = (JSON.parse(line) as { cmd: string }).cmd
   if (command === 'stop') {
     running = false
-    void Promise.all(workers).then(() => {
+    void Promise.all(workers).then(async () => {
       writeFileSync(config.historyFile, recorder.toJSON())
-      emit({ type: 'stopped', ops: recorder.history().length })
+      const locks = await lockRun
+      if (locks !== undefined) writeFileSync(config.lockFile, JSON.stringify(locks))
+      emit({ type: 'stopped', ops: recorder.history().length, lockGrants: locks?.grants.length ?? 0 })
     })
   } else if (command === 'final-read') {
     void finalRead()

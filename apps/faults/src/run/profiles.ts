@@ -14,6 +14,12 @@ export interface Profile {
   readonly keys: number
   readonly setClients: number
   readonly thinkMs: number
+  /** Lock workload clients competing for one lock (0: no lock workload). */
+  readonly lockWorkers: number
+  /** Their session TTL. */
+  readonly lockTtlMs: number
+  /** One critical section in this many pauses its client past the TTL before writing. */
+  readonly lockPauseOneIn: number
   readonly kinds: readonly FaultKind[]
   /** Give the linearizability checker this long before the verdict is "unknown". */
   readonly checkTimeoutMs: number
@@ -35,6 +41,9 @@ export const PROFILES: Record<string, Profile> = {
     keys: 6,
     setClients: 1,
     thinkMs: 20,
+    lockWorkers: 3,
+    lockTtlMs: 2000,
+    lockPauseOneIn: 12,
     kinds: FAULT_KINDS,
     checkTimeoutMs: 60_000
   },
@@ -49,6 +58,9 @@ export const PROFILES: Record<string, Profile> = {
     keys: 12,
     setClients: 2,
     thinkMs: 20,
+    lockWorkers: 3,
+    lockTtlMs: 2000,
+    lockPauseOneIn: 12,
     kinds: FAULT_KINDS,
     checkTimeoutMs: 300_000
   }

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline'
 import { checkHistory, createKvModel, formatReport, parseHistory, type HistoryOp } from '@synod/lincheck'
 import type { AgentConfig, NodeStatus } from '../client/agent.js'
 import { checkSet, type SetOutcome } from '../client/workloads.js'
+import { checkLockRun, type LockCheck, type LockRun } from '../locks/check.js'
 import { createCluster, type Cluster } from '../cluster/cluster.js'
 import { createNemesis, type InjectedFault } from '../nemesis/nemesis.js'
 import { buildSchedule, CLOCK_FAULTS } from '../nemesis/schedule.js'
@@ -141,7 +142,11 @@ export function startRun (options: RunOptions): RunHandle {
       timeoutMs: 2500,
       statusEveryMs: 300,
       historyFile: join(dir, 'history.json'),
-      setFile: join(dir, 'set.json')
+      setFile: join(dir, 'set.json'),
+      lockWorkers: profile.lockWorkers,
+      lockTtlMs: profile.lockTtlMs,
+      lockPauseOneIn: profile.lockPauseOneIn,
+      lockFile: join(dir, 'locks.json')
     }
     writeFileSync(join(dir, 'agent-config.json'), JSON.stringify(agentConfig, null, 1))
 
@@ -226,6 +231,16 @@ export function startRun (options: RunOptions): RunHandle {
     } else {
       checks.push({ check: 'acknowledged adds kept', pass: false, detail: `final read failed: ${String(final.error)}` })
     }
+    let lockDetail: LockCheck | undefined
+    if (profile.lockWorkers > 0) {
+      if (existsSync(join(dir, 'locks.json'))) {
+        const run = JSON.parse(readFileSync(join(dir, 'locks.json'), 'utf8')) as LockRun
+        lockDetail = checkLockRun(run)
+        checks.push(...lockChecks(run, lockDetail))
+      } else {
+        checks.push({ check: 'lock: no lost update', pass: false, detail: 'the load generator wrote no lock record' })
+      }
+    }
     const ran = new Set(faults.map((f) => f.kind))
     const scheduled = new Set(schedule.flatMap((step) => step.kinds))
     const notRun = [...scheduled].filter((kind) => !ran.has(kind))
@@ -245,6 +260,7 @@ export function startRun (options: RunOptions): RunHandle {
       operations: counts,
       linearizability: { verdict: check.verdict, failingKeys: check.failingKeys },
       set: setDetail,
+      locks: lockDetail ?? null,
       faults,
       availability: windows,
       longestOutageMs: outage,
@@ -258,6 +274,34 @@ export function startRun (options: RunOptions): RunHandle {
     return { pass, checks, resultsDir: dir }
   })()
   return { result, cleanupSync }
+}
+
+/** The lock workload's three verdict lines. */
+export function lockChecks (run: LockRun, result: LockCheck): CheckLine[] {
+  const paused = run.grants.filter((g) => g.paused).length
+  const failures = Object.entries(run.acquireFailures).map(([code, n]) => `${n} ${code}`).join(', ')
+  const problems = [
+    ...result.duplicateTokens.map((d) => `token ${d.token} granted to grants ${d.grants.join(',')}`),
+    ...result.orderViolations, ...result.realTimeViolations
+  ]
+  const probe = run.staleProbe === undefined ? 'no probe (fewer than two tokens)' : `probe with token ${run.staleProbe.token} ${run.staleProbe.accepted ? 'ACCEPTED' : 'refused'}`
+  return [
+    {
+      check: 'lock: no lost update',
+      pass: result.lostUpdates === 0 && result.increments > 0,
+      detail: `${result.increments} acknowledged increments, counter ${result.finalValue}; ${run.grants.length} grants (${paused} paused past the TTL)${failures === '' ? '' : `, acquires failed: ${failures}`}`
+    },
+    {
+      check: 'lock: tokens strictly increase',
+      pass: problems.length === 0 && run.grants.length > 0,
+      detail: problems.length === 0 ? `${run.grants.length} grants, tokens unique and increasing in real-time and write order` : `${problems.length} violations: ${problems.slice(0, 3).join('; ')}`
+    },
+    {
+      check: 'lock: stale token rejected',
+      pass: result.wrongDecisions === 0 && result.probeRejected !== false && (result.staleRejected.writes > 0 || result.probeRejected === true),
+      detail: `${result.staleRejected.writes} stale writes refused (${result.staleRejected.pausedWrites} by paused holders), ${result.staleRejected.reads} stale reads; ${probe}${result.wrongDecisions > 0 ? `; ${result.wrongDecisions} wrong decisions on replay` : ''}`
+    }
+  ]
 }
 
 function renderMarkdown (summary: { profile: string, engine: string, seed: number, nodes: number, durationMs: number, verdict: string, faults: InjectedFault[], longestOutageMs: number, leaderChanges: unknown[], operations: ReturnType<typeof countOps> },
