@@ -3,7 +3,9 @@ import {
   AbortError, InvalidArgumentError, StoppedError, TimeoutError, isSynodError,
   type Clock, type Logger, type Random, type ReplicatedLogStatus
 } from '@synod/interfaces'
+import { createLockClient, type LockClient, type LockClientOptions } from '@synod/lock'
 import { markIndeterminate } from './errors.js'
+import { createClusterLockServer } from './locks/lock-server.js'
 import type {
   CallOptions, CasOptions, ClientComponents, ClientInit, KvItem, RangeOptions, RangeResult, ReadOptions,
   StatusOptions, SynodClient, Value, WriteResult
@@ -99,7 +101,8 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     const call = new AbortController()
     const signal = call.signal
     const budget = options.timeoutMs ?? timeoutMs
-    const timer = clock.setTimeout(() => { call.abort(new TimeoutError(`no answer within ${budget} ms`)) }, budget)
+    // An infinite budget (a lock grant wait) has no deadline: it ends with its answer or its signal.
+    const timer = Number.isFinite(budget) ? clock.setTimeout(() => { call.abort(new TimeoutError(`no answer within ${budget} ms`)) }, budget) : undefined
     const onCallerAbort = (): void => { call.abort(options.signal?.reason) }
     if (options.signal?.aborted === true) onCallerAbort()
     else options.signal?.addEventListener('abort', onCallerAbort, { once: true })
@@ -178,7 +181,7 @@ export function createClient (init: ClientInit, components: ClientComponents = {
       if (signal.aborted && isSynodError(error, 'ERR_ABORTED')) throw giveUp()
       throw error
     } finally {
-      clock.clearTimeout(timer)
+      if (timer !== undefined) clock.clearTimeout(timer)
       options.signal?.removeEventListener('abort', onCallerAbort)
       inFlight.delete(call)
     }
@@ -195,8 +198,22 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     }
   }
 
+  // Lock requests are idempotent (they carry their own session and request ids), so every one is
+  // resendable; they are writes, routed to the leader.
+  const lockServer = createClusterLockServer(async (request, options) => execute({ request, kind: 'write', resendable: true }, options))
+  /** Lock clients made by `locks()`, stopped (their sessions closed) by `close()`. */
+  const lockClients = new Set<LockClient>()
+  let closed: Promise<void> | undefined
+
   return {
     id,
+    lockServer,
+    locks (options: LockClientOptions = {}): LockClient {
+      if (closed !== undefined) throw new StoppedError('client closed')
+      const locks = createLockClient({ servers: [lockServer], clock, logger }, options)
+      lockClients.add(locks)
+      return locks
+    },
     async get (key, options: ReadOptions = {}) {
       const response = await execute({ request: { op: 'get', key, ...consistency(options) }, kind: 'read', resendable: true }, options) as WireGetResponse
       return response.item === null ? undefined : toItem(response.item)
@@ -229,10 +246,16 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     },
     leader: () => router.leader,
     async close () {
-      if (closing.signal.aborted) return
-      closing.abort(new StoppedError('client closed'))
-      for (const call of inFlight) call.abort(closing.signal.reason)
-      await pool.close()
+      closed ??= (async () => {
+        // Lock sessions are closed while the connections are still up, so their locks are released
+        // now rather than when their leases run out.
+        await Promise.allSettled([...lockClients].map(async (locks) => { await locks.stop() }))
+        lockClients.clear()
+        closing.abort(new StoppedError('client closed'))
+        for (const call of inFlight) call.abort(closing.signal.reason)
+        await pool.close()
+      })()
+      await closed
     }
   }
 }

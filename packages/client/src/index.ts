@@ -1,11 +1,13 @@
 /**
  * @packageDocumentation
  *
- * The client of a Synod cluster: the replicated key-value store over WebSocket and MessagePack.
+ * The client of a Synod cluster: the replicated key-value store and the lock service over
+ * WebSocket and MessagePack.
  * It connects to a list of nodes, routes reads with `@synod/balancer` (P2C peak-EWMA by default)
  * and writes to the leader once known, follows leader hints, and retries with exponential backoff
  * and jitter only when a retry cannot apply a write twice: every write carries a session id and
  * sequence number the state machine deduplicates. Every call takes an AbortSignal and a deadline.
+ * `client.locks()` is `@synod/lock`'s lock client over the same connections.
  *
  * @example
  * ```ts
@@ -15,6 +17,10 @@
  * await client.put('greeting', 'hello')
  * const item = await client.get('greeting')
  * console.log(new TextDecoder().decode(item?.value))
+ *
+ * const lock = await client.locks().acquire('reports', { signal: AbortSignal.timeout(5000) })
+ * console.log('fencing token', lock.token)
+ * await lock.release()
  * await client.close()
  * ```
  */
@@ -25,3 +31,5 @@ export type {
   RetryOptions, StatusOptions, SynodClient, Value, WriteResult
 } from './options.js'
 export type { Consistency } from './wire.js'
+export { CLUSTER_LOCK_SERVER_ID } from './locks/lock-server.js'
+export type { AcquireOptions, Lock, LockClient, LockClientEvents, LockClientOptions, LockServer } from '@synod/lock'

@@ -1,5 +1,6 @@
 import type { AbortOptions, Clock, Logger, Random, ReplicatedLogStatus } from '@synod/interfaces'
 import type { PolicyName } from '@synod/balancer'
+import type { LockClient, LockClientOptions, LockServer } from '@synod/lock'
 import type { Consistency } from './wire.js'
 
 /** How to reach a Synod cluster. */
@@ -135,6 +136,17 @@ export interface SynodClient {
   status(options?: StatusOptions): Promise<ReplicatedLogStatus>
   /** The endpoint this client believes leads, if it knows. */
   leader(): string | undefined
-  /** Closes every connection; calls in flight reject with `ERR_STOPPED`. Idempotent. */
+  /**
+   * A lock client (`@synod/lock`'s `LockClient`) over this client's connections: sessions with
+   * keepalives, FIFO `acquire`, `tryAcquire`, `withLock`, fencing tokens, read/write locks and
+   * semaphores. Each call makes a new lock client with its own sessions; `close()` stops them all.
+   */
+  locks(options?: LockClientOptions): LockClient
+  /**
+   * The cluster as one `@synod/lock` `LockServer`, for `createLockClient({ servers: [client.lockServer] })`
+   * when a lock client needs its own clock or logger. Requests go to the leader with this client's retries.
+   */
+  readonly lockServer: LockServer
+  /** Stops every lock client made by `locks()` (closing their sessions), then closes every connection; calls in flight reject with `ERR_STOPPED`. Idempotent. */
   close(): Promise<void>
 }

@@ -1,4 +1,5 @@
 import type { ReplicatedLogStatus } from '@synod/interfaces'
+import type { GrantWait, LockRequest } from '@synod/lock'
 
 /**
  * The node's WebSocket client API, as `apps/node`'s `createWsApi` serves it: transport-ws RPC frames
@@ -13,6 +14,8 @@ export type WireRequest =
   | { op: 'del', key: string, client?: string, seq?: number }
   | { op: 'cas', key: string, value: Uint8Array, expectedValue?: Uint8Array | null, expectedRevision?: number, client?: string, seq?: number }
   | { op: 'status' }
+  | { op: 'lock.execute', request: LockRequest, timeoutMs?: number }
+  | { op: 'lock.awaitGrant', wait: GrantWait }
 
 /** A write request before the client attaches its session fields. */
 export type WireWrite = Extract<WireRequest, { op: 'put' | 'del' | 'cas' }>

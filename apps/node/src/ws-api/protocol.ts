@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@synod/interfaces'
+import { parseGrantWait, parseLockRequest, type GrantWait, type LockRequest } from '@synod/lock'
 import type { KvCommand } from '../kv/commands.js'
 
 /**
@@ -8,6 +9,10 @@ import type { KvCommand } from '../kv/commands.js'
  * (client, seq) once, so a client can resend a write whose fate it does not know (Raft
  * dissertation §6.3). A client must not have two writes in flight under one `client` id: the
  * state machine keeps the highest `seq` only, so a lower one arriving later is ignored.
+ *
+ * `lock.execute` and `lock.awaitGrant` are `@synod/lock`'s `LockServer` over this protocol: a
+ * lock client anywhere on the network runs against a node as if it were in process. Lock
+ * requests carry their own (session, request) ids, so they are safe to resend.
  */
 export type WsRequest =
   | { op: 'get', key: string, consistency?: Consistency }
@@ -15,6 +20,13 @@ export type WsRequest =
   /** Writes have exactly the shape of the state machine's commands. */
   | KvCommand
   | { op: 'status' }
+  /** Proposes a lock request through the log; answers `@synod/lock`'s `LockResponse` (`{ index, result }`). */
+  | { op: 'lock.execute', request: LockRequest, timeoutMs?: number }
+  /** Waits until a queued request is granted, as this node's state machine sees it; answers `{ token }`. */
+  | { op: 'lock.awaitGrant', wait: GrantWait }
+
+/** Longest `timeoutMs` a `lock.execute` may ask for. */
+export const MAX_LOCK_TIMEOUT_MS = 60_000
 
 /** `linearizable` reads pass a read barrier first; `serializable` reads answer from local state. */
 export type Consistency = 'linearizable' | 'serializable'
@@ -78,7 +90,18 @@ export function parseWsRequest (value: unknown): WsRequest {
       }
       return parsed
     }
-    default: throw invalid('op must be one of get, range, put, del, cas, status', 'op')
+    case 'lock.execute': {
+      const parsed: WsRequest = { op: 'lock.execute', request: parseLockRequest(request.request) }
+      if (request.timeoutMs !== undefined) {
+        if (typeof request.timeoutMs !== 'number' || !Number.isInteger(request.timeoutMs) || request.timeoutMs < 1 || request.timeoutMs > MAX_LOCK_TIMEOUT_MS) {
+          throw invalid(`timeoutMs must be an integer from 1 to ${MAX_LOCK_TIMEOUT_MS}`, 'timeoutMs')
+        }
+        parsed.timeoutMs = request.timeoutMs
+      }
+      return parsed
+    }
+    case 'lock.awaitGrant': return { op: 'lock.awaitGrant', wait: parseGrantWait(request.wait) }
+    default: throw invalid('op must be one of get, range, put, del, cas, status, lock.execute, lock.awaitGrant', 'op')
   }
 }
 

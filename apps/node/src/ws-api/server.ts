@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
-import { NotLeaderError, isSynodError, type AbortOptions, type Logger, type ReplicatedLog, type Startable } from '@synod/interfaces'
+import { NotFoundError, NotLeaderError, isSynodError, type AbortOptions, type Logger, type ReplicatedLog, type Startable } from '@synod/interfaces'
 import type { LockService } from '@synod/lock'
 import { createRpcServer } from '@synod/transport-ws'
 import { encodeCommand, type KvCommand, type KvResult } from '../kv/commands.js'
@@ -26,8 +26,8 @@ export interface WsApiInit {
 export interface WsApiComponents {
   log: ReplicatedLog<KvResult>
   kv: KvStateMachine
-  /** The node's lock service; the `lock.*` operations answer `ERR_UNSUPPORTED`-style errors without it. */
-  locks?: LockService
+  /** The node's lock service; without it the `lock.*` operations answer `ERR_NOT_FOUND`. */
+  locks?: LockService | undefined
   logger: Logger
 }
 
@@ -41,7 +41,8 @@ export interface WsApi extends Startable {
 
 /**
  * Creates the WebSocket client API: `get` (linearizable unless `consistency: 'serializable'`),
- * `range`, `put`, `del`, `cas` and `status`, with the HTTP API's semantics and error codes. A
+ * `range`, `put`, `del`, `cas`, `status`, and the lock service's `lock.execute` and
+ * `lock.awaitGrant`, with the HTTP API's semantics and error codes. A
  * malformed request is answered with `ERR_INVALID_ARGUMENT` and the connection stays open.
  */
 export function createWsApi (init: WsApiInit, components: WsApiComponents): WsApi {
@@ -86,7 +87,18 @@ export function createWsApi (init: WsApiInit, components: WsApiComponents): WsAp
         if (request.expectedRevision !== undefined) command.expectedRevision = request.expectedRevision
         return write(command, options)
       }
+      case 'lock.execute': {
+        const locks = lockService()
+        return locks.execute(request.request, request.timeoutMs === undefined ? options : { ...options, timeoutMs: request.timeoutMs })
+      }
+      // A long wait, ended by the grant, the session's end, or the client's cancel frame or disconnect.
+      case 'lock.awaitGrant': return lockService().awaitGrant(request.wait, options)
     }
+  }
+
+  function lockService (): LockService {
+    if (components.locks === undefined) throw new NotFoundError('this node serves no locks')
+    return components.locks
   }
 
   async function write (command: KvCommand, options: AbortOptions): Promise<WsWriteResponse> {

@@ -204,7 +204,8 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
       } catch (err) {
         if (signal.aborted) throw abortReason(signal)
         if (moved.signal.aborted) continue
-        if (isSynodError(err, 'ERR_STOPPED') || isSynodError(err, 'ERR_NOT_STARTED')) {
+        // The replica stopped or could not be reached: wait again, there or on the next one.
+        if (isSynodError(err, 'ERR_STOPPED') || isSynodError(err, 'ERR_NOT_STARTED') || isSynodError(err, 'ERR_UNAVAILABLE')) {
           await sleep(this.#clock, this.#options.retryDelayMs, signal)
           continue
         }

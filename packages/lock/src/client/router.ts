@@ -3,8 +3,11 @@ import type { Clock, Logger } from '@synod/interfaces'
 import type { ExecuteOptions, LockRequest, LockResponse, LockServer } from '../service/lock-server.js'
 import { abortReason, isAborted, sleep } from './timing.js'
 
-/** Errors after which the same request may be sent again (to another replica): the log is idempotent for them. */
-const retryable = new Set(['ERR_NOT_LEADER', 'ERR_TIMEOUT', 'ERR_PROPOSAL_DROPPED', 'ERR_STOPPED', 'ERR_NOT_STARTED', 'ERR_OVERLOADED'])
+/**
+ * Errors after which the same request may be sent again (to another replica): the log is idempotent
+ * for them. `ERR_UNAVAILABLE` is a network stub's "could not reach the replica, nothing was sent".
+ */
+const retryable = new Set(['ERR_NOT_LEADER', 'ERR_TIMEOUT', 'ERR_PROPOSAL_DROPPED', 'ERR_STOPPED', 'ERR_NOT_STARTED', 'ERR_OVERLOADED', 'ERR_UNAVAILABLE'])
 
 export interface RouterOptions {
   requestTimeoutMs: number
