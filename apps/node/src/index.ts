@@ -1,10 +1,12 @@
 /**
  * @packageDocumentation
  *
- * The reference Synod node: transport-ws, file storage, Raft and a replicated KV state machine
- * behind an HTTP/JSON API. Run it with the `synod` CLI; embed it with `createSynodNode`.
+ * The reference Synod node: transport-ws, file storage, Raft or Paxos, and replicated KV and lock
+ * state machines behind an HTTP/JSON API (and a WebSocket + MessagePack one). Run it with the
+ * `synod` CLI; embed it with `createSynodNode`.
  */
-export { createSynodNode, type SynodNode, type SynodNodeConfig, type HostPort } from './node.js'
+export { createSynodNode, CONSENSUS_ENGINES, type SynodNode, type SynodNodeConfig, type HostPort, type ConsensusEngine, type ConsensusNode } from './node.js'
+export { membersOf, parseMembersRequest, type MemberView, type MembersView, type MembersRequest } from './http/members.js'
 export { createKvStateMachine, type KvStateMachine, type KvRecord, type KvStateMachineInit } from './kv/state-machine.js'
 export { encodeCommand, decodeCommand, type KvCommand, type KvResult } from './kv/commands.js'
 export { createHttpApi, type HttpApiInit, type HttpApiComponents } from './http/server.js'

@@ -11,6 +11,8 @@ export const devHelp = `synod dev: start a local cluster on this machine
   --data-dir <dir>     where each node keeps its data (default ./.synod)
   --base-port <port>   HTTP API ports are base+1.., WebSocket client API base+21.., peer ports base+101.. (default 7000)
   --for <seconds>      stop on its own after this long (default: run until Ctrl-C)
+  --consensus <name>   raft or paxos (default raft)
+  --log-level <level>  trace|debug|info|warn|error for the node logs (default info)
 
 Each node is a separate process (synod start); its log goes to <data-dir>/<id>/node.log.
 Ctrl-C stops the cluster cleanly; data stays, so the next start recovers it.`
@@ -22,12 +24,17 @@ export async function dev (argv: string[], print: (line: string) => void): Promi
     nodes: { type: 'string' },
     'data-dir': { type: 'string' },
     'base-port': { type: 'string' },
-    for: { type: 'string' }
+    for: { type: 'string' },
+    consensus: { type: 'string' },
+    'log-level': { type: 'string' }
   })
   if (values.help === true) { print(devHelp); return 0 }
   const count = Number(values.nodes ?? 3)
   const basePort = Number(values['base-port'] ?? 7000)
   if (!Number.isInteger(count) || count < 1 || count > 9) throw new Error('--nodes must be 1 to 9')
+  const consensus = (values.consensus as string | undefined) ?? 'raft'
+  if (consensus !== 'raft' && consensus !== 'paxos') throw new Error(`--consensus must be raft or paxos, got "${consensus}"`)
+  const logLevel = (values['log-level'] as string | undefined) ?? 'info'
   const dataDir = resolve((values['data-dir'] as string | undefined) ?? '.synod')
   mkdirSync(dataDir, { recursive: true })
   const secretFile = join(dataDir, 'cluster.secret')
@@ -51,7 +58,7 @@ export async function dev (argv: string[], print: (line: string) => void): Promi
     const log = createWriteStream(join(dir, 'node.log'), { flags: 'a' })
     const args = [cli, 'start', '--id', member.id, '--listen', member.peer, '--api', member.api,
       '--peers', peers, '--api-peers', apiPeers, '--client-ws', member.ws, '--client-ws-peers', wsPeers,
-      '--data-dir', dir, '--secret-file', secretFile]
+      '--data-dir', dir, '--secret-file', secretFile, '--consensus', consensus, '--log-level', logLevel]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout?.pipe(log)
     child.stderr?.pipe(log)
@@ -63,7 +70,7 @@ export async function dev (argv: string[], print: (line: string) => void): Promi
     member.child = child
   }
 
-  print(`Synod dev cluster: ${count} nodes, data in ${dataDir}`)
+  print(`Synod dev cluster: ${count} nodes on ${consensus}, data in ${dataDir}`)
   for (const member of members) print(`  ${member.id}  http://${member.api}  ws://${member.ws}  peer ${member.peer}  pid ${member.child?.pid ?? '?'}  log ${join(dataDir, member.id, 'node.log')}`)
   const leader = await waitForLeader(members, 20_000)
   print(leader === undefined ? 'no leader yet: see the node logs' : `leader: ${leader}`)

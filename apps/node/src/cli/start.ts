@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { createSynodNode, type HostPort } from '../node.js'
+import { CONSENSUS_ENGINES, createSynodNode, type ConsensusEngine, type HostPort } from '../node.js'
 import { createJsonLogger } from '../system/logger.js'
 import { parsePeers, readOptions } from './args.js'
 
@@ -8,16 +8,20 @@ export const startHelp = `synod start: run one node
   --id <id>                 this node's id (required)
   --listen <host:port>      peer address to listen on (required)
   --api <host:port>         client API (HTTP/JSON) address (required)
-  --peers <id=host:port,..> every founding member's peer address, this node included (required)
+  --peers <id=host:port,..> every founding member's peer address, this node included (required);
+                            with --join: members of the running cluster to reach
+  --join                    join a running cluster: found nothing, learn the configuration from
+                            the leader once a member has added this node (synod members add)
   --api-peers <id=url,..>   client API URL of each member, for leader hints
   --client-ws <host:port>   WebSocket + MessagePack client API (for @synod/client); off by default
   --client-ws-peers <id=ws://host:port,..>  its URL on each member, for leader hints
   --data-dir <dir>          where the log, hard state and snapshots live (required)
-  --consensus raft|paxos    consensus engine (default raft; paxos is not available yet)
+  --consensus raft|paxos    consensus engine (default raft); a data directory keeps its engine
+  --paxos-activation-window <slots>  Paxos: slots before a membership change takes effect (default 1024)
   --secret-file <file>      file holding the cluster secret (or SYNOD_SECRET)
   --cluster-id <id>         cluster id (default synod)
   --token <token>           bearer token required from clients
-  --tick-ms <ms>            Raft tick (default 100; election timeout is 10 ticks)
+  --tick-ms <ms>            consensus tick (default 100; election timeout is 10 ticks)
   --log-level <level>       trace|debug|info|warn|error (default info)
 
 Every flag can also come from SYNOD_<FLAG> (e.g. SYNOD_DATA_DIR) or a JSON file given by --config.`
@@ -34,6 +38,8 @@ export async function start (argv: string[]): Promise<number> {
     listen: { type: 'string' },
     api: { type: 'string' },
     peers: { type: 'string' },
+    join: { type: 'boolean' },
+    'paxos-activation-window': { type: 'string' },
     'api-peers': { type: 'string' },
     'client-ws': { type: 'string' },
     'client-ws-peers': { type: 'string' },
@@ -49,19 +55,24 @@ export async function start (argv: string[]): Promise<number> {
   if (values.help === true) { console.log(startHelp); return 0 }
   const missing = ['id', 'listen', 'api', 'peers', 'data-dir'].filter((name) => typeof values[name] !== 'string')
   if (missing.length > 0) throw new Error(`missing ${missing.map((name) => `--${name}`).join(', ')} (see synod start --help)`)
-  if ((values.consensus ?? 'raft') !== 'raft') throw new Error(`--consensus ${String(values.consensus)} is not available yet; use raft`)
+  const consensus = (values.consensus ?? 'raft') as ConsensusEngine
+  if (!CONSENSUS_ENGINES.includes(consensus)) throw new Error(`--consensus must be ${CONSENSUS_ENGINES.join(' or ')}, got "${String(values.consensus)}"`)
   const secret = typeof values['secret-file'] === 'string' ? readFileSync(values['secret-file'], 'utf8').trim() : values.secret
   if (typeof secret !== 'string' || secret.length < 16) throw new Error('a cluster secret of at least 16 characters is required (--secret-file or SYNOD_SECRET)')
 
   const id = values.id as string
   const members = parsePeers(values.peers as string)
-  if (!members.has(id)) throw new Error(`--peers must include this node (${id})`)
+  const join = values.join === true
+  if (!join && !members.has(id)) throw new Error(`--peers must include this node (${id}), or pass --join to join a running cluster`)
   const level = (values['log-level'] ?? 'info') as 'info'
   const node = createSynodNode({
     id,
     peerListen: parseHostPort(values.listen as string, '--listen'),
     apiListen: parseHostPort(values.api as string, '--api'),
     members,
+    join,
+    consensus,
+    ...(values['paxos-activation-window'] === undefined ? {} : { paxosActivationWindow: positiveInteger(values['paxos-activation-window'], '--paxos-activation-window') }),
     apiUrls: parsePeers(values['api-peers'] as string | undefined),
     clientWsListen: typeof values['client-ws'] === 'string' ? parseHostPort(values['client-ws'], '--client-ws') : undefined,
     clientWsUrls: parsePeers(values['client-ws-peers'] as string | undefined),
@@ -69,7 +80,7 @@ export async function start (argv: string[]): Promise<number> {
     clusterId: (values['cluster-id'] as string | undefined) ?? 'synod',
     secret,
     token: values.token as string | undefined,
-    tickMs: values['tick-ms'] === undefined ? 100 : Number(values['tick-ms']),
+    tickMs: values['tick-ms'] === undefined ? 100 : positiveInteger(values['tick-ms'], '--tick-ms'),
     logger: createJsonLogger({ level })
   })
   await node.start()
@@ -80,4 +91,10 @@ export async function start (argv: string[]): Promise<number> {
   })
   await node.stop()
   return 0
+}
+
+function positiveInteger (value: string | boolean | undefined, flag: string): number {
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < 1) throw new Error(`${flag} must be a positive integer, got "${String(value)}"`)
+  return number
 }

@@ -5,6 +5,7 @@ import { encodeCommand, type KvCommand, type KvResult } from '../kv/commands.js'
 import type { KvStateMachine } from '../kv/state-machine.js'
 import type { LockServer } from '@synod/lock'
 import { serveLocks } from './locks.js'
+import { changeMembers, membersOf, parseMembersRequest } from './members.js'
 import type { Observability } from '../observability/index.js'
 import { decodeValue, encodeValue, recordToJson } from './values.js'
 
@@ -15,6 +16,8 @@ export interface HttpApiInit {
   token?: string | undefined
   /** The client API URL of another node, for leader hints. */
   apiUrlOf?: (nodeId: string) => string | undefined
+  /** The consensus engine, reported by `/v1/status`. @default 'raft' */
+  engine?: 'raft' | 'paxos'
 }
 
 export interface HttpApiComponents {
@@ -24,6 +27,11 @@ export interface HttpApiComponents {
   locks?: LockServer | undefined
   /** Metrics, dashboard and cluster routes; served before the API. */
   observability?: Pick<Observability, 'handle' | 'recordHttp'> | undefined
+  /**
+   * Client API URL of each member, listed by `/v1/members`; a member added with an `apiUrl` is
+   * recorded in it (and forgotten when removed). @default an empty map
+   */
+  apiUrls?: Map<string, string> | undefined
   logger: Logger
 }
 
@@ -35,12 +43,14 @@ class HttpError extends Error {
 
 /**
  * The HTTP/JSON client API: `/v1/kv/:key` (GET, PUT, DELETE), `/v1/kv/:key/cas` (POST),
- * `/v1/kv?prefix=` (GET), `/v1/status` (GET). Errors are JSON `{ error: { code, message } }`
+ * `/v1/kv?prefix=` (GET), `/v1/status` (GET), `/v1/members` (GET, POST). Errors are JSON `{ error: { code, message } }`
  * with a 4xx/5xx status; a bad request never disturbs the node.
  */
 export function createHttpApi (init: HttpApiInit, components: HttpApiComponents): Server {
   const maxBodyBytes = init.maxBodyBytes ?? 1024 * 1024
   const { log, kv, logger } = components
+  const apiUrls = components.apiUrls ?? new Map<string, string>()
+  const engine = init.engine ?? 'raft'
   const expectedToken = init.token === undefined ? undefined : Buffer.from(`Bearer ${init.token}`)
 
   async function route (req: IncomingMessage, url: URL): Promise<[number, unknown]> {
@@ -51,7 +61,26 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
       }
     }
     const path = url.pathname
-    if (path === '/v1/status' && req.method === 'GET') return [200, log.status()]
+    if (path === '/v1/status' && req.method === 'GET') return [200, { ...log.status(), engine }]
+    if (path === '/v1/members') {
+      if (req.method === 'GET') {
+        const status = log.status()
+        return [200, membersOf(status.config, status.leader, apiUrls)]
+      }
+      if (req.method !== 'POST') throw new HttpError(405, 'ERR_METHOD', 'use GET or POST for /v1/members')
+      const request = parseMembersRequest(await readJson(req))
+      // A client that goes away stops the wait, not the change (it may already be in the log).
+      const gone = new AbortController()
+      const onClose = (): void => { gone.abort() }
+      req.socket.once('close', onClose)
+      try {
+        const result = await changeMembers(log, request, apiUrls, gone.signal)
+        logger.info({ op: request.op, member: request.id }, 'membership changed')
+        return [200, result]
+      } finally {
+        req.socket.off('close', onClose)
+      }
+    }
     if ((path === '/v1/locks/execute' || path === '/v1/locks/await-grant') && components.locks !== undefined) {
       if (req.method !== 'POST') throw new HttpError(405, 'ERR_METHOD', `use POST for ${path}`)
       return [200, await serveLocks(components.locks, path, await readJson(req), req)]
@@ -147,7 +176,7 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
         case 'ERR_TIMEOUT': case 'ERR_ABORTED': return new HttpError(504, code, message, { indeterminate: (error as { indeterminate?: boolean }).indeterminate ?? true })
         case 'ERR_OVERLOADED': return new HttpError(429, code, message)
         case 'ERR_SESSION_EXPIRED': return new HttpError(410, code, message)
-        case 'ERR_NOT_HELD': return new HttpError(409, code, message)
+        case 'ERR_NOT_HELD': case 'ERR_INVALID_MEMBERSHIP': return new HttpError(409, code, message)
         case 'ERR_BAD_FRAME': case 'ERR_INVALID_ARGUMENT': return new HttpError(400, code, message)
         default: return new HttpError(503, code, message)
       }
@@ -173,7 +202,7 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
 
 /** A bounded metric label: never the raw path (every key would become its own series). */
 function routeLabel (method = 'GET', path: string): string {
-  if (path === '/v1/status' || path === '/v1/kv' || path === '/v1/locks/execute' || path === '/v1/locks/await-grant') return `${method} ${path}`
+  if (path === '/v1/status' || path === '/v1/members' || path === '/v1/kv' || path === '/v1/locks/execute' || path === '/v1/locks/await-grant') return `${method} ${path}`
   if (/^\/v1\/kv\/.+\/cas$/.test(path)) return `${method} /v1/kv/:key/cas`
   if (path.startsWith('/v1/kv/')) return `${method} /v1/kv/:key`
   return 'other'

@@ -42,6 +42,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <div class="cards">
     <div class="card"><div class="label">Leader</div><div class="value" id="leader">-</div></div>
     <div class="card"><div class="label">Term</div><div class="value" id="term">-</div></div>
+    <div class="card"><div class="label">Engine</div><div class="value" id="engine">-</div></div>
     <div class="card"><div class="label">Members up</div><div class="value" id="up">-</div></div>
     <div class="card"><div class="label">Requests/s</div><div class="value" id="rps">-</div></div>
     <div class="card"><div class="label">Proposal p99</div><div class="value" id="proposal-p99">-</div></div>
@@ -138,7 +139,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   function renderMembers(cluster) {
     var body = $('members').tBodies[0];
     body.textContent = '';
-    var leaders = {}, up = 0, term = 0;
+    var leaders = {}, up = 0, term = 0, engine;
     cluster.members.forEach(function (m) {
       var row = document.createElement('tr');
       row.setAttribute('data-member', m.id);
@@ -153,6 +154,7 @@ export const DASHBOARD_HTML = `<!doctype html>
         cell(row, s.term); cell(row, s.leader); cell(row, s.commitIndex); cell(row, s.appliedIndex); cell(row, s.lastIndex);
         if (s.role === 'leader') leaders[m.id] = s.term;
         if (s.term > term) term = s.term;
+        if (m.id === cluster.self) engine = s.engine;
       } else {
         badge(state, 'down', 'down');
         var why = cell(row, m.error, 'muted');
@@ -167,6 +169,8 @@ export const DASHBOARD_HTML = `<!doctype html>
     $('term').textContent = term || '-';
     $('up').textContent = up + ' / ' + cluster.members.length;
     $('self').textContent = 'node ' + cluster.self;
+    // Raft reports its term; Paxos its ballot round in the same field.
+    $('engine').textContent = engine || '-';
   }
 
   function renderMetrics(now, before, seconds) {

@@ -28,6 +28,12 @@ export type { KvSource, RaftSource, TransportSource } from './metrics.js'
 export interface ObservabilityInit {
   /** This node's id; also the `node` label on every metric. */
   nodeId: NodeId
+  /**
+   * The consensus engine, reported by `synod_consensus_info{engine}` and `/v1/cluster`. The
+   * `synod_raft_*` metrics report whichever engine runs (Paxos maps its ballot round to the term
+   * and its slots to log indexes). @default 'raft'
+   */
+  engine?: 'raft' | 'paxos'
   /** Client API URL of every member (this node may be included), for the dashboard and the status proxy. */
   apiUrls?: ReadonlyMap<NodeId, string> | undefined
   /**
@@ -43,6 +49,7 @@ export interface ObservabilityInit {
 }
 
 export interface ObservabilityComponents {
+  /** The consensus node (Raft or Paxos: both report this shape). */
   raft: RaftSource
   transport: TransportSource
   kv: KvSource
@@ -73,7 +80,8 @@ const ROUTES = new Set(['/metrics', '/dashboard', '/v1/cluster', '/v1/cluster/st
 export function createObservability (init: ObservabilityInit, components: ObservabilityComponents): Observability {
   const logger = components.logger
   const apiUrls = init.apiUrls ?? new Map<NodeId, string>()
-  const metrics = createNodeMetrics(components, { nodeId: init.nodeId, processMetrics: init.processMetrics ?? true })
+  const engine = init.engine ?? 'raft'
+  const metrics = createNodeMetrics(components, { nodeId: init.nodeId, engine, processMetrics: init.processMetrics ?? true })
   const expectedToken = init.token === undefined ? undefined : Buffer.from(`Bearer ${init.token}`)
   const statusTimeoutMs = init.statusTimeoutMs ?? 1000
   const fetchImpl = components.fetch ?? globalThis.fetch
@@ -94,7 +102,10 @@ export function createObservability (init: ObservabilityInit, components: Observ
       default: {
         if (!authorized(req)) return sendJson(res, 401, { error: { code: 'ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' } })
         if (path === '/v1/cluster') {
-          const ids = [...new Set([init.nodeId, ...apiUrls.keys()])].sort()
+          // The configuration this node knows, plus any member whose API URL it was given.
+          const config = components.raft.status().config
+          const known = config === undefined ? [] : [...config.voters, ...config.learners, ...(config.outgoingVoters ?? [])]
+          const ids = [...new Set([init.nodeId, ...known, ...apiUrls.keys()])].sort()
           return sendJson(res, 200, { self: init.nodeId, members: ids.map((id) => ({ id, apiUrl: apiUrls.get(id) })) })
         }
         const abort = new AbortController()
@@ -102,7 +113,7 @@ export function createObservability (init: ObservabilityInit, components: Observ
         const status = await fetchClusterStatus({
           self: init.nodeId,
           apiUrls,
-          localStatus: () => components.raft.status(),
+          localStatus: () => ({ ...components.raft.status(), engine }),
           timeoutMs: statusTimeoutMs,
           token: init.token,
           fetch: fetchImpl

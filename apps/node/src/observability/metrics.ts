@@ -1,9 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { NodeId, ReplicatedLogStatus } from '@synod/interfaces'
 
-/** What the metrics read from the Raft node (a narrow view of `RaftNode`). */
+/**
+ * What the metrics read from the consensus node (a narrow view of `RaftNode` and `PaxosNode`,
+ * which both report it; for Paxos the term is the ballot round and indexes are slots).
+ */
 export interface RaftSource {
-  status(): Pick<ReplicatedLogStatus, 'role' | 'term' | 'leader' | 'commitIndex' | 'appliedIndex' | 'lastIndex'> & {
+  status(): Pick<ReplicatedLogStatus, 'role' | 'term' | 'leader' | 'commitIndex' | 'appliedIndex' | 'lastIndex'> & Partial<Pick<ReplicatedLogStatus, 'config'>> & {
     /** Per-peer replication progress; empty unless this node leads. */
     progress: Record<NodeId, { match: number, next: number }>
   }
@@ -42,7 +45,7 @@ export interface NodeMetrics {
  * nodes in one process do not mix). Gauges and counters kept elsewhere (Raft, transport, KV) are
  * read at scrape time by `collect`, so nothing runs between scrapes.
  */
-export function createNodeMetrics (sources: { raft: RaftSource, transport: TransportSource, kv: KvSource }, options: { nodeId: NodeId, processMetrics: boolean }): NodeMetrics {
+export function createNodeMetrics (sources: { raft: RaftSource, transport: TransportSource, kv: KvSource }, options: { nodeId: NodeId, engine?: 'raft' | 'paxos', processMetrics: boolean }): NodeMetrics {
   const registry = new Registry()
   registry.setDefaultLabels({ node: options.nodeId })
   const registers = [registry]
@@ -60,8 +63,26 @@ export function createNodeMetrics (sources: { raft: RaftSource, transport: Trans
   }
 
   new Gauge({
+    name: 'synod_consensus_info',
+    help: 'Always 1; the engine label names the consensus engine this node runs (the synod_raft_* metrics report it).',
+    labelNames: ['engine'],
+    registers
+  }).set({ engine: options.engine ?? 'raft' }, 1)
+  new Gauge({
+    name: 'synod_cluster_voters',
+    help: 'Voting members in the configuration this node knows.',
+    registers,
+    collect () { this.set(readStatus().config?.voters.length ?? 0) }
+  })
+  new Gauge({
+    name: 'synod_cluster_learners',
+    help: 'Non-voting members (learners) in the configuration this node knows.',
+    registers,
+    collect () { this.set(readStatus().config?.learners.length ?? 0) }
+  })
+  new Gauge({
     name: 'synod_raft_term',
-    help: 'Current Raft term of this node.',
+    help: 'Current term of this node (Raft term; Paxos ballot round).',
     registers,
     collect () { this.set(readStatus().term) }
   })
