@@ -11,9 +11,16 @@ import { AbortError, throwIfAborted } from '@synod/interfaces'
  */
 export async function raceAbort<T> (signal: AbortSignal | undefined, operation: () => Promise<T>): Promise<T> {
   throwIfAborted(signal)
-  const running = operation()
-  if (signal === undefined) return await running
-  return await new Promise<T>((resolve, reject) => {
+  return await releaseOnAbort(signal, operation())
+}
+
+/**
+ * `running`, or (if `signal` fires first) an indeterminate `ERR_ABORTED` while `running` carries
+ * on. Without a signal it returns `running` itself: no extra promise on a hot path.
+ */
+export function releaseOnAbort<T> (signal: AbortSignal | undefined, running: Promise<T>): Promise<T> {
+  if (signal === undefined) return running
+  return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => { reject(new AbortError(undefined, { indeterminate: true, cause: signal.reason })) }
     signal.addEventListener('abort', onAbort, { once: true })
     running.then(

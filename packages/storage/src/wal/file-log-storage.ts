@@ -5,7 +5,7 @@ import {
   CompactedError, CorruptionError, InvalidArgumentError, throwIfAborted, TooLargeError,
   type AbortOptions, type LogEntry, type Logger, type LogStorage
 } from '@synod/interfaces'
-import { raceAbort } from '../util/abort.js'
+import { raceAbort, releaseOnAbort } from '../util/abort.js'
 import { acquireDirLock, type DirLock } from '../util/dir-lock.js'
 import { encodeChecksummedJson, fsyncDir, readChecksummedJson, removeIfExists, writeFileAtomic } from '../util/fs.js'
 import { Lifecycle } from '../util/lifecycle.js'
@@ -35,6 +35,13 @@ export interface FileLogStorageInit {
    * @default 8388608 (8 MiB)
    */
   maxBatchBytes?: number
+  /**
+   * Most group commits whose `fdatasync` runs at the same time. While one commit syncs, appends
+   * that arrive are written and start their own sync instead of waiting; each is acknowledged only
+   * after its own sync and every earlier commit's. 1 means one sync at a time.
+   * @default 2
+   */
+  maxSyncsInFlight?: number
   /**
    * Largest accepted entry payload; a bigger one rejects with ERR_TOO_LARGE.
    * @default 67108864 (64 MiB)
@@ -73,7 +80,30 @@ type Operation =
   | { kind: 'truncate', fromIndex: number, done: Settle }
   | { kind: 'compact', upToIndex: number, term: number, done: Settle }
 
+type AppendOperation = Extract<Operation, { kind: 'append' }>
+
 interface Settle { resolve: () => void, reject: (error: Error) => void }
+
+/** A group of appends written to its segment, acknowledged once `synced` settles (in order). */
+interface Commit {
+  readonly operations: readonly AppendOperation[]
+  readonly segment: Segment
+  readonly entries: readonly LogEntry[]
+  /** File offset of each entry's frame. */
+  readonly offsets: readonly number[]
+  /** File offset just past the commit's last frame. */
+  readonly end: number
+  readonly lastIndex: number
+  /** Settles when its fdatasync does: undefined on success, the error otherwise (never rejects). */
+  readonly synced: Promise<Error | undefined>
+}
+
+/**
+ * Frames written while an earlier commit is still syncing carry no batch-start flag, so recovery
+ * cannot tell damage among them from a torn tail. Once this many bytes were written that way, the
+ * next commit waits for the syncs in flight and writes a flagged frame, bounding that window.
+ */
+const PIPELINED_WINDOW_BYTES = 1024 * 1024
 
 class FileLogStorage implements LogStorage {
   private readonly dir: string
@@ -81,6 +111,7 @@ class FileLogStorage implements LogStorage {
   private readonly preallocate: boolean
   private readonly maxBatchBytes: number
   private readonly maxEntryBytes: number
+  private readonly maxSyncsInFlight: number
   private readonly logger: Logger | undefined
   private readonly lifecycle = new Lifecycle('file log storage')
 
@@ -96,12 +127,20 @@ class FileLogStorage implements LogStorage {
   private queuedCompactedIndex = 0
   private readonly queue: Operation[] = []
   private draining: Promise<void> | undefined
+  /** Called by enqueue while the writer waits for a sync but could start another commit. */
+  private wakeDrain: (() => void) | undefined
+  /** Commits written whose fdatasync has not been acknowledged yet, oldest first. */
+  private readonly inFlight: Commit[] = []
+  /** Bytes written since the last frame carrying the batch-start flag. */
+  private unflaggedBytes = 0
   /** Set when a write or sync failed: the page cache can no longer be trusted (fsyncgate). */
   private failure: Error | undefined
 
   private preallocation: Promise<void> | undefined
   private preallocatedReady = false
   private stopping = false
+
+  private scratch: Buffer | undefined
 
   private activeReads = 0
   private readersDone: Array<() => void> = []
@@ -113,6 +152,10 @@ class FileLogStorage implements LogStorage {
     this.preallocate = init.preallocate ?? true
     this.maxBatchBytes = init.maxBatchBytes ?? 8 * 1024 * 1024
     this.maxEntryBytes = init.maxEntryBytes ?? 64 * 1024 * 1024
+    this.maxSyncsInFlight = init.maxSyncsInFlight ?? 2
+    if (!Number.isSafeInteger(this.maxSyncsInFlight) || this.maxSyncsInFlight < 1) {
+      throw new InvalidArgumentError('maxSyncsInFlight must be a positive integer', { field: 'maxSyncsInFlight' })
+    }
     this.logger = components.logger
     if (!Number.isSafeInteger(this.segmentBytes) || this.segmentBytes < 4096) {
       throw new InvalidArgumentError('segmentBytes must be an integer of at least 4096', { field: 'segmentBytes' })
@@ -159,20 +202,25 @@ class FileLogStorage implements LogStorage {
     return this.terms.termOf(index)
   }
 
-  async append (entries: readonly LogEntry[], options?: AbortOptions): Promise<void> {
-    await raceAbort(options?.signal, async () => {
+  // Not async: on the hot path each extra async frame is another promise and microtask per append.
+  append (entries: readonly LogEntry[], options?: AbortOptions): Promise<void> {
+    const signal = options?.signal
+    let bytes = 0
+    try {
+      throwIfAborted(signal)
       this.assertWritable()
       validateAppend(entries, this.queuedCompactedIndex, this.queuedLastIndex)
-      let bytes = 0
       for (const entry of entries) {
         if (entry.data.byteLength > this.maxEntryBytes) throw new TooLargeError(entry.data.byteLength, this.maxEntryBytes)
         bytes += frameBytes(entry)
       }
-      const lastEntry = entries.at(-1)
-      if (lastEntry === undefined) return
-      this.queuedLastIndex = lastEntry.index
-      await this.enqueue((done) => ({ kind: 'append', entries, bytes, done }))
-    })
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
+    const lastEntry = entries.at(-1)
+    if (lastEntry === undefined) return Promise.resolve()
+    this.queuedLastIndex = lastEntry.index
+    return releaseOnAbort(signal, this.enqueue((done) => ({ kind: 'append', entries, bytes, done })))
   }
 
   async truncateSuffix (fromIndex: number, options?: AbortOptions): Promise<void> {
@@ -237,99 +285,229 @@ class FileLogStorage implements LogStorage {
     if (this.failure !== undefined) throw this.failure
   }
 
-  private async enqueue (build: (done: Settle) => Operation): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
+  private enqueue (build: (done: Settle) => Operation): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       this.queue.push(build({ resolve, reject }))
-      this.draining ??= this.drain().finally(() => { this.draining = undefined })
+      if (this.draining === undefined) {
+        this.draining = this.drain().finally(() => { this.draining = undefined })
+      } else {
+        this.wakeDrain?.()
+      }
     })
   }
 
+  /**
+   * The single writer. Appends become commits: encoded into one buffer, written, and their
+   * `fdatasync` started; up to `maxSyncsInFlight` commits sync at once, each covering its own write,
+   * and they are acknowledged strictly in order (a commit is acknowledged only after every earlier
+   * one). Truncation, compaction, rewrites of written entries and segment rotation first wait until
+   * no commit is in flight.
+   */
   private async drain (): Promise<void> {
-    // Yield one event-loop turn before taking a group: appends issued in the same turn, and the
-    // callers just woken by the previous group (who append again at once), then join one batch
-    // instead of splitting into cohorts that alternate between syncs.
+    // Yield one event-loop turn before taking a group: appends issued in the same turn then join
+    // one commit instead of each starting its own.
     await nextTurn()
-    while (this.queue.length > 0) {
-      const group = this.takeGroup()
-      try {
-        if (this.failure !== undefined) throw this.failure
-        const head = group[0] as Operation
-        if (head.kind === 'append') await this.writeAppends(group as Array<Extract<Operation, { kind: 'append' }>>)
-        else if (head.kind === 'truncate') await this.truncateFrom(head.fromIndex)
-        else await this.compactTo(head.upToIndex, head.term)
-        for (const operation of group) operation.done.resolve()
-      } catch (cause) {
-        const error = cause instanceof Error ? cause : new Error(String(cause))
-        this.failure ??= error
-        for (const operation of group) operation.done.reject(error)
+    for (;;) {
+      const head = this.queue[0]
+      if (head === undefined) {
+        if (this.inFlight.length === 0) return
+        // Nothing to write: wait for the oldest commit, or for an append to use a free slot.
+        if (await this.oldestSyncedOrWoken() === 'woken') await nextTurn()
+        else await this.acknowledgeOldest()
+        continue
       }
-      await nextTurn()
+      if (this.failure !== undefined) {
+        this.queue.shift()
+        head.done.reject(this.failure)
+        continue
+      }
+      if (head.kind === 'append') {
+        const free = this.maxSyncsInFlight - this.inFlight.length
+        if (free <= 0 || (this.inFlight.length > 0 && !this.canOverlap(head))) {
+          await this.acknowledgeOldest()
+          continue
+        }
+        // Split what is queued across the free slots: commits that sync side by side overlap one
+        // commit's sync with the encoding, writing and acknowledging of the others.
+        const group = this.takeGroup(Math.ceil(this.queue.length / free))
+        try {
+          await this.startCommit(group)
+        } catch (cause) {
+          this.fail(group, cause)
+        }
+        continue
+      }
+      if (this.inFlight.length > 0) {
+        await this.acknowledgeOldest()
+        continue
+      }
+      this.queue.shift()
+      try {
+        if (head.kind === 'truncate') await this.truncateFrom(head.fromIndex)
+        else await this.compactTo(head.upToIndex, head.term)
+        head.done.resolve()
+      } catch (cause) {
+        this.fail([head], cause)
+      }
+    }
+  }
+
+  private fail (operations: readonly Operation[], cause: unknown): void {
+    const error = cause instanceof Error ? cause : new Error(String(cause))
+    this.failure ??= error
+    for (const operation of operations) operation.done.reject(error)
+  }
+
+  /** Resolves with 'synced' when the oldest commit's sync settles, or 'woken' when an append is queued. */
+  private async oldestSyncedOrWoken (): Promise<'synced' | 'woken'> {
+    const oldest = this.inFlight[0] as Commit
+    const woken = new Promise<'woken'>((resolve) => { this.wakeDrain = () => { resolve('woken') } })
+    try {
+      return await Promise.race([oldest.synced.then(() => 'synced' as const), woken])
+    } finally {
+      this.wakeDrain = undefined
     }
   }
 
   /**
-   * Takes the next operation, plus every append queued right behind an append (group commit),
-   * up to maxBatchBytes. An append that would overwrite entries already on disk starts its own
-   * group, because it must truncate the file first.
+   * Waits for the oldest commit's fdatasync, then makes its entries visible and resolves its
+   * appends, then yields a turn so the callers it woke can append again and join the next commit.
+   * After any failed write or sync every later commit is rejected too: a failed fdatasync may
+   * have dropped dirty pages that a later, successful one no longer reports (fsyncgate).
    */
-  private takeGroup (): Operation[] {
-    const head = this.queue.shift() as Operation
+  private async acknowledgeOldest (): Promise<void> {
+    const commit = this.inFlight[0] as Commit
+    const error = await commit.synced
+    this.inFlight.shift()
+    if (error !== undefined || this.failure !== undefined) {
+      this.fail(commit.operations, this.failure ?? error)
+    } else {
+      const { segment, entries, offsets } = commit
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i] as LogEntry
+        if ((entry.index - segment.firstIndex) % SPARSE_STRIDE === 0) segment.sparse.push(offsets[i] as number)
+        this.terms.push(entry.index, entry.term)
+      }
+      segment.size = commit.end
+      segment.lastIndex = commit.lastIndex
+      this.last = commit.lastIndex
+      // Prepare the next segment while this one fills its second half.
+      if (segment.size > this.segmentBytes / 2) this.startPreallocation()
+      for (const operation of commit.operations) operation.done.resolve()
+    }
+    await nextTurn()
+  }
+
+  /** Last index written (synced or not) and where the next frame goes. */
+  private writtenEnd (): { lastIndex: number, offset: number } {
+    const tail = this.inFlight.at(-1)
+    return tail === undefined
+      ? { lastIndex: this.last, offset: this.segments.at(-1)?.size ?? 0 }
+      : { lastIndex: tail.lastIndex, offset: tail.end }
+  }
+
+  /**
+   * Whether `head` may be written while commits are in flight: it continues the written log, fits
+   * the active segment and one synchronous write, and the frames written since the last write
+   * made with nothing in flight stay under PIPELINED_WINDOW_BYTES (see the README's recovery rules).
+   */
+  private canOverlap (head: AppendOperation): boolean {
+    const written = this.writtenEnd()
+    return (head.entries[0] as LogEntry).index === written.lastIndex + 1 &&
+      this.unflaggedBytes < PIPELINED_WINDOW_BYTES &&
+      head.bytes <= this.overlapBytesLimit(written.offset)
+  }
+
+  private overlapBytesLimit (writtenOffset: number): number {
+    return Math.min(this.maxBatchBytes, SYNC_WRITE_MAX_BYTES, this.segmentBytes - writtenOffset)
+  }
+
+  /**
+   * Takes the append at the head of the queue plus up to `maxOperations - 1` appends queued right
+   * behind it (group commit), within the byte limit. An append that would overwrite entries already
+   * written starts its own group, because the file must be cut first.
+   */
+  private takeGroup (maxOperations: number): AppendOperation[] {
+    const head = this.queue.shift() as AppendOperation
     const group = [head]
-    if (head.kind !== 'append') return group
+    const written = this.writtenEnd()
+    const maxBytes = this.inFlight.length > 0 ? this.overlapBytesLimit(written.offset) : this.maxBatchBytes
     let bytes = head.bytes
     let pendingLast = (head.entries.at(-1) as LogEntry).index
-    for (;;) {
+    const diskLast = Math.min(written.lastIndex, (head.entries[0] as LogEntry).index - 1)
+    while (group.length < maxOperations) {
       const next = this.queue[0]
-      if (next?.kind !== 'append' || bytes + next.bytes > this.maxBatchBytes) break
+      if (next?.kind !== 'append' || bytes + next.bytes > maxBytes) break
       const nextFirst = (next.entries[0] as LogEntry).index
-      const diskLast = Math.min(this.last, (head.entries[0] as LogEntry).index - 1)
       if (nextFirst <= diskLast || nextFirst > pendingLast + 1) break
-      group.push(this.queue.shift() as Operation)
+      group.push(this.queue.shift() as AppendOperation)
       bytes += next.bytes
       pendingLast = (next.entries.at(-1) as LogEntry).index
     }
     return group
   }
 
-  private async writeAppends (group: ReadonlyArray<Extract<Operation, { kind: 'append' }>>): Promise<void> {
+  /**
+   * Encodes a group into one buffer, writes it, starts its fdatasync and adds it to the commits in
+   * flight. Truncating overwritten entries and opening a new segment only happen with nothing in
+   * flight (canOverlap), so they never race a sync.
+   */
+  private async startCommit (group: readonly AppendOperation[]): Promise<void> {
+    const overlapping = this.inFlight.length > 0
     const first = (group[0]?.entries[0] as LogEntry).index
     if (first <= this.last) await this.truncateFrom(first)
     // Later appends in the group may overwrite the tail of earlier ones (all still in memory).
-    const entries: LogEntry[] = []
-    for (const operation of group) {
-      const start = (operation.entries[0] as LogEntry).index
-      while (entries.length > 0 && (entries.at(-1) as LogEntry).index >= start) entries.pop()
-      entries.push(...operation.entries)
+    let entries: LogEntry[]
+    if (group.length === 1) {
+      entries = (group[0] as AppendOperation).entries as LogEntry[]
+    } else {
+      entries = []
+      for (const operation of group) {
+        const start = (operation.entries[0] as LogEntry).index
+        while (entries.length > 0 && (entries.at(-1) as LogEntry).index >= start) entries.pop()
+        for (const entry of operation.entries) entries.push(entry)
+      }
     }
     let total = 0
     for (const entry of entries) total += frameBytes(entry)
 
     let segment = this.segments.at(-1)
-    const firstEntry = entries[0] as LogEntry
-    if (segment === undefined || (segment.size + total > this.segmentBytes && segment.lastIndex >= segment.firstIndex)) {
-      segment = await this.openNewSegment(firstEntry.index)
+    if (segment === undefined || (!overlapping && segment.size + total > this.segmentBytes && segment.lastIndex >= segment.firstIndex)) {
+      segment = await this.openNewSegment((entries[0] as LogEntry).index)
     }
-    const buffer = Buffer.allocUnsafe(total)
-    const offsets: number[] = []
-    let position = 0
+    const start = overlapping ? (this.inFlight.at(-1) as Commit).end : segment.size
+    // The batch-start flag tells recovery that everything before this frame was durable when it
+    // was written; only true when no earlier commit is still syncing.
+    const buffer = this.encodeBuffer(total)
+    const offsets: number[] = new Array<number>(entries.length)
+    let at = 0
     for (let i = 0; i < entries.length; i++) {
-      offsets.push(segment.size + position)
-      position = encodeEntryFrame(entries[i] as LogEntry, i === 0, buffer, position)
+      offsets[i] = start + at
+      at = encodeEntryFrame(entries[i] as LogEntry, i === 0 && !overlapping, buffer, at)
     }
-    if (total <= SYNC_WRITE_MAX_BYTES) writeAllSync(segment, buffer, segment.size)
-    else await writeAll(segment, buffer, segment.size)
-    await segment.handle.datasync()
+    if (total <= SYNC_WRITE_MAX_BYTES) writeAllSync(segment, buffer, start)
+    else await writeAll(segment, buffer, start)
+    this.unflaggedBytes = overlapping ? this.unflaggedBytes + total : total
+    this.inFlight.push({
+      operations: group,
+      segment,
+      entries,
+      offsets,
+      end: start + total,
+      lastIndex: (entries.at(-1) as LogEntry).index,
+      synced: segment.handle.datasync().then(() => undefined, (error: unknown) => error instanceof Error ? error : new Error(String(error)))
+    })
+  }
 
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i] as LogEntry
-      if ((entry.index - segment.firstIndex) % SPARSE_STRIDE === 0) segment.sparse.push(offsets[i] as number)
-      this.terms.push(entry.index, entry.term)
-    }
-    segment.size += total
-    segment.lastIndex = (entries.at(-1) as LogEntry).index
-    this.last = segment.lastIndex
-    // Prepare the next segment while this one fills its second half.
-    if (segment.size > this.segmentBytes / 2) this.startPreallocation()
+  /**
+   * A buffer for one batch's frames. Batches written synchronously reuse one scratch buffer (the
+   * write has copied it into the page cache before the next batch is encoded); larger ones, written
+   * asynchronously, get their own.
+   */
+  private encodeBuffer (bytes: number): Buffer {
+    if (bytes > SYNC_WRITE_MAX_BYTES) return Buffer.allocUnsafe(bytes)
+    this.scratch ??= Buffer.allocUnsafe(SYNC_WRITE_MAX_BYTES)
+    return this.scratch.subarray(0, bytes)
   }
 
   private async openNewSegment (firstIndex: number): Promise<Segment> {

@@ -1,5 +1,5 @@
 import type { EntryType, LogEntry } from '@synod/interfaces'
-import { crc32cOf } from '../util/checksum.js'
+import { crc32cOfRange } from '../util/checksum.js'
 
 /*
  * On-disk record framing (little-endian):
@@ -43,7 +43,7 @@ export function encodeEntryFrame (entry: LogEntry, batchStart: boolean, target: 
   target.writeUInt8(ENTRY_TYPE_CODES[entry.type], payload + 16)
   target.set(entry.data, payload + ENTRY_FIXED_BYTES)
   const end = payload + payloadLength
-  target.writeUInt32LE(crc32cOf(target.subarray(offset + 4, end)), offset)
+  target.writeUInt32LE(crc32cOfRange(target, offset + 4, end), offset)
   return end
 }
 
@@ -67,7 +67,7 @@ export function decodeFrame (buffer: Buffer, offset: number, limit: number, copy
   if (payloadLength < ENTRY_FIXED_BYTES) return { status: 'bad', reason: `payload length ${payloadLength} too small` }
   const end = offset + FRAME_HEADER_BYTES + payloadLength
   if (end > limit) return { status: 'short', need: FRAME_HEADER_BYTES + payloadLength }
-  if (crc32cOf(buffer.subarray(offset + 4, end)) !== crc) return { status: 'bad', reason: 'checksum mismatch' }
+  if (crc32cOfRange(buffer, offset + 4, end) !== crc) return { status: 'bad', reason: 'checksum mismatch' }
   const payload = offset + FRAME_HEADER_BYTES
   const type = ENTRY_TYPES[buffer.readUInt8(payload + 16)]
   if (type === undefined) return { status: 'bad', reason: 'unknown entry type' }
