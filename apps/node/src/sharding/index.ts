@@ -1,0 +1,25 @@
+/**
+ * Sharding inside the node: many Raft groups (shards) on one node.
+ *
+ * - `createGroupMux`: many groups over one transport connection per peer, coalesced envelopes.
+ * - `placeShards` / `shardOfKey`: the key space split by hash, replicas placed by `@synod/ring`.
+ * - `createShardHost`: runs the shards a node hosts, routes KV requests to them, quiesces idle ones.
+ * - `planRebalance`: the ordered, throttled steps that move replicas from one placement to another.
+ */
+export { createGroupMux, isMuxEnvelope } from './group-mux.js'
+export type { GroupId, GroupMux, GroupMuxInit, GroupMuxStats, MuxEnvelope } from './group-mux.js'
+export { createPausableClock } from './group-clock.js'
+export type { PausableClock } from './group-clock.js'
+export { NodeLiveness } from './liveness.js'
+export {
+  followerMayQuiesce, isQuiescenceMessage, leaderMayQuiesce, wakesQuiescedReplica
+} from './quiescence.js'
+export type { QuiescenceMessage, ShardMessage } from './quiescence.js'
+export { createPlacementRing, placeShards, shardOfKey, shardRingKey } from './shard-map.js'
+export type { PlacementInit, ShardPlacement } from './shard-map.js'
+export { fileShardStorage, memoryShardStorage } from './shard-storage.js'
+export type { FileShardStorageInit, ShardStorage, ShardStorageFactory } from './shard-storage.js'
+export { createShardHost } from './shard-host.js'
+export type {
+  ShardHost, ShardHostComponents, ShardHostInit, ShardHostStats, ShardNode, ShardRaftTuning, ShardReadOptions, ShardReplica, ShardStatus
+} from './shard-host.js'

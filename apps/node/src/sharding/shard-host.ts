@@ -1,0 +1,482 @@
+import {
+  InvalidArgumentError, NotLeaderError, NotStartedError,
+  type AbortOptions, type Clock, type Logger, type NodeId, type ProposeOptions, type Random, type Role, type Startable,
+  type TimerHandle, type Transport
+} from '@synod/interfaces'
+import { createRaftNode, isWireMessage, type RaftNode, type RaftNodeInit, type RaftWireMessage } from '@synod/raft'
+import { encodeCommand, type KvCommand, type KvResult } from '../kv/commands.js'
+import { createKvStateMachine, type KvRecord, type KvStateMachine } from '../kv/state-machine.js'
+import { createPausableClock, type PausableClock } from './group-clock.js'
+import { createGroupMux, type GroupId, type GroupMux, type GroupMuxStats, type MuxEnvelope } from './group-mux.js'
+import { NodeLiveness } from './liveness.js'
+import {
+  followerMayQuiesce, isQuiescenceMessage, leaderMayQuiesce, otherMembers, wakesQuiescedReplica,
+  type QuiescenceMessage, type ShardMessage
+} from './quiescence.js'
+import { placeShards, shardOfKey, type ShardPlacement } from './shard-map.js'
+import type { ShardStorageFactory } from './shard-storage.js'
+
+/** A node of the cluster as the shard host sees it. */
+export interface ShardNode {
+  id: NodeId
+  /** Its peer transport address (`ws://host:port`). */
+  address: string
+  /** Failure domain; replicas of a shard spread over zones first. */
+  zone?: string | undefined
+  /** Relative capacity for placement. @default 1 */
+  weight?: number | undefined
+}
+
+/** Raft tuning applied to every shard (ids, bootstrap and timing come from the host). */
+export type ShardRaftTuning = Omit<RaftNodeInit, 'id' | 'bootstrap' | 'tickMs' | 'electionTicks' | 'forwardProposals'>
+
+/** Options of `createShardHost`. */
+export interface ShardHostInit {
+  nodeId: NodeId
+  /** Every node of the cluster, this one included. Every node must be given the same list. */
+  nodes: readonly ShardNode[]
+  /** Shards the key space is split into; fixed for the cluster's life. @default 64 */
+  shardCount?: number
+  /** Voters per shard. @default 3 */
+  replicationFactor?: number
+  /** Spread each shard's replicas over zones. @default true when any node names a zone */
+  spreadZones?: boolean
+  /** Raft tick of every shard, in ms. @default 100 */
+  tickMs?: number
+  /** Election timeout in ticks. @default 10 */
+  electionTicks?: number
+  /**
+   * A follower forwards writes and ReadIndex requests to its shard's leader (one hop); when false it
+   * rejects them with ERR_NOT_LEADER and the leader's id as `leaderHint`. @default true
+   */
+  forwardToLeader?: boolean
+  /** Stop ticking idle shards (see `quiescence.ts`). @default true */
+  quiesce?: boolean
+  /** Host ticks a leader must have been idle, at the same log position, before it quiesces. @default 3 */
+  quiesceAfterTicks?: number
+  /** Node-level heartbeat interval per peer, sent only when nothing else went to that peer. @default 250 */
+  heartbeatIntervalMs?: number
+  /** A peer silent this long is presumed dead, and every shard it belongs to wakes. @default the election timeout (electionTicks × tickMs) */
+  livenessTimeoutMs?: number
+  /**
+   * Raft tuning per shard. Defaults differ from a single-group node's where they scale with the
+   * shard count: `maxCacheBytes` 4 MiB (per shard). @default {}
+   */
+  raft?: ShardRaftTuning
+}
+
+/** What a shard host is built from. */
+export interface ShardHostComponents {
+  /** One transport for all shards; the host puts a group mux on it and starts and stops it. */
+  transport: Transport<MuxEnvelope<ShardMessage>>
+  storage: ShardStorageFactory
+  clock: Clock
+  random?: Random
+  logger?: Logger
+}
+
+/** A shard replica hosted here. */
+export interface ShardReplica {
+  readonly shard: GroupId
+  readonly placement: ShardPlacement
+  readonly raft: RaftNode<KvResult>
+  readonly kv: KvStateMachine
+  readonly quiesced: boolean
+}
+
+/** One line of the host's status. */
+export interface ShardStatus {
+  shard: GroupId
+  role: Role
+  term: number
+  leader: NodeId | undefined
+  commitIndex: number
+  appliedIndex: number
+  quiesced: boolean
+  replicas: NodeId[]
+  preferredLeader: NodeId
+}
+
+/** Counters of a shard host. */
+export interface ShardHostStats {
+  shards: number
+  awake: number
+  quiesced: number
+  /** Times a replica here quiesced / woke since start. */
+  quiesces: number
+  wakes: number
+  /** Peers currently presumed dead. */
+  deadPeers: NodeId[]
+  mux: GroupMuxStats
+}
+
+/** Options of a KV read through the host. */
+export interface ShardReadOptions extends AbortOptions {
+  /**
+   * `linearizable` confirms a ReadIndex with the shard's leader (leases are never used: a quiesced
+   * group's clock stands still, so a lease could not be trusted); `serializable` reads the local
+   * replica as it is. @default 'linearizable'
+   */
+  consistency?: 'linearizable' | 'serializable'
+  timeoutMs?: number
+}
+
+/**
+ * Many Raft groups (shards) on one node: the key space is split by hash, `@synod/ring` places each
+ * shard's replicas, all shards share one transport through a group mux, and idle shards quiesce.
+ */
+export interface ShardHost extends Startable {
+  readonly nodeId: NodeId
+  readonly shardCount: number
+  shardOf(key: string): GroupId
+  placement(): readonly ShardPlacement[]
+  replica(shard: GroupId): ShardReplica | undefined
+  /** Runs a KV write on its shard. ERR_NOT_LEADER (with `leaderHint`) when this node does not host the shard. */
+  write(command: KvCommand, options?: ProposeOptions): Promise<KvResult>
+  get(key: string, options?: ShardReadOptions): Promise<KvRecord | undefined>
+  /** Moves leadership of shards led here to their preferred leaders (at most `maxTransfers`); resolves with the number moved. */
+  balanceLeaders(options?: { maxTransfers?: number } & AbortOptions): Promise<number>
+  status(): ShardStatus[]
+  stats(): ShardHostStats
+}
+
+export function createShardHost (init: ShardHostInit, components: ShardHostComponents): ShardHost {
+  return new ShardHostImpl(init, components)
+}
+
+interface Replica extends ShardReplica {
+  readonly clock: PausableClock
+  readonly view: Transport<ShardMessage>
+  quiesced: boolean
+  /** Host-level operations in flight: a busy shard never quiesces. */
+  busy: number
+  idleTicks: number
+  idleAtIndex: number
+}
+
+class ShardHostImpl implements ShardHost {
+  readonly nodeId: NodeId
+  readonly shardCount: number
+  readonly #init: ShardHostInit
+  readonly #c: ShardHostComponents
+  readonly #logger: Logger | undefined
+  readonly #tickMs: number
+  readonly #electionTicks: number
+  readonly #quiesce: boolean
+  readonly #quiesceAfterTicks: number
+  readonly #heartbeatIntervalMs: number
+  readonly #placement: ShardPlacement[]
+  readonly #addresses = new Map<NodeId, string>()
+  readonly #mux: GroupMux<ShardMessage>
+  readonly #liveness: NodeLiveness
+  readonly #replicas = new Map<GroupId, Replica>()
+  readonly #awake = new Set<Replica>()
+  /** Replicas here that share a group with each peer, for waking them when the peer dies. */
+  readonly #replicasWith = new Map<NodeId, Replica[]>()
+  readonly #lastSentTo = new Map<NodeId, number>()
+  #timer: TimerHandle = undefined
+  #started = false
+  #quiesces = 0
+  #wakes = 0
+  readonly #unsubscribe: Array<() => void> = []
+
+  constructor (init: ShardHostInit, components: ShardHostComponents) {
+    this.nodeId = init.nodeId
+    this.#init = init
+    this.#c = components
+    this.#logger = components.logger?.child({ component: 'shards' })
+    this.shardCount = init.shardCount ?? 64
+    this.#tickMs = init.tickMs ?? 100
+    this.#electionTicks = init.electionTicks ?? 10
+    this.#quiesce = init.quiesce ?? true
+    this.#quiesceAfterTicks = init.quiesceAfterTicks ?? 3
+    this.#heartbeatIntervalMs = init.heartbeatIntervalMs ?? 250
+    for (const node of init.nodes) this.#addresses.set(node.id, node.address)
+    if (!this.#addresses.has(init.nodeId)) throw new InvalidArgumentError(`node ${init.nodeId} is not in the node list`, { field: 'nodes' })
+    this.#placement = placeShards({
+      nodes: init.nodes.map((node) => ({ id: node.id, zone: node.zone, weight: node.weight })),
+      shardCount: this.shardCount,
+      replicationFactor: init.replicationFactor,
+      spreadZones: init.spreadZones
+    })
+    this.#mux = createGroupMux<ShardMessage>(components.transport, {
+      isMessage: (message): message is ShardMessage => isWireMessage(message) || isQuiescenceMessage(message)
+    })
+    this.#liveness = new NodeLiveness(init.livenessTimeoutMs ?? this.#electionTicks * this.#tickMs)
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  async start (): Promise<void> {
+    if (this.#started) return
+    const now = this.#c.clock.now()
+    this.#unsubscribe.push(this.#mux.onEnvelope((from) => { this.#liveness.heard(from, this.#c.clock.now()) }))
+    this.#unsubscribe.push(this.#mux.onFlush((to) => { this.#lastSentTo.set(to, this.#c.clock.now()) }))
+    await this.#mux.start()
+    for (const [id, address] of this.#addresses) {
+      if (id === this.nodeId) continue
+      this.#mux.addPeer(id, address)
+      this.#liveness.track(id, now)
+    }
+    const local = this.#placement.filter((placement) => placement.replicas.includes(this.nodeId))
+    for (const placement of local) this.#replicas.set(placement.shard, this.#createReplica(placement))
+    // Storage start-up is I/O bound: open shards a batch at a time rather than one by one.
+    const replicas = [...this.#replicas.values()]
+    for (let i = 0; i < replicas.length; i += 64) {
+      await Promise.all(replicas.slice(i, i + 64).map(async (replica) => { await replica.raft.start() }))
+    }
+    this.#started = true
+    this.#scheduleTick()
+    this.#logger?.info({ shards: this.#replicas.size, shardCount: this.shardCount }, 'shard host started')
+  }
+
+  async stop (): Promise<void> {
+    if (!this.#started) return
+    this.#started = false
+    if (this.#timer !== undefined) this.#c.clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+    await Promise.all([...this.#replicas.values()].map(async (replica) => { await replica.raft.stop() }))
+    this.#replicas.clear()
+    this.#awake.clear()
+    this.#replicasWith.clear()
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
+    await this.#mux.stop()
+  }
+
+  #createReplica (placement: ShardPlacement): Replica {
+    const shard = placement.shard
+    const clock = createPausableClock(this.#c.clock)
+    const view = this.#mux.group(shard)
+    const storage = this.#c.storage(shard)
+    const kv = createKvStateMachine()
+    const addresses: Record<NodeId, string> = {}
+    for (const id of placement.replicas) addresses[id] = this.#addresses.get(id) as string
+    const raft = createRaftNode<KvResult>({
+      maxCacheBytes: 4 * 1024 * 1024,
+      ...this.#init.raft,
+      id: this.nodeId,
+      bootstrap: { voters: [...placement.replicas], learners: [], addresses },
+      tickMs: this.#tickMs,
+      electionTicks: this.#electionTicks,
+      forwardProposals: this.#init.forwardToLeader ?? true
+    }, {
+      // The view also carries quiescence messages; Raft's own guard ignores them.
+      transport: view as Transport<RaftWireMessage>,
+      log: storage.log,
+      hardState: storage.hardState,
+      snapshots: storage.snapshots,
+      stateMachine: kv,
+      clock,
+      random: this.#c.random,
+      logger: this.#logger?.child({ shard })
+    })
+    const replica: Replica = { shard, placement, raft, kv, clock, view, quiesced: false, busy: 0, idleTicks: 0, idleAtIndex: -1 }
+    // Registered before Raft's own handler (Raft registers in start()), so a quiesced replica
+    // wakes before Raft steps the message.
+    view.onMessage((from, message) => { this.#onShardMessage(replica, from, message) })
+    for (const peer of placement.replicas) {
+      if (peer === this.nodeId) continue
+      const list = this.#replicasWith.get(peer) ?? []
+      list.push(replica)
+      this.#replicasWith.set(peer, list)
+    }
+    this.#awake.add(replica)
+    return replica
+  }
+
+  // ------------------------------------------------------------------ routing
+
+  shardOf (key: string): GroupId {
+    return shardOfKey(key, this.shardCount)
+  }
+
+  placement (): readonly ShardPlacement[] {
+    return this.#placement
+  }
+
+  replica (shard: GroupId): ShardReplica | undefined {
+    return this.#replicas.get(shard)
+  }
+
+  #local (shard: GroupId): Replica {
+    if (!this.#started) throw new NotStartedError('shard host is not started')
+    const replica = this.#replicas.get(shard)
+    if (replica === undefined) {
+      const placement = this.#placement[shard] as ShardPlacement
+      throw new NotLeaderError(`shard ${shard} is not hosted on ${this.nodeId}`, { leaderHint: placement.preferredLeader })
+    }
+    return replica
+  }
+
+  async write (command: KvCommand, options?: ProposeOptions): Promise<KvResult> {
+    const replica = this.#local(this.shardOf(command.key))
+    replica.busy++
+    this.#wake(replica, 'local')
+    try {
+      return (await replica.raft.propose(encodeCommand(command), options)).result
+    } finally {
+      replica.busy--
+    }
+  }
+
+  async get (key: string, options: ShardReadOptions = {}): Promise<KvRecord | undefined> {
+    const replica = this.#local(this.shardOf(key))
+    if (options.consistency === 'serializable') return replica.kv.get(key)
+    replica.busy++
+    this.#wake(replica, 'local')
+    try {
+      await replica.raft.readBarrier({ mode: 'read-index', timeoutMs: options.timeoutMs, signal: options.signal })
+      return replica.kv.get(key)
+    } finally {
+      replica.busy--
+    }
+  }
+
+  async balanceLeaders (options: { maxTransfers?: number } & AbortOptions = {}): Promise<number> {
+    const candidates = [...this.#replicas.values()].filter((replica) =>
+      replica.raft.isLeader() && replica.placement.preferredLeader !== this.nodeId && this.#liveness.isLive(replica.placement.preferredLeader))
+    const chosen = candidates.slice(0, options.maxTransfers ?? 8)
+    const results = await Promise.allSettled(chosen.map(async (replica) => {
+      replica.busy++
+      this.#wake(replica, 'local')
+      try {
+        await replica.raft.transferLeadership(replica.placement.preferredLeader, { signal: options.signal })
+      } finally {
+        replica.busy--
+      }
+    }))
+    return results.filter((result) => result.status === 'fulfilled').length
+  }
+
+  // ------------------------------------------------------------------ quiescence
+
+  #onShardMessage (replica: Replica, from: NodeId, message: ShardMessage): void {
+    if (isQuiescenceMessage(message)) {
+      if (message.to !== this.nodeId) return
+      if (message.type === 'wake') {
+        this.#wake(replica, 'peer')
+        return
+      }
+      const status = replica.raft.status()
+      if (this.#quiesce && followerMayQuiesce(status, message)) {
+        this.#sleep(replica)
+      } else {
+        // Not at the leader's position (or quiescence is off here): the leader must keep going.
+        this.#send(replica, from, { type: 'wake', from: this.nodeId, to: from, term: status.term })
+      }
+      return
+    }
+    if (replica.quiesced && wakesQuiescedReplica(message)) {
+      this.#wake(replica, from === replica.raft.status().leader ? 'leader' : 'peer')
+    }
+  }
+
+  #sleep (replica: Replica): void {
+    if (replica.quiesced) return
+    replica.clock.pause()
+    replica.quiesced = true
+    replica.idleTicks = 0
+    this.#awake.delete(replica)
+    this.#quiesces++
+  }
+
+  /**
+   * Wakes a quiesced replica. A follower woken by anything but its leader tells the leader, so the
+   * whole group resumes ticking rather than one follower timing out into a needless election.
+   */
+  #wake (replica: Replica, reason: 'local' | 'leader' | 'peer' | 'peer-dead'): void {
+    if (!replica.quiesced) return
+    replica.clock.resume()
+    replica.quiesced = false
+    replica.idleTicks = 0
+    this.#awake.add(replica)
+    this.#wakes++
+    if (reason === 'leader') return
+    const status = replica.raft.status()
+    if (status.role !== 'leader' && status.leader !== undefined && status.leader !== this.nodeId && this.#liveness.isLive(status.leader)) {
+      this.#send(replica, status.leader, { type: 'wake', from: this.nodeId, to: status.leader, term: status.term })
+    }
+  }
+
+  #send (replica: Replica, to: NodeId, message: QuiescenceMessage): void {
+    replica.view.send(to, message)
+  }
+
+  // ------------------------------------------------------------------ the host tick
+
+  #scheduleTick (): void {
+    this.#timer = this.#c.clock.setTimeout(() => { this.#onTick() }, this.#tickMs)
+  }
+
+  #onTick (): void {
+    if (!this.#started) return
+    const now = this.#c.clock.now()
+    for (const peer of this.#liveness.peers()) {
+      if (now - (this.#lastSentTo.get(peer) ?? -Infinity) >= this.#heartbeatIntervalMs) {
+        if (this.#mux.heartbeat(peer)) this.#lastSentTo.set(peer, now)
+      }
+    }
+    const { died, revived } = this.#liveness.check(now)
+    for (const peer of died) {
+      this.#logger?.warn({ peer }, 'peer presumed dead; waking its shards')
+      for (const replica of this.#replicasWith.get(peer) ?? []) this.#wake(replica, 'peer-dead')
+    }
+    for (const peer of revived) this.#logger?.info({ peer }, 'peer is back')
+    if (this.#quiesce) this.#quiesceIdleLeaders()
+    this.#scheduleTick()
+  }
+
+  #quiesceIdleLeaders (): void {
+    const isLive = (node: NodeId): boolean => this.#liveness.isLive(node)
+    for (const replica of this.#awake) {
+      if (!replica.raft.isLeader()) continue
+      const status = replica.raft.status()
+      if (!leaderMayQuiesce(status, isLive, replica.busy > 0)) {
+        replica.idleTicks = 0
+        continue
+      }
+      // Idle at one position for a few ticks: the heartbeats since carried the commit index to
+      // every follower, so each can check it holds exactly what the leader holds.
+      if (replica.idleAtIndex !== status.lastIndex) {
+        replica.idleAtIndex = status.lastIndex
+        replica.idleTicks = 0
+      }
+      if (++replica.idleTicks < this.#quiesceAfterTicks) continue
+      for (const member of otherMembers(status)) {
+        this.#send(replica, member, { type: 'quiesce', from: this.nodeId, to: member, term: status.term, commitIndex: status.commitIndex, lastIndex: status.lastIndex })
+      }
+      this.#sleep(replica)
+    }
+  }
+
+  // ------------------------------------------------------------------ status
+
+  status (): ShardStatus[] {
+    return [...this.#replicas.values()].map((replica) => {
+      const status = replica.raft.status()
+      return {
+        shard: replica.shard,
+        role: status.role,
+        term: status.term,
+        leader: status.leader,
+        commitIndex: status.commitIndex,
+        appliedIndex: status.appliedIndex,
+        quiesced: replica.quiesced,
+        replicas: replica.placement.replicas,
+        preferredLeader: replica.placement.preferredLeader
+      }
+    })
+  }
+
+  stats (): ShardHostStats {
+    return {
+      shards: this.#replicas.size,
+      awake: this.#awake.size,
+      quiesced: this.#replicas.size - this.#awake.size,
+      quiesces: this.#quiesces,
+      wakes: this.#wakes,
+      deadPeers: this.#liveness.peers().filter((peer) => !this.#liveness.isLive(peer)),
+      mux: this.#mux.stats()
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { createMemoryNetwork } from '@synod/sim'
+import type { MuxEnvelope } from '../../src/sharding/group-mux.js'
+import type { ShardMessage } from '../../src/sharding/quiescence.js'
+import { createShardHost, type ShardHost, type ShardHostInit, type ShardNode } from '../../src/sharding/shard-host.js'
+import { memoryShardStorage } from '../../src/sharding/shard-storage.js'
+import { systemClock } from '../../src/system/clock.js'
+
+export async function until (condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** Seeded randomness (mulberry32), so election timeouts differ per replica but runs repeat their choices. */
+export function seededRandom (seed: number): { next: () => number, int: (max: number) => number } {
+  let state = seed >>> 0
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  return { next, int: (max) => Math.floor(next() * max) }
+}
+
+/** Fast timing for tests: 20 ms ticks, a 200 ms election timeout; a generous liveness timeout, so a stalled event loop on a loaded machine is not taken for a dead node. */
+export const fastTiming = { tickMs: 20, electionTicks: 10, heartbeatIntervalMs: 100, livenessTimeoutMs: 1500 } satisfies Partial<ShardHostInit>
+
+export interface ShardCluster {
+  hosts: ShardHost[]
+  nodes: ShardNode[]
+  stop(): Promise<void>
+}
+
+/** Shard hosts on an in-memory network, one per node id. */
+export async function startShardCluster (ids: string[], init: Omit<ShardHostInit, 'nodeId' | 'nodes'>, zones?: string[]): Promise<ShardCluster> {
+  const network = createMemoryNetwork({ delivery: 'macrotask' })
+  const nodes: ShardNode[] = ids.map((id, i) => ({ id, address: `memory://${id}`, zone: zones?.[i] }))
+  const hosts = ids.map((id, i) => createShardHost({ ...init, nodeId: id, nodes }, {
+    transport: network.endpoint<MuxEnvelope<ShardMessage>>(id),
+    storage: memoryShardStorage(),
+    clock: systemClock,
+    random: seededRandom(1000 + i)
+  }))
+  await Promise.all(hosts.map(async (host) => { await host.start() }))
+  return {
+    hosts,
+    nodes,
+    async stop () { await Promise.all(hosts.map(async (host) => { await host.stop() })) }
+  }
+}
+
+/** The leader of `shard` as its replicas agree on it, if one leads. */
+export function leaderOf (hosts: ShardHost[], shard: number): string | undefined {
+  for (const host of hosts) {
+    const replica = host.replica(shard)
+    if (replica?.raft.isLeader() === true) return host.nodeId
+  }
+  return undefined
+}
+
+export function allLed (hosts: ShardHost[], shardCount: number): boolean {
+  for (let shard = 0; shard < shardCount; shard++) if (leaderOf(hosts, shard) === undefined) return false
+  return true
+}
