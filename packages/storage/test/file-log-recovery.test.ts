@@ -100,6 +100,27 @@ describe('file log recovery', () => {
     await again.stop()
   })
 
+  it('does not take a write made while an earlier commit was syncing as proof that it was durable', async () => {
+    // One entry alone, then 64 concurrent appends: with two syncs allowed in flight they become two
+    // commits of 32, the second written while the first was still syncing.
+    const frameBytes = 9 + 17 + 50
+    const log = createFileLogStorage({ dir, preallocate: false, maxSyncsInFlight: 2 })
+    await log.start()
+    await log.append(entries(1, 1))
+    await Promise.all(Array.from({ length: 64 }, async (_, i) => { await log.append(entries(i + 2, 1)) }))
+    await log.stop()
+    const [segment] = await segmentFiles(dir)
+    const content = await readFile(segment as string)
+    const flagged = Array.from({ length: 65 }, (_, i) => i + 1).filter((index) => ((content[16 + (index - 1) * frameBytes + 8] as number) & 0x80) !== 0)
+    expect(flagged).toEqual([1, 2])
+    // Power loss left entry 10 (in the first commit of 32) damaged while the second commit reached
+    // the disk: neither had been acknowledged, so this is a torn tail, not corruption.
+    await flipByte(segment as string, 16 + 9 * frameBytes + 40)
+    const reopened = await reopen()
+    await expectIntact(reopened, 9)
+    await reopened.stop()
+  })
+
   it('truncates a record cut in half at the tail', async () => {
     await writeLog()
     const last = (await segmentFiles(dir)).at(-1) as string

@@ -42,6 +42,56 @@ describe('file log', () => {
     await log.stop()
   })
 
+  it('acknowledges overlapping commits in order even when a later sync finishes first', async () => {
+    const probe = await open(join(dir, 'probe'), 'w')
+    const fileHandlePrototype = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> }
+    await probe.close()
+    const log = createFileLogStorage({ dir, preallocate: false, maxSyncsInFlight: 2 })
+    await log.start()
+    await log.append([entry(1)])
+    const realDatasync = fileHandlePrototype.datasync
+    let calls = 0
+    // The first commit's sync is slow, the second's fast.
+    vi.spyOn(fileHandlePrototype, 'datasync').mockImplementation(async function (this: unknown) {
+      const delay = calls++ === 0 ? 50 : 0
+      await realDatasync.call(this)
+      await new Promise((resolve) => setTimeout(resolve, delay))
+    })
+    const acknowledged: number[] = []
+    await Promise.all(Array.from({ length: 8 }, async (_, i) => {
+      await log.append([entry(i + 2)])
+      acknowledged.push(i + 2)
+    }))
+    expect(calls).toBe(2)
+    expect(acknowledged).toEqual([2, 3, 4, 5, 6, 7, 8, 9])
+    await log.stop()
+  })
+
+  it('after a failed sync rejects the later commit in flight too, and every later append', async () => {
+    const probe = await open(join(dir, 'probe'), 'w')
+    const fileHandlePrototype = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> }
+    await probe.close()
+    const log = createFileLogStorage({ dir, preallocate: false, maxSyncsInFlight: 2 })
+    await log.start()
+    await log.append([entry(1)])
+    const realDatasync = fileHandlePrototype.datasync
+    let calls = 0
+    // The first commit's sync fails (slowly); the second, written meanwhile, syncs successfully.
+    vi.spyOn(fileHandlePrototype, 'datasync').mockImplementation(async function (this: unknown) {
+      if (calls++ === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })
+      }
+      await realDatasync.call(this)
+    })
+    const results = await Promise.allSettled(Array.from({ length: 8 }, async (_, i) => { await log.append([entry(i + 2)]) }))
+    expect(calls).toBe(2)
+    expect(results.map((result) => result.status)).toEqual(Array.from({ length: 8 }, () => 'rejected'))
+    expect(log.lastIndex()).toBe(1)
+    await expect(log.append([entry(2)])).rejects.toThrow('EIO')
+    await log.stop()
+  })
+
   it('rejects an entry above maxEntryBytes with ERR_TOO_LARGE', async () => {
     const log = createFileLogStorage({ dir, maxEntryBytes: 1000 })
     await log.start()
