@@ -6,9 +6,10 @@ import * as client from './cli/client-commands.js'
 import { readOptions } from './cli/args.js'
 import { dev, devHelp, version } from './cli/dev.js'
 import { lockHelp, runLocked } from './cli/lock.js'
+import { members, membersHelp } from './cli/members.js'
 import { start, startHelp } from './cli/start.js'
 
-const help = `synod: a replicated key-value store on Raft
+const help = `synod: a replicated key-value and lock service on Raft or Paxos
 
 Usage:
   synod dev [--nodes 3]                 start a local cluster (data in ./.synod)
@@ -20,6 +21,7 @@ Usage:
   synod list [prefix]                   list keys by prefix
   synod status                          role, term, leader and indexes of every endpoint
   synod lock <name> -- <command>        run a command holding a lock (synod lock --help)
+  synod members list|add|promote|remove change the cluster's members (synod members --help)
 
 Client commands take --endpoints http://127.0.0.1:7001,... (default: the synod dev cluster)
 and --token <token>. Options also come from SYNOD_<OPTION> environment variables.`
@@ -35,6 +37,7 @@ async function main (argv: string[]): Promise<number> {
     case 'dev': return dev(rest, print)
     case 'start': return start(rest)
     case 'lock': return lockCommand(rest, print)
+    case 'members': return membersCommand(rest, print)
     case 'put': case 'get': case 'del': case 'cas': case 'list': case 'status': return clientCommand(command, rest, print)
     default:
       console.error(`unknown command "${command}"\n\n${help}`)
@@ -76,6 +79,21 @@ async function clientCommand (command: string, argv: string[], print: (line: str
   }
 }
 
+async function membersCommand (argv: string[], print: (line: string) => void): Promise<number> {
+  const { values, positionals } = readOptions(argv, {
+    endpoints: { type: 'string' },
+    token: { type: 'string' },
+    learner: { type: 'boolean' },
+    'api-url': { type: 'string' }
+  })
+  if (values.help === true || positionals.length === 0) { print(membersHelp); return values.help === true ? 0 : 2 }
+  return members({
+    endpoints: ((values.endpoints as string | undefined) ?? defaultEndpoints).split(','),
+    token: values.token as string | undefined,
+    print
+  }, positionals, { learner: values.learner === true, apiUrl: values['api-url'] as string | undefined })
+}
+
 async function lockCommand (argv: string[], print: (line: string) => void): Promise<number> {
   const separator = argv.indexOf('--')
   const own = separator === -1 ? argv : argv.slice(0, separator)
@@ -103,4 +121,4 @@ main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (error: 
   process.exitCode = 1
 })
 
-export { devHelp, startHelp }
+export { devHelp, membersHelp, startHelp }

@@ -1,4 +1,4 @@
-/** `synod put|get|del|cas|status`: thin HTTP clients that follow leader hints. */
+/** `synod put|get|del|cas|status|members`: thin HTTP clients that follow leader hints. */
 
 export interface ClientOptions {
   endpoints: string[]
@@ -7,9 +7,10 @@ export interface ClientOptions {
   print: (line: string) => void
 }
 
-interface Reply { status: number, body: Record<string, unknown> }
+export interface Reply { status: number, body: Record<string, unknown> }
 
-async function request (options: ClientOptions, method: string, path: string, body?: string | Uint8Array): Promise<Reply> {
+/** One request, tried on each endpoint in turn, following `ERR_NOT_LEADER` hints first. */
+export async function request (options: ClientOptions, method: string, path: string, body?: string | Uint8Array, timeoutMs = 10_000): Promise<Reply> {
   const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }
   let lastError: unknown
   const queue = [...options.endpoints]
@@ -19,7 +20,7 @@ async function request (options: ClientOptions, method: string, path: string, bo
     if (tried.has(endpoint)) continue
     tried.add(endpoint)
     try {
-      const res = await fetch(new URL(path, endpoint), { method, body, headers, signal: AbortSignal.timeout(10_000) })
+      const res = await fetch(new URL(path, endpoint), { method, body, headers, signal: AbortSignal.timeout(timeoutMs) })
       const reply = { status: res.status, body: await res.json() as Record<string, unknown> }
       const error = reply.body.error as { code?: string, leaderUrl?: string } | undefined
       // Follow the leader hint first, then fall back to the other endpoints.
@@ -37,7 +38,7 @@ async function request (options: ClientOptions, method: string, path: string, bo
   throw new Error(`no endpoint answered (${options.endpoints.join(', ')}): ${String(lastError)}`)
 }
 
-function report (options: ClientOptions, reply: Reply): number {
+export function report (options: ClientOptions, reply: Reply): number {
   options.print(JSON.stringify(reply.body, null, 2))
   return reply.status < 400 ? 0 : 1
 }
@@ -71,7 +72,7 @@ export async function status (options: ClientOptions): Promise<number> {
     try {
       const res = await fetch(new URL('/v1/status', endpoint), { signal: AbortSignal.timeout(3000), headers: options.token === undefined ? {} : { authorization: `Bearer ${options.token}` } })
       const body = await res.json() as Record<string, unknown>
-      options.print(`${endpoint}  ${String(body.id)}  ${String(body.role)}  term=${String(body.term)}  leader=${String(body.leader)}  commit=${String(body.commitIndex)}  applied=${String(body.appliedIndex)}`)
+      options.print(`${endpoint}  ${String(body.id)}  ${String(body.engine)}  ${String(body.role)}  term=${String(body.term)}  leader=${String(body.leader)}  commit=${String(body.commitIndex)}  applied=${String(body.appliedIndex)}`)
     } catch (err) {
       worst = 1
       options.print(`${endpoint}  unreachable (${(err as Error).message})`)

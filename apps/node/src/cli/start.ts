@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { CONSENSUS_ENGINES, createSynodNode, type ConsensusEngine, type HostPort } from '../node.js'
-import { createJsonLogger } from '../system/logger.js'
+import { createJsonLogger, parseLogLevel } from '../system/logger.js'
 import { parsePeers, readOptions } from './args.js'
 
 export const startHelp = `synod start: run one node
@@ -22,7 +22,7 @@ export const startHelp = `synod start: run one node
   --cluster-id <id>         cluster id (default synod)
   --token <token>           bearer token required from clients
   --tick-ms <ms>            consensus tick (default 100; election timeout is 10 ticks)
-  --log-level <level>       trace|debug|info|warn|error (default info)
+  --log-level <level>       trace|debug|info|warn|error|silent (default info); JSON lines (pino) on stderr
 
 Every flag can also come from SYNOD_<FLAG> (e.g. SYNOD_DATA_DIR) or a JSON file given by --config.`
 
@@ -64,7 +64,7 @@ export async function start (argv: string[]): Promise<number> {
   const members = parsePeers(values.peers as string)
   const join = values.join === true
   if (!join && !members.has(id)) throw new Error(`--peers must include this node (${id}), or pass --join to join a running cluster`)
-  const level = (values['log-level'] ?? 'info') as 'info'
+  const level = parseLogLevel(values['log-level'])
   const node = createSynodNode({
     id,
     peerListen: parseHostPort(values.listen as string, '--listen'),

@@ -1,29 +1,52 @@
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino'
 import type { LogFields, Logger } from '@synod/interfaces'
 
-const levels = ['trace', 'debug', 'info', 'warn', 'error'] as const
-type Level = typeof levels[number]
+/** The levels `--log-level` accepts; `silent` turns logging off. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const
+export type LogLevel = typeof LOG_LEVELS[number]
 
-/** A JSON-lines logger on stderr (pino's line format, without the dependency). */
-export function createJsonLogger (init: { level?: Level, bindings?: LogFields, write?: (line: string) => void } = {}): Logger {
-  const threshold = levels.indexOf(init.level ?? 'info')
-  const bindings = init.bindings ?? {}
-  const write = init.write ?? ((line: string) => { process.stderr.write(line + '\n') })
-  const log = (level: Level) => (fields: LogFields, message?: string): void => {
-    if (levels.indexOf(level) < threshold) return
-    write(JSON.stringify({ level, time: Date.now(), ...bindings, ...fields, ...(message === undefined ? {} : { msg: message }) }, replacer))
-  }
+export interface JsonLoggerInit {
+  /** Lowest level written. @default 'info' */
+  level?: LogLevel
+  /** Fields on every line (a child logger's bindings). */
+  bindings?: LogFields
+  /** Where each JSON line goes (without its newline); tests pass their own. @default stderr */
+  write?: (line: string) => void
+}
+
+/**
+ * The node's structured logger: pino, writing one JSON object per line (pino's format: numeric
+ * `level`, `time` in ms since the epoch, `pid`, `hostname`, the bindings of each child, `msg`), by
+ * default synchronously to stderr so a `kill -9` loses no line already logged. Adapted to the
+ * `Logger` contract of `@synod/interfaces`; `child()` is pino's own child logger.
+ */
+export function createJsonLogger (init: JsonLoggerInit = {}): Logger {
+  const write = init.write
+  const destination: DestinationStream = write === undefined
+    ? pino.destination({ dest: 2, sync: true })
+    : { write: (chunk: string) => { write(chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk) } }
+  const root = pino({
+    level: init.level ?? 'info',
+    // Errors logged under any of these keys keep their name, message, code and stack.
+    serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err }
+  }, destination)
+  return adapt(init.bindings === undefined ? root : root.child(init.bindings))
+}
+
+function adapt (logger: PinoLogger): Logger {
   return {
-    trace: log('trace'),
-    debug: log('debug'),
-    info: log('info'),
-    warn: log('warn'),
-    error: log('error'),
-    child: (more) => createJsonLogger({ ...init, bindings: { ...bindings, ...more } })
+    trace: (fields, message) => { logger.trace(fields, message) },
+    debug: (fields, message) => { logger.debug(fields, message) },
+    info: (fields, message) => { logger.info(fields, message) },
+    warn: (fields, message) => { logger.warn(fields, message) },
+    error: (fields, message) => { logger.error(fields, message) },
+    child: (bindings) => adapt(logger.child(bindings))
   }
 }
 
-function replacer (_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: unknown }).code }
-  if (typeof value === 'bigint') return value.toString()
-  return value
+/** Parses `--log-level`; throws naming the accepted levels. */
+export function parseLogLevel (value: unknown): LogLevel {
+  const level = value ?? 'info'
+  if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${String(value)}"`)
+  return level as LogLevel
 }
