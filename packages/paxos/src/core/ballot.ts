@@ -30,14 +30,12 @@ export function formatBallot (b: Ballot): string {
   return `${b.round}.${b.node}`
 }
 
-/** One slot's accepted value as an acceptor holds it in memory. */
+/** One slot's accepted value, decoded: its ballot, its kind and the bare value. */
 export interface AcceptedValue {
   ballot: Ballot
   type: EntryType
   /** The value itself. */
   data: Uint8Array
-  /** The slot as stored (envelope included), once encoded: accepts carry it and acceptors store it as received. */
-  stored?: LogEntry | undefined
 }
 
 const encoder = new TextEncoder()
@@ -48,6 +46,12 @@ const decoder = new TextDecoder()
  * alone does not order ballots (two proposers may use the same round), so the ballot's node id is
  * kept in front of the value: `[idLength u16][id utf-8][value]`. Rewriting a slot with a higher
  * ballot rewrites this envelope.
+ *
+ * The core holds its slots in exactly this stored form, one `LogEntry` per slot: the same object
+ * is written to storage, carried in accepts, and kept by the acceptors that receive it (on an
+ * in-process transport, every replica shares it). Ballots and values are read out of the
+ * envelope when needed rather than kept beside it: per-slot objects that live until compaction
+ * are what a garbage collector pays for most.
  */
 /** Encoded node ids: a cluster has a handful, and encoding one per stored slot is measurable. */
 const encodedIds = new Map<string, Uint8Array>()
@@ -62,71 +66,88 @@ function encodeId (node: string): Uint8Array {
   return id
 }
 
+/** The envelope prefix of every slot stored at `ballot` (its node id, encoded): compute it once per message. */
+export function ballotEnvelope (ballot: Ballot): Uint8Array {
+  return encodeId(ballot.node)
+}
+
+function envelopeLength (entry: LogEntry): number {
+  const data = entry.data
+  const length = ((data[0] ?? 0) << 8) | (data[1] ?? 0)
+  if (data.byteLength < 2 + length) throw new RangeError(`slot ${entry.index}: truncated ballot envelope`)
+  return length
+}
+
 /**
- * Encodes a run of slots into one shared buffer: one allocation per Ready instead of one per slot
- * (allocating many small typed arrays costs more than everything else the core does).
+ * Encodes values at one ballot into stored slots `first, first + 1, ..` sharing one buffer: one
+ * allocation per batch instead of one per slot.
  */
-export function encodeSlots (first: number, values: readonly AcceptedValue[]): LogEntry[] {
+export function encodeRun (first: number, ballot: Ballot, types: EntryType | readonly EntryType[], values: readonly Uint8Array[], count = values.length): LogEntry[] {
+  const id = encodeId(ballot.node)
   let size = 0
-  const ids: Uint8Array[] = []
-  for (const value of values) {
-    const id = encodeId(value.ballot.node)
-    ids.push(id)
-    if (value.stored === undefined) size += 2 + id.byteLength + value.data.byteLength
-  }
+  for (let i = 0; i < count; i++) size += 2 + id.byteLength + values[i]!.byteLength
   const slab = new Uint8Array(size)
-  const out: LogEntry[] = []
+  const out = new Array<LogEntry>(count)
   let offset = 0
-  for (let i = 0; i < values.length; i++) {
+  for (let i = 0; i < count; i++) {
     const value = values[i]!
-    if (value.stored !== undefined) {
-      out.push(value.stored)
-      continue
-    }
-    const id = ids[i]!
     const start = offset
     slab[offset++] = id.byteLength >>> 8
     slab[offset++] = id.byteLength & 0xff
     slab.set(id, offset)
     offset += id.byteLength
-    slab.set(value.data, offset)
-    offset += value.data.byteLength
-    value.stored = { index: first + i, term: value.ballot.round, type: value.type, data: slab.subarray(start, offset) }
-    out.push(value.stored)
+    slab.set(value, offset)
+    offset += value.byteLength
+    // A view built from the buffer: cheaper than subarray(), which goes through the species constructor.
+    const type = typeof types === 'string' ? types : types[i]!
+    out[i] = { index: first + i, term: ballot.round, type, data: new Uint8Array(slab.buffer, start, offset - start) }
   }
   return out
 }
 
+/** Encodes decoded values, each with its own ballot, into stored slots `first, first + 1, ..`. */
+export function encodeSlots (first: number, values: readonly AcceptedValue[]): LogEntry[] {
+  return values.map((value, i) => encodeSlot(first + i, value))
+}
+
 export function encodeSlot (slot: number, value: AcceptedValue): LogEntry {
-  const id = encodeId(value.ballot.node)
-  const data = new Uint8Array(2 + id.byteLength + value.data.byteLength)
-  data[0] = id.byteLength >>> 8
-  data[1] = id.byteLength & 0xff
-  data.set(id, 2)
-  data.set(value.data, 2 + id.byteLength)
-  return { index: slot, term: value.ballot.round, type: value.type, data }
+  return encodeRun(slot, value.ballot, value.type, [value.data])[0]!
 }
 
 /** Reverses `encodeSlot`; throws on an envelope too short to be one (a corrupt log). */
 export function decodeSlot (entry: LogEntry): AcceptedValue {
-  const length = ((entry.data[0] ?? 0) << 8) | (entry.data[1] ?? 0)
-  if (entry.data.byteLength < 2 + length) throw new RangeError(`slot ${entry.index}: truncated ballot envelope`)
-  const node = decoder.decode(entry.data.subarray(2, 2 + length))
-  return { ballot: { round: entry.term, node }, type: entry.type, data: entry.data.subarray(2 + length), stored: entry }
+  return { ballot: storedBallot(entry), type: entry.type, data: storedValue(entry) }
+}
+
+/** The ballot a stored slot was accepted at (decodes the node id: not for hot paths). */
+export function storedBallot (entry: LogEntry): Ballot {
+  const length = envelopeLength(entry)
+  return { round: entry.term, node: decoder.decode(entry.data.subarray(2, 2 + length)) }
+}
+
+/** The bare value of a stored slot: a view past its envelope, no copy. */
+export function storedValue (entry: LogEntry): Uint8Array {
+  const data = entry.data
+  const skip = 2 + envelopeLength(entry)
+  return new Uint8Array(data.buffer, data.byteOffset + skip, data.byteLength - skip)
+}
+
+/** True when the stored slot holds a value accepted at `ballot`; `id` is `ballotEnvelope(ballot)`. */
+export function storedAt (entry: LogEntry, ballot: Ballot, id: Uint8Array): boolean {
+  if (entry.term !== ballot.round) return false
+  const data = entry.data
+  const length = ((data[0] ?? 0) << 8) | (data[1] ?? 0)
+  if (length !== id.byteLength || data.byteLength < 2 + length) return false
+  for (let i = 0; i < length; i++) if (data[2 + i] !== id[i]) return false
+  return true
 }
 
 /**
- * An encoded slot received in an accept at `ballot`, kept as it arrived when its envelope names
- * that ballot's node (the usual case); re-encoded otherwise (a chosen slot re-sent from an older ballot).
+ * A slot received in an accept at `ballot`: kept as it arrived (the very entry object) when it is
+ * stored at that ballot, the usual case; re-encoded at `ballot` otherwise (a chosen slot re-sent
+ * from an older ballot). Throws on a truncated envelope.
  */
-export function acceptedFromWire (slot: number, ballot: Ballot, type: EntryType, envelope: Uint8Array): AcceptedValue {
-  const length = ((envelope[0] ?? 0) << 8) | (envelope[1] ?? 0)
-  if (envelope.byteLength < 2 + length) throw new RangeError(`slot ${slot}: truncated ballot envelope`)
-  const data = envelope.subarray(2 + length)
-  const id = encodeId(ballot.node)
-  let same = id.byteLength === length
-  for (let i = 0; same && i < length; i++) same = envelope[2 + i] === id[i]
-  const value: AcceptedValue = { ballot, type, data }
-  if (same) value.stored = { index: slot, term: ballot.round, type, data: envelope }
-  return value
+export function storedFromWire (entry: LogEntry, ballot: Ballot, id: Uint8Array): LogEntry {
+  if (storedAt(entry, ballot, id)) return entry
+  return encodeRun(entry.index, ballot, entry.type, [storedValue(entry)])[0]!
 }

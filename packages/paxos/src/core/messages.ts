@@ -1,4 +1,4 @@
-import type { ClusterConfig, EntryType, NodeId } from '@synod/interfaces'
+import type { ClusterConfig, EntryType, LogEntry, NodeId } from '@synod/interfaces'
 import type { Ballot } from './ballot.js'
 
 /**
@@ -12,14 +12,11 @@ interface Envelope {
 }
 
 /**
- * A slot in an accept: `data` is the slot as stored (`encodeSlot`: ballot envelope, then the
- * value), so acceptors store the bytes they receive instead of encoding them again.
+ * A slot in an accept, exactly as stored (`encodeSlot`): `index` is the slot, `term` the ballot
+ * round, `data` the ballot envelope and then the value. Acceptors store the entry they receive
+ * instead of encoding it again.
  */
-export interface WireSlot {
-  slot: number
-  type: EntryType
-  data: Uint8Array
-}
+export type WireSlot = LogEntry
 
 /** A slot in a promise: the bare value and the ballot it was accepted at. */
 export interface WireAcceptedSlot {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, InvalidMembershipError, NotLeaderError, OverloadedError } from '@synod/interfaces'
 import type { ClusterConfig, EntryType, LogEntry, MembershipChange, NodeId, Role } from '@synod/interfaces'
-import { ZERO_BALLOT, acceptedFromWire, compareBallots, decodeSlot, encodeSlots, maxBallot, sameBallot } from './ballot.js'
-import type { AcceptedValue, Ballot } from './ballot.js'
+import { ZERO_BALLOT, ballotEnvelope, compareBallots, encodeRun, encodeSlot, maxBallot, sameBallot, storedAt, storedBallot, storedFromWire, storedValue } from './ballot.js'
+import type { Ballot } from './ballot.js'
 import { resolvePaxosConfig } from './config.js'
 import type { PaxosCoreConfig, PaxosSnapshotPoint, ResolvedPaxosConfig } from './config.js'
 import { applyChange, decodeConfig, emptyConfig, encodeConfig, members } from './membership.js'
@@ -116,8 +116,8 @@ class MultiPaxos implements PaxosCore {
   #promised: Ballot
   #recovering: boolean
   #recoverUntil: number
-  /** Accepted values for slots `#compacted + 1 ..`. */
-  #slots: AcceptedValue[] = []
+  /** Accepted values for slots `#compacted + 1 ..`, in their stored form (see ballot.ts). */
+  #slots: LogEntry[] = []
   #compacted: number
   #checkpoint: PaxosSnapshotPoint
   // Learner state.
@@ -155,6 +155,13 @@ class MultiPaxos implements PaxosCore {
   #remoteReads = new Map<string, NodeId>()
   #transferring = false
   #lastBatch: { from: number, to: number, ballot: Ballot, entries: WireSlot[] } | undefined
+  /**
+   * The bare values this leader proposed at its ballot for slots `#ownFrom ..` that are not yet
+   * applied: chosen slots are handed out with the very bytes the caller proposed (no view into the
+   * envelope to allocate, and the driver recognises its proposal by identity).
+   */
+  #own: Uint8Array[] = []
+  #ownFrom = 0
   // Ready bookkeeping.
   #dirtyFrom = Number.POSITIVE_INFINITY
   #hardDirty = false
@@ -188,9 +195,11 @@ class MultiPaxos implements PaxosCore {
     this.#compacted = entries.length > 0 ? entries[0]!.index - 1 : snapshot.index
     if (this.#compacted > snapshot.index) throw new InvalidArgumentError('the log starts after the snapshot', { field: 'entries' })
     for (const entry of entries) {
-      const value = decodeSlot(entry)
-      this.#slots.push(value)
-      if (value.type === 'config') this.#configSlots.push({ slot: entry.index, config: decodeConfig(value.data) })
+      // Decoding checks every envelope: a truncated one means a corrupt log (the driver recovers).
+      const value = storedValue(entry)
+      storedBallot(entry)
+      this.#slots.push(entry)
+      if (entry.type === 'config') this.#configSlots.push({ slot: entry.index, config: decodeConfig(value) })
     }
     this.#persisted = this.#lastIndex()
     this.#commit = Math.max(snapshot.index, Math.min(hard?.commit ?? 0, this.#lastIndex()))
@@ -208,11 +217,12 @@ class MultiPaxos implements PaxosCore {
     return this.#compacted + this.#slots.length
   }
 
-  #slot (slot: number): AcceptedValue | undefined {
+  #slot (slot: number): LogEntry | undefined {
     return slot > this.#compacted ? this.#slots[slot - this.#compacted - 1] : undefined
   }
 
-  #write (slot: number, value: AcceptedValue): void {
+  /** Holds `value` (a stored slot, `value.index === slot`) for `slot`. */
+  #write (slot: number, value: LogEntry): void {
     const offset = slot - this.#compacted - 1
     if (offset < 0) return
     if (offset > this.#slots.length) throw new RangeError(`slot ${slot} leaves a gap after ${this.#lastIndex()}`)
@@ -220,7 +230,7 @@ class MultiPaxos implements PaxosCore {
     if (previous?.type === 'config' || value.type === 'config') {
       this.#configSlots = this.#configSlots.filter((c) => c.slot !== slot)
       if (value.type === 'config') {
-        this.#configSlots.push({ slot, config: decodeConfig(value.data) })
+        this.#configSlots.push({ slot, config: decodeConfig(storedValue(value)) })
         this.#configSlots.sort((a, b) => a.slot - b.slot)
       }
     }
@@ -311,6 +321,7 @@ class MultiPaxos implements PaxosCore {
     if (wasLeader) {
       this.#peers.clear()
       this.#queued = []
+      this.#own = []
       this.#transferring = false
       for (const read of [...this.#pendingReads, ...this.#readsAwaitingReady]) this.#failRead(read, 'not-leader')
       this.#pendingReads = []
@@ -360,7 +371,7 @@ class MultiPaxos implements PaxosCore {
     if (ok) {
       for (let slot = Math.max(fromSlot, this.#compacted + 1); slot <= this.#lastIndex(); slot++) {
         const value = this.#slot(slot)!
-        accepted.push({ slot, ballot: value.ballot, type: value.type, data: value.data })
+        accepted.push({ slot, ballot: storedBallot(value), type: value.type, data: storedValue(value) })
       }
     }
     return { type: 'promise', from: this.#id, to, ballot: this.#promised, request, ok, commit: this.#commit, compacted: this.#compacted, accepted }
@@ -417,18 +428,17 @@ class MultiPaxos implements PaxosCore {
       const found = best.get(slot)
       const own = this.#slot(slot)
       if (slot <= learnedCommit) {
-        const value = found !== undefined ? { ballot: found.ballot, type: found.type, data: found.data } : own
-        if (value !== undefined && (own === undefined || !sameBallot(own.ballot, value.ballot))) this.#write(slot, value)
+        if (found !== undefined && (own === undefined || !storedAt(own, found.ballot, ballotEnvelope(found.ballot)))) this.#write(slot, encodeSlot(slot, found))
         continue
       }
-      const value: AcceptedValue = found !== undefined ? { ballot, type: found.type, data: found.data } : { ballot, type: 'noop', data: NOOP }
-      this.#write(slot, value)
+      this.#write(slot, encodeSlot(slot, found !== undefined ? { ballot, type: found.type, data: found.data } : { ballot, type: 'noop', data: NOOP }))
     }
     this.#advanceCommit(learnedCommit)
     this.#peers.clear()
     this.#syncPeers()
     this.#promises.clear()
     this.#selfMatch = 0
+    this.#own = []
     this.#heartbeatElapsed = 0
     this.#checkQuorumElapsed = 0
     // A no-op at our ballot: once it is chosen every earlier slot is, and reads may be served.
@@ -465,17 +475,51 @@ class MultiPaxos implements PaxosCore {
   }
 
   proposeBatch (commands: readonly Uint8Array[]): ProposalPosition {
-    return this.#enqueue(commands.map((data) => ({ type: 'command' as const, data })))
+    this.#checkCanPropose(commands.length)
+    const index = this.#lastIndex() + this.#queued.length + 1
+    // The usual case: nothing waits for the window, so the commands go straight into the log
+    // (no queue entry per command); whatever the window does not admit yet waits in the queue.
+    const taken = this.#queued.length === 0 ? this.#appendOwn(commands) : 0
+    for (let i = taken; i < commands.length; i++) this.#queued.push({ type: 'command', data: commands[i]! })
+    this.#broadcastAccepts(false)
+    return { index, term: this.#ballot.round }
+  }
+
+  #checkCanPropose (count: number): void {
+    if (this.#role !== 'leader') throw new NotLeaderError('not the leader', { leaderHint: this.#leader, term: this.#promised.round })
+    if (this.#queued.length + count > this.#cfg.maxQueuedProposals) throw new OverloadedError('too many proposals waiting for the pipeline window')
   }
 
   #enqueue (values: Array<{ type: EntryType, data: Uint8Array }>): ProposalPosition {
-    if (this.#role !== 'leader') throw new NotLeaderError('not the leader', { leaderHint: this.#leader, term: this.#promised.round })
-    if (this.#queued.length + values.length > this.#cfg.maxQueuedProposals) throw new OverloadedError('too many proposals waiting for the pipeline window')
+    this.#checkCanPropose(values.length)
     const index = this.#lastIndex() + this.#queued.length + 1
     for (const value of values) this.#queued.push(value)
     this.#flushQueue()
     this.#broadcastAccepts(false)
     return { index, term: this.#ballot.round }
+  }
+
+  /**
+   * Proposes commands at the next free slots, as many as the activation window admits (see
+   * #flushQueue), and encodes them once: the same bytes are stored here and carried to every
+   * acceptor. Returns how many were taken.
+   */
+  #appendOwn (commands: readonly Uint8Array[]): number {
+    const first = this.#lastIndex() + 1
+    const count = Math.min(commands.length, this.#commit + this.#cfg.activationWindow - this.#lastIndex())
+    if (count <= 0) return 0
+    for (const entry of encodeRun(first, this.#ballot, 'command', commands, count)) this.#slots.push(entry)
+    if (first < this.#dirtyFrom) this.#dirtyFrom = first
+    this.#rememberOwn(first, commands, count)
+    return count
+  }
+
+  #rememberOwn (first: number, values: readonly Uint8Array[], count: number): void {
+    if (this.#ownFrom + this.#own.length !== first) {
+      this.#own = []
+      this.#ownFrom = first
+    }
+    for (let i = 0; i < count; i++) this.#own.push(values[i]!)
   }
 
   proposeMembership (change: MembershipChange): ProposalPosition {
@@ -502,18 +546,16 @@ class MultiPaxos implements PaxosCore {
   #flushQueue (): void {
     if (this.#queued.length === 0) return
     const limit = this.#commit + this.#cfg.activationWindow
-    let taken = 0
     const first = this.#lastIndex() + 1
-    const values: AcceptedValue[] = []
-    while (taken < this.#queued.length && this.#lastIndex() < limit) {
-      const queued = this.#queued[taken++]!
-      const value: AcceptedValue = { ballot: this.#ballot, type: queued.type, data: queued.data }
-      values.push(value)
-      this.#write(this.#lastIndex() + 1, value)
-    }
+    const taken = Math.min(this.#queued.length, limit - this.#lastIndex())
+    if (taken <= 0) return
+    const queued = this.#queued.slice(0, taken)
+    const values = queued.map((q) => q.data)
     // Encoded once here: the same bytes are stored by the leader and carried to every acceptor.
-    if (values.length > 0) encodeSlots(first, values)
-    if (taken > 0) this.#queued = taken === this.#queued.length ? [] : this.#queued.slice(taken)
+    const entries = encodeRun(first, this.#ballot, queued.map((q) => q.type), values)
+    for (const entry of entries) this.#write(entry.index, entry)
+    this.#rememberOwn(first, values, taken)
+    this.#queued = taken === this.#queued.length ? [] : this.#queued.slice(taken)
   }
 
   #broadcastAccepts (allowEmpty: boolean): void {
@@ -540,13 +582,8 @@ class MultiPaxos implements PaxosCore {
       if (cached !== undefined && cached.from === peer.next && cached.to === end && sameBallot(cached.ballot, this.#ballot)) {
         entries = cached.entries
       } else {
-        entries = []
-        const values = this.#slots.slice(peer.next - this.#compacted - 1, end - this.#compacted)
-        encodeSlots(peer.next, values)
-        for (let i = 0; i < values.length; i++) {
-          const value = values[i]!
-          entries.push({ slot: peer.next + i, type: value.type, data: value.stored!.data })
-        }
+        // The stored entries themselves: slots are encoded once, and sent as stored.
+        entries = this.#slots.slice(peer.next - this.#compacted - 1, end - this.#compacted)
         this.#lastBatch = { from: peer.next, to: end, ballot: this.#ballot, entries }
       }
       this.#sendEarly({ type: 'accept', from: this.#id, to: id, ballot: this.#ballot, entries, commit: this.#commit })
@@ -731,9 +768,10 @@ class MultiPaxos implements PaxosCore {
       this.#runEnd = this.#commit
     }
     if (this.#runEnd < this.#commit) this.#runEnd = this.#commit
+    const id = ballotEnvelope(ballot)
     for (;;) {
       const next = this.#slot(this.#runEnd + 1)
-      if (next === undefined || !sameBallot(next.ballot, ballot)) break
+      if (next === undefined || !storedAt(next, ballot, id)) break
       this.#runEnd++
     }
   }
@@ -760,18 +798,19 @@ class MultiPaxos implements PaxosCore {
       return
     }
     this.#follow(m)
-    const first = m.entries[0]?.slot
+    const first = m.entries[0]?.index
     if (first !== undefined && first > this.#lastIndex() + 1) {
       this.#extendRun(m.ballot)
       this.#send({ type: 'accepted', from: this.#id, to: m.from, ballot: this.#promised, request: m.ballot, ok: false, gap: true, match: this.#runEnd, voter })
       return
     }
+    const id = ballotEnvelope(m.ballot)
     for (const entry of m.entries) {
       // Chosen slots never change; values at the same ballot are the same value (duplicates are idempotent).
-      if (entry.slot <= this.#commit || entry.slot <= this.#compacted) continue
-      const held = this.#slot(entry.slot)
-      if (held !== undefined && sameBallot(held.ballot, m.ballot)) continue
-      this.#write(entry.slot, acceptedFromWire(entry.slot, m.ballot, entry.type, entry.data))
+      if (entry.index <= this.#commit || entry.index <= this.#compacted) continue
+      const held = this.#slot(entry.index)
+      if (held !== undefined && storedAt(held, m.ballot, id)) continue
+      this.#write(entry.index, storedFromWire(entry, m.ballot, id))
     }
     this.#extendRun(m.ballot)
     this.#advanceCommit(Math.min(m.commit, this.#runEnd))
@@ -976,8 +1015,8 @@ class MultiPaxos implements PaxosCore {
     // Compaction never deletes a slot that no durable checkpoint covers.
     if (upTo > this.#checkpoint.index) throw new InvalidArgumentError(`slot ${upTo} is past the durable checkpoint ${this.#checkpoint.index}`, { field: 'upTo' })
     if (upTo > this.#applied) throw new InvalidArgumentError(`slot ${upTo} is not applied yet`, { field: 'upTo' })
-    if (upTo <= this.#compacted) return this.#slot(upTo)?.ballot.round ?? this.#checkpoint.term
-    const term = this.#slot(upTo)!.ballot.round
+    if (upTo <= this.#compacted) return this.#slot(upTo)?.term ?? this.#checkpoint.term
+    const term = this.#slot(upTo)!.term
     this.#baseConfig = this.#configFor(upTo + 1)
     this.#slots = this.#slots.slice(upTo - this.#compacted)
     this.#compacted = upTo
@@ -1047,14 +1086,23 @@ class MultiPaxos implements PaxosCore {
       // A rewritten slot is stored with the whole suffix after it, in one append: LogStorage
       // replaces from the first index on, and the later slots' votes must survive.
       const first = Math.max(this.#dirtyFrom, this.#compacted + 1)
-      entries = encodeSlots(first, this.#slots.slice(first - this.#compacted - 1))
+      entries = this.#slots.slice(first - this.#compacted - 1)
       this.#dirtyFrom = Number.POSITIVE_INFINITY
     }
     const committed: LogEntry[] = []
     const applyTo = Math.min(this.#commit, this.#lastIndex())
+    const own = this.#own
+    const ownFrom = this.#ownFrom
     for (let slot = Math.max(this.#applied + 1, this.#compacted + 1); slot <= applyTo; slot++) {
-      const value = this.#slot(slot)!
-      committed.push({ index: slot, term: value.ballot.round, type: value.type, data: value.data })
+      const stored = this.#slot(slot)!
+      // A leader's own slots hold what it proposed (it never rewrites them while it leads).
+      const data = slot >= ownFrom && slot - ownFrom < own.length ? own[slot - ownFrom]! : storedValue(stored)
+      committed.push({ index: slot, term: stored.term, type: stored.type, data })
+    }
+    if (own.length > 0 && applyTo >= ownFrom) {
+      const drop = Math.min(own.length, applyTo - ownFrom + 1)
+      this.#own = drop === own.length ? [] : own.slice(drop)
+      this.#ownFrom = ownFrom + drop
     }
     if (applyTo > this.#applied) this.#applied = applyTo
     const rd: PaxosReady = {
@@ -1099,7 +1147,7 @@ class MultiPaxos implements PaxosCore {
 
   proposedValue (slot: number): Uint8Array | undefined {
     const held = this.#slot(slot)
-    if (held !== undefined) return held.data
+    if (held !== undefined) return storedValue(held)
     return this.#queued[slot - this.#lastIndex() - 1]?.data
   }
 

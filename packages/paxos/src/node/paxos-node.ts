@@ -325,20 +325,33 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
   async #handleReady (core: PaxosCore, rd: PaxosReady): Promise<void> {
     for (const m of rd.earlyMessages) this.#send(m)
     if (rd.snapshot !== undefined) await this.#installSnapshotLog(rd.snapshot)
-    // Slots first, then the promise: a commit hint is never durable before the values it covers.
-    if (rd.entries.length > 0) await this.#c.log.append(rd.entries)
+    const writes: Array<Promise<void>> = []
+    if (rd.entries.length > 0) writes.push(this.#c.log.append(rd.entries))
     if (rd.hardState !== undefined) {
       const previous = this.#savedPromise
       const changed = previous === undefined || previous.promised.round !== rd.hardState.promised.round || previous.promised.node !== rd.hardState.promised.node ||
         previous.recovering !== rd.hardState.recovering || previous.recoverUntil !== rd.hardState.recoverUntil
       // The promise must be durable before any reply that depends on it; the commit index is
       // only a restart hint, saved at most once per tick.
-      if (changed || this.#lastCommitSave !== this.#ticksDone) {
+      if (changed) {
+        // Slots first, then the promise (and the recovery flags that decide whether this replica votes).
+        if (writes.length > 0) await writes.pop()
         this.#lastCommitSave = this.#ticksDone
         this.#savedPromise = rd.hardState
-        await this.#c.hardState.save(rd.hardState)
+        writes.push(this.#c.hardState.save(rd.hardState))
+      } else if (this.#lastCommitSave !== this.#ticksDone) {
+        // Only the hint moved: save it beside the slots rather than after them, capped below this
+        // Ready's slots so it never covers values that are not yet durable (slots before them were
+        // made durable by earlier Readies).
+        this.#lastCommitSave = this.#ticksDone
+        const first = rd.entries[0]?.index
+        const hint = first === undefined || rd.hardState.commit < first ? rd.hardState : { ...rd.hardState, commit: first - 1 }
+        this.#savedPromise = hint
+        writes.push(this.#c.hardState.save(hint))
       }
     }
+    if (writes.length === 1) await writes[0]
+    else if (writes.length > 1) await Promise.all(writes)
     for (const m of rd.messages) this.#send(m)
     if (rd.softState !== undefined) this.#onSoftState(rd.softState.role, rd.softState.term, rd.softState.leader)
     for (const change of rd.configChanges) this.#updatePeers(change.config)

@@ -6,7 +6,7 @@ import { b, bytes, drain, ofType, quiet, soloCore, str } from '../harness/unit.j
 const prepare = (from: string, round: number, fromSlot = 1): Prepare => ({ type: 'prepare', from, to: 'n2', ballot: b(round, from), fromSlot, transfer: false })
 const accept = (from: string, round: number, entries: Array<[number, string]>, commit = 0): Accept => ({
   type: 'accept', from, to: 'n2', ballot: b(round, from), commit,
-  entries: entries.map(([slot, value]) => ({ slot, type: 'command', data: encodeSlot(slot, { ballot: b(round, from), type: 'command', data: bytes(value) }).data }))
+  entries: entries.map(([slot, value]) => encodeSlot(slot, { ballot: b(round, from), type: 'command', data: bytes(value) }))
 })
 
 describe('acceptor', () => {

@@ -5,7 +5,7 @@ import { Network, text } from '../harness/network.js'
 import { b, bytes, config3, drain, ofType, soloCore, str } from '../harness/unit.js'
 
 /** The value an accept carries for a slot (accepts carry slots as stored: envelope, then value). */
-const value = (m: { ballot: { round: number } }, e: WireSlot): string => str(decodeSlot({ index: e.slot, term: m.ballot.round, type: e.type, data: e.data }).data)
+const value = (_m: { ballot: { round: number } }, e: WireSlot): string => str(decodeSlot(e).data)
 
 const promise = (from: string, request: ReturnType<typeof b>, ok: boolean, accepted: PromiseReply['accepted'] = [], ballot = request): PromiseReply => ({
   type: 'promise', from, to: 'n1', ballot, request, ok, commit: 0, compacted: 0, accepted
@@ -42,7 +42,7 @@ describe('proposer', () => {
     const out = drain(proposer)
     expect(proposer.status().role).toBe('leader')
     const accepts = ofType(out.messages, 'accept').filter((m) => m.to === 'n2')
-    const slots = accepts.flatMap((m) => m.entries.map((e) => [e.slot, e.type, value(m, e)]))
+    const slots = accepts.flatMap((m) => m.entries.map((e) => [e.index, e.type, value(m, e)]))
     // Slot 1: b(1,n3) > b(1,n2). Slot 2: the noop at b(1,n3) wins. Slot 3 adopted. Slot 4: the leader's own no-op.
     expect(slots).toEqual([[1, 'command', 'newer'], [2, 'noop', ''], [3, 'command', 'three'], [4, 'noop', '']])
     expect(accepts.every((m) => m.ballot.round === ballot.round && m.ballot.node === 'n1')).toBe(true)
@@ -59,7 +59,7 @@ describe('proposer', () => {
     // Slot 1 is the election no-op; the client's value takes the next free slot.
     expect(position.index).toBe(2)
     const accepts = ofType(drain(proposer).messages, 'accept')
-    expect(accepts.some((m) => m.entries.some((e) => e.slot === 2 && value(m, e) === 'mine'))).toBe(true)
+    expect(accepts.some((m) => m.entries.some((e) => e.index === 2 && value(m, e) === 'mine'))).toBe(true)
   })
 
   it('once a value is chosen, every higher ballot chooses it (many proposers retrying after a decision all learn it)', () => {
