@@ -1,14 +1,16 @@
 /**
  * `test:faults`: runs the fault-injection suite. Needs root.
  *
- *   tsx src/cli.ts --profile short|long [--seed N] [--engine raft] [--fault-seconds N] [--results DIR]
+ *   tsx src/cli.ts --profile short|long [--seed N] [--engine raft|paxos|both] [--fault-seconds N] [--results DIR]
  */
 import { realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { CLOCK_FAULTS, FAULT_KINDS, type FaultKind } from './nemesis/schedule.js'
 import { PROFILES, type Profile } from './run/profiles.js'
 import { startRun, verdictTable, type RunHandle } from './run/runner.js'
+import type { CheckLine } from './report/summary.js'
 import { checkTools } from './system/exec.js'
 import { removeStaleNamespaces } from './system/network.js'
 
@@ -16,8 +18,12 @@ const usage = `synod fault-injection suite (needs root, nft and iproute2; libfak
 
   --profile short|long   short: ~3 min, every fault kind once (CI); long: 30 min of faults (default short)
   --seed <n>             seed for the schedule and every random choice (default: from the time; printed)
-  --engine <name>        consensus engine passed to synod start --consensus (default raft)
-  --fault-seconds <n>    override the length of the faulty phase
+  --engine raft|paxos|both
+                         consensus engine(s) (synod start --consensus); both: one run each, one after
+                         the other, the second scheduling first the fault kinds the first left out
+                         (default both)
+  --fault-seconds <n>    override the length of each engine's faulty phase
+  --kinds <a,b,..>       only these fault kinds (to reproduce or study one)
   --results <dir>        results folder (default apps/faults/results/<timestamp>)
   --cleanup              only remove namespaces and processes left by an interrupted run`
 
@@ -27,8 +33,9 @@ async function main (): Promise<number> {
     options: {
       profile: { type: 'string', default: 'short' },
       seed: { type: 'string' },
-      engine: { type: 'string', default: 'raft' },
+      engine: { type: 'string', default: 'both' },
       'fault-seconds': { type: 'string' },
+      kinds: { type: 'string' },
       results: { type: 'string' },
       cleanup: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
@@ -48,44 +55,68 @@ async function main (): Promise<number> {
   for (const note of notes) console.warn(`note: ${note}`)
   const base = PROFILES[values.profile]
   if (base === undefined) { console.error(`unknown profile ${values.profile}; use ${Object.keys(PROFILES).join(' or ')}`); return 2 }
-  const profile: Profile = values['fault-seconds'] === undefined ? base : { ...base, faultPhaseMs: Number(values['fault-seconds']) * 1000 }
+  let profile: Profile = values['fault-seconds'] === undefined ? base : { ...base, faultPhaseMs: Number(values['fault-seconds']) * 1000 }
+  if (values.kinds !== undefined) {
+    const kinds = values.kinds.split(',').map((kind) => kind.trim())
+    const unknown = kinds.filter((kind) => !(FAULT_KINDS as readonly string[]).includes(kind))
+    if (unknown.length > 0) { console.error(`unknown fault kinds ${unknown.join(', ')}; known: ${FAULT_KINDS.join(', ')}`); return 2 }
+    profile = { ...profile, kinds: kinds as FaultKind[] }
+  }
   const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed)
   if (!Number.isInteger(seed)) { console.error('--seed must be an integer'); return 2 }
+  const engines = values.engine === 'both' ? ['raft', 'paxos'] : [values.engine]
+  if (engines.some((engine) => engine !== 'raft' && engine !== 'paxos')) { console.error('--engine is raft, paxos or both'); return 2 }
   const packageDir = fileURLToPath(new URL('..', import.meta.url))
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  const resultsDir = values.results ?? join(packageDir, 'results', `${stamp}-${profile.name}-${seed}`)
-  console.log(`fault suite: profile ${profile.name}, engine ${values.engine}, seed ${seed}\nresults: ${resultsDir}`)
+  const resultsRoot = values.results ?? join(packageDir, 'results', `${stamp}-${profile.name}-${seed}`)
+  console.log(`fault suite: profile ${profile.name}, engine ${engines.join(' then ')}, seed ${seed}\nresults: ${resultsRoot}`)
 
   const started = Date.now()
-  const handle: RunHandle = startRun({
-    profile,
-    seed,
-    engine: values.engine,
-    resultsDir,
-    packageDir,
-    nodeAppDir: realpathSync(join(packageDir, 'node_modules', '@synod', 'node')),
-    tools,
-    log: (line) => { console.log(`[faults] ${line}`) }
-  })
+  let handle: RunHandle | undefined
   // However the run ends (a failure, Ctrl-C, a kill from CI) the namespaces and nodes go with it.
   const onSignal = (signal: NodeJS.Signals): void => {
     console.error(`\n${signal}: tearing down namespaces and node processes`)
-    handle.cleanupSync()
+    handle?.cleanupSync()
     process.exit(130)
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  process.once('exit', () => { handle.cleanupSync() })
-  try {
-    const result = await handle.result
-    console.log(`\n${verdictTable(result.checks)}\n\n${result.pass ? 'PASS' : 'FAIL'} in ${Math.round((Date.now() - started) / 1000)} s (seed ${seed}); history, logs and summary in ${result.resultsDir}`)
-    return result.pass ? 0 : 1
-  } catch (error) {
-    console.error(`fault run failed: ${(error as Error).stack ?? String(error)}\nresults so far in ${resultsDir}; reproduce with --seed ${seed}`)
-    return 1
-  } finally {
-    handle.cleanupSync()
+  process.once('exit', () => { handle?.cleanupSync() })
+  const checks: CheckLine[] = []
+  const scheduled = new Set<FaultKind>()
+  for (const engine of engines) {
+    const resultsDir = engines.length === 1 ? resultsRoot : join(resultsRoot, engine)
+    console.log(`\n== ${engine} (results in ${resultsDir})`)
+    handle = startRun({
+      profile,
+      seed,
+      engine,
+      preferKinds: profile.kinds.filter((kind) => !scheduled.has(kind)),
+      resultsDir,
+      packageDir,
+      nodeAppDir: realpathSync(join(packageDir, 'node_modules', '@synod', 'node')),
+      tools,
+      log: (line) => { console.log(`[faults ${engine}] ${line}`) }
+    })
+    try {
+      const result = await handle.result
+      checks.push(...result.checks)
+      for (const kind of result.scheduledKinds) scheduled.add(kind)
+    } catch (error) {
+      console.error(`fault run (${engine}) failed: ${(error as Error).stack ?? String(error)}\nresults so far in ${resultsDir}; reproduce with --seed ${seed} --engine ${engine}`)
+      checks.push({ engine, check: 'run completed', pass: false, detail: (error as Error).message.split('\n')[0] ?? 'error' })
+    } finally {
+      handle.cleanupSync()
+    }
   }
+  if (engines.length > 1) {
+    // A short run per engine cannot fit every kind; between them they must.
+    const missing = profile.kinds.filter((kind) => !scheduled.has(kind) && (tools.faketimeLib !== undefined || !CLOCK_FAULTS.has(kind)))
+    checks.push({ engine: engines.join('+'), check: 'every fault kind scheduled', pass: missing.length === 0, detail: missing.length === 0 ? `${scheduled.size} kinds across ${engines.join(' and ')}` : `never scheduled: ${missing.join(', ')}` })
+  }
+  const pass = checks.every((c) => c.pass)
+  console.log(`\n${verdictTable(checks)}\n\n${pass ? 'PASS' : 'FAIL'} in ${Math.round((Date.now() - started) / 1000)} s (seed ${seed}); history, logs and summary in ${resultsRoot}`)
+  return pass ? 0 : 1
 }
 
 process.exitCode = await main()

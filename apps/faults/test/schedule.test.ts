@@ -24,14 +24,22 @@ describe('fault schedule', () => {
     }), { seed: 21 })
   })
 
-  it('covers every kind in the short profile, whatever the seed', () => {
+  it('covers every kind between the two engines\' short runs, whatever the seed', () => {
     const short = PROFILES.short
     if (short === undefined) throw new Error('no short profile')
     fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 31 }), (seed) => {
-      const steps = buildSchedule({ seed, durationMs: short.faultPhaseMs, kinds: short.kinds, faultMs: short.faultMs, gapMs: short.gapMs })
-      const seen = new Set(steps.flatMap((s) => s.kinds))
-      expect([...FAULT_KINDS].filter((k) => !seen.has(k))).toEqual([])
+      const options = { seed, durationMs: short.faultPhaseMs, kinds: short.kinds, faultMs: short.faultMs, gapMs: short.gapMs }
+      const first = new Set(buildSchedule(options).flatMap((s) => s.kinds))
+      const second = buildSchedule({ ...options, prefer: short.kinds.filter((k) => !first.has(k)) }).flatMap((s) => s.kinds)
+      const seen = new Set([...first, ...second])
+      expect(short.kinds.filter((k) => !seen.has(k))).toEqual([])
     }), { seed: 23, numRuns: 50 })
+  })
+
+  it('schedules the preferred kinds first', () => {
+    const prefer = ['kill-all', 'clock-bump'] as const
+    const steps = buildSchedule({ seed: 3, durationMs: 60_000, comboEvery: 0, prefer })
+    expect(new Set(steps.slice(0, 2).flatMap((s) => s.kinds))).toEqual(new Set(prefer))
   })
 
   it('pairs one network fault with one process or clock fault in combinations', () => {

@@ -32,6 +32,19 @@ export interface AgentConfig {
   readonly lockFile: string
 }
 
+/** An administrative request from the harness, answered with a message `{ type: 'admin', id, outcome, status?, json? }`. */
+export interface AdminRequest {
+  readonly id: number
+  readonly method: 'GET' | 'POST'
+  readonly path: string
+  readonly body?: unknown
+  /** Only this node; otherwise the leader, found by following hints. */
+  readonly node?: string | undefined
+  /** Where to start looking for the leader. */
+  readonly leaderHint?: string | undefined
+  readonly timeoutMs: number
+}
+
 export interface NodeStatus { role: string, term: number, leader: string | null, commitIndex: number }
 
 const config = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as AgentConfig
@@ -134,9 +147,53 @@ async function finalRead (): Promise<void> {
   emit({ type: 'final', ok: true })
 }
 
+/**
+ * One administrative request for the harness (membership changes, reads of the configuration).
+ * Without `node` it goes to the leader: it starts at the node the harness names as leader, or the
+ * first, and follows ERR_NOT_LEADER hints and refusals round the nodes until `timeoutMs` is spent.
+ */
+async function admin (request: AdminRequest): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + request.timeoutMs
+  const byId = new Map(config.nodes.map((node) => [node.id, node.url]))
+  let next = request.node ?? request.leaderHint ?? config.nodes[0]?.id ?? 'n1'
+  let tried = 0
+  let last: Record<string, unknown> = { outcome: 'refused', error: 'no node tried' }
+  while (Date.now() < deadline) {
+    const url = byId.get(next)
+    if (url === undefined) return { outcome: 'refused', error: `unknown node ${next}` }
+    try {
+      const res = await fetch(`${url}${request.path}`, {
+        method: request.method,
+        headers: { 'content-type': 'application/json' },
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: AbortSignal.timeout(Math.max(100, deadline - Date.now()))
+      })
+      const json = await res.json() as Record<string, unknown>
+      const error = json.error as { code?: string, leaderHint?: string, indeterminate?: boolean } | undefined
+      if (error === undefined) return { outcome: 'ok', status: res.status, node: next, json }
+      last = { outcome: error.indeterminate === true || res.status >= 500 ? 'unknown' : 'refused', status: res.status, node: next, code: error.code, json }
+      if (request.node !== undefined || last.outcome === 'unknown') return last
+      if (error.code !== 'ERR_NOT_LEADER') return last
+      next = error.leaderHint !== undefined && byId.has(error.leaderHint) && error.leaderHint !== next ? error.leaderHint : (config.nodes[++tried % config.nodes.length]?.id ?? next)
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause
+      // A refused connection sent nothing; anything else may have reached the node.
+      last = { outcome: cause?.code === 'ECONNREFUSED' ? 'refused' : 'unknown', node: next, error: cause?.code ?? (error as Error).name }
+      if (request.node !== undefined || (last.outcome === 'unknown' && request.method !== 'GET')) return last
+      next = config.nodes[++tried % config.nodes.length]?.id ?? next
+    }
+    if (tried % config.nodes.length === 0) await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return last
+}
+
 createInterface({ input: process.stdin }).on('line', (line) => {
-  const command = (JSON.parse(line) as { cmd: string }).cmd
-  if (command === 'stop') {
+  const message = JSON.parse(line) as { cmd: string, request?: AdminRequest }
+  const command = message.cmd
+  if (command === 'admin' && message.request !== undefined) {
+    const request = message.request
+    void admin(request).then((reply) => { emit({ type: 'admin', id: request.id, ...reply }) })
+  } else if (command === 'stop') {
     running = false
     void Promise.all(workers).then(async () => {
       writeFileSync(config.historyFile, recorder.toJSON())

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { NodeHost, Topology } from '../topology.js'
 
@@ -12,6 +12,8 @@ export interface NodeProcess {
   readonly pid: number | undefined
   /** Whether this node runs under libfaketime (the clock victim). */
   readonly fakeClock: boolean
+  /** Whether its data was wiped, so it starts with `--join`. */
+  readonly joins: boolean
 }
 
 export interface ClusterOptions {
@@ -35,7 +37,10 @@ export interface ClusterOptions {
 export interface Cluster {
   readonly nodes: readonly NodeProcess[]
   node(id: string): NodeProcess
+  /** Starts the node; one whose data was wiped starts with `--join` (it is no longer a founding member). */
   start(id: string): void
+  /** Deletes a stopped node's data directory: it comes back as a new, empty member. */
+  wipe(id: string): void
   /** `kill -9`, waiting for the exit. */
   kill(id: string): Promise<void>
   pause(id: string): void
@@ -60,6 +65,7 @@ interface Member {
   child: ChildProcess | undefined
   paused: boolean
   fakeClock: boolean
+  joins: boolean
 }
 
 export function createCluster (options: ClusterOptions): Cluster {
@@ -74,7 +80,7 @@ export function createCluster (options: ClusterOptions): Cluster {
   const peers = topology.nodes.map((n) => `${n.id}=${n.ip}:${n.peerPort}`).join(',')
   const apiPeers = topology.nodes.map((n) => `${n.id}=http://${n.ip}:${n.apiPort}`).join(',')
   const members = new Map<string, Member>(topology.nodes.map((host) => [host.id, {
-    host, child: undefined, paused: false, fakeClock: options.faketime?.nodeId === host.id
+    host, child: undefined, paused: false, fakeClock: options.faketime?.nodeId === host.id, joins: false
   }]))
   // The faked clock is "real time + offset". libfaketime's rate mode ("x2") measures from the
   // process start, so changing the rate of a running process makes its clock leap, backwards too;
@@ -88,7 +94,7 @@ export function createCluster (options: ClusterOptions): Cluster {
   }
   const isRunning = (m: Member): boolean => m.child !== undefined && m.child.exitCode === null && m.child.signalCode === null
   const view = (m: Member): NodeProcess => ({
-    host: m.host, running: isRunning(m), paused: m.paused, pid: m.child?.pid, fakeClock: m.fakeClock
+    host: m.host, running: isRunning(m), paused: m.paused, pid: m.child?.pid, fakeClock: m.fakeClock, joins: m.joins
   })
 
   const writeClock = (): void => { writeFileSync(timestampFile, `+${(clockOffsetMs / 1000).toFixed(3)}s\n`) }
@@ -97,7 +103,7 @@ export function createCluster (options: ClusterOptions): Cluster {
     const m = member(id)
     if (isRunning(m)) return
     const log = createWriteStream(join(options.logDir, `${id}.log`), { flags: 'a' })
-    log.write(`--- ${new Date().toISOString()} harness: starting ${id}\n`)
+    log.write(`--- ${new Date().toISOString()} harness: starting ${id}${m.joins ? ' with --join' : ''}\n`)
     const env: NodeJS.ProcessEnv = { ...process.env }
     if (m.fakeClock && options.faketime !== undefined) {
       env.LD_PRELOAD = options.faketime.lib
@@ -108,7 +114,7 @@ export function createCluster (options: ClusterOptions): Cluster {
     const argv = ['netns', 'exec', m.host.namespace, process.execPath, '--import', 'tsx', cli, 'start',
       '--id', id, '--listen', `${m.host.ip}:${m.host.peerPort}`, '--api', `${m.host.ip}:${m.host.apiPort}`,
       '--peers', peers, '--api-peers', apiPeers, '--data-dir', join(options.dataRoot, id), '--secret-file', secretFile,
-      '--tick-ms', String(options.tickMs ?? 50), '--log-level', options.logLevel ?? 'warn', '--consensus', options.engine ?? 'raft']
+      '--tick-ms', String(options.tickMs ?? 50), '--log-level', options.logLevel ?? 'warn', '--consensus', options.engine ?? 'raft', ...(m.joins ? ['--join'] : [])]
     // `ip netns exec` execs the command, so the child's pid is the node's own pid and signals reach it.
     const child = spawn('ip', argv, { cwd: options.nodeAppDir, env, stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout.pipe(log, { end: false })
@@ -142,6 +148,12 @@ export function createCluster (options: ClusterOptions): Cluster {
     get nodes () { return [...members.values()].map(view) },
     node: (id) => view(member(id)),
     start,
+    wipe (id) {
+      const m = member(id)
+      if (isRunning(m)) throw new Error(`cannot wipe ${id} while it runs`)
+      rmSync(join(options.dataRoot, id), { recursive: true, force: true })
+      m.joins = true
+    },
     kill: async (id) => { await kill(id, 'SIGKILL') },
     pause (id) { if (signal(id, 'SIGSTOP')) member(id).paused = true },
     resume (id) { signal(id, 'SIGCONT'); member(id).paused = false },

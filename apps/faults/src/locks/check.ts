@@ -22,6 +22,8 @@ export interface LockRun {
   readonly finalValue: number
   /** Acquires that failed (timeout, no leader), by error code. */
   readonly acquireFailures: Readonly<Record<string, number>>
+  /** The first failed acquires, when and why, for the record. */
+  readonly failures?: ReadonlyArray<{ atMs: number, worker: number, code: string, message: string }> | undefined
   /** A write with the oldest granted token after the run, which the counter must refuse. */
   readonly staleProbe?: { readonly token: number, readonly accepted: boolean } | undefined
 }

@@ -39,6 +39,7 @@ export async function runLockWorkload (options: LockWorkloadOptions): Promise<Lo
   const counter = createFencedCounter(options.now)
   const grants: GrantRecord[] = []
   const acquireFailures: Record<string, number> = {}
+  const failures: Array<{ atMs: number, worker: number, code: string, message: string }> = []
   let nextGrant = 1
   const clients: LockClient[] = []
 
@@ -57,13 +58,14 @@ export async function runLockWorkload (options: LockWorkloadOptions): Promise<Lo
       } catch (error) {
         const code = codeOf(error)
         acquireFailures[code] = (acquireFailures[code] ?? 0) + 1
+        if (failures.length < 2000) failures.push({ atMs: options.now(), worker: index, code, message: (error as Error).message })
         await sleep(100)
         continue
       }
       const pause = options.pauseOneIn > 0 && random.int(options.pauseOneIn) === 0
       const grant: GrantRecord = { grant: nextGrant++, worker: index, token: lock.token, calledMs, acquiredMs: options.now(), paused: pause }
       grants.push(grant)
-      await criticalSection(counter, grant, pause ? { gate, ms: Math.round(options.ttlMs * (1.5 + random.next())) } : { ms: random.int(30) })
+      await criticalSection(counter, grant, pause ? { gate, ms: Math.round(options.ttlMs * (1.3 + random.next() / 2)) } : { ms: random.int(30) })
       try {
         await lock.release()
         grant.release = 'ok'
@@ -85,7 +87,7 @@ export async function runLockWorkload (options: LockWorkloadOptions): Promise<Lo
     ? { token: oldest, accepted: counter.write(0, oldest, counter.peek() + 1) }
     : undefined
   // The probe's write, if wrongly accepted, shows up in the increments and the replay.
-  return { grants, accesses: counter.accesses, finalValue: counter.peek(), acquireFailures, staleProbe }
+  return { grants, accesses: counter.accesses, finalValue: counter.peek(), acquireFailures, failures, staleProbe }
 }
 
 async function criticalSection (counter: FencedCounter, grant: GrantRecord, work: { ms: number, gate?: ReturnType<typeof createTrafficGate> }): Promise<void> {

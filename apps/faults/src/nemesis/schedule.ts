@@ -13,7 +13,9 @@ export const FAULT_KINDS = [
   'kill-all',
   'pause-leader',
   'clock-bump',
-  'clock-drift'
+  'clock-drift',
+  'membership',
+  'membership-partitioned'
 ] as const
 
 export type FaultKind = typeof FAULT_KINDS[number]
@@ -22,6 +24,13 @@ export type FaultKind = typeof FAULT_KINDS[number]
 export const NETWORK_FAULTS: ReadonlySet<FaultKind> = new Set([
   'partition-halves', 'partition-isolate-leader', 'partition-bridge', 'partition-majority-ring', 'partition-one-way', 'packet-loss'
 ])
+
+/**
+ * Membership changes (a node removed, then added back as a learner and promoted). They need the
+ * node's `/v1/members` API; `membership-partitioned` makes the change while random halves are cut
+ * apart, so the removal may time out and the re-add must find out what happened.
+ */
+export const MEMBERSHIP_FAULTS: ReadonlySet<FaultKind> = new Set(['membership', 'membership-partitioned'])
 
 /** Faults that need libfaketime on the clock victim. */
 export const CLOCK_FAULTS: ReadonlySet<FaultKind> = new Set(['clock-bump', 'clock-drift'])
@@ -51,6 +60,11 @@ export interface ScheduleOptions {
   readonly gapMs?: readonly [number, number] | undefined
   /** Every how many steps a combination of two faults is scheduled (0: never). @default 4 */
   readonly comboEvery?: number | undefined
+  /**
+   * Kinds to schedule first (those of `kinds` an earlier run left out), so consecutive short runs
+   * (one per engine) cover every kind between them. @default none
+   */
+  readonly prefer?: readonly FaultKind[] | undefined
 }
 
 /** Removes and returns the last kind in `deck` that is one of `wanted`. */
@@ -77,7 +91,9 @@ export function buildSchedule (options: ScheduleOptions): ScheduledFault[] {
   const network = kinds.filter((kind) => NETWORK_FAULTS.has(kind))
   const other = kinds.filter((kind) => !NETWORK_FAULTS.has(kind))
   const steps: ScheduledFault[] = []
-  let deck: FaultKind[] = []
+  const preferred = kinds.filter((kind) => options.prefer?.includes(kind) === true)
+  // The deck is dealt from its end: preferred kinds come out first.
+  let deck: FaultKind[] = preferred.length === 0 ? [] : [...random.shuffle(kinds.filter((kind) => !preferred.includes(kind))), ...random.shuffle(preferred)]
   let at = options.warmupMs ?? 3000
   for (let step = 1; ; step++) {
     const durationMs = random.between(faultMin, faultMax)

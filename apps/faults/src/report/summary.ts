@@ -65,13 +65,22 @@ export function longestOutageMs (windows: readonly AvailabilityWindow[], windowM
   return longest * windowMs
 }
 
-export interface CheckLine { readonly check: string, readonly pass: boolean, readonly detail: string }
+export interface CheckLine {
+  readonly check: string
+  readonly pass: boolean
+  readonly detail: string
+  /** The consensus engine the check ran on, when a run covers more than one. */
+  readonly engine?: string | undefined
+}
 
-/** A fixed-width table of checks for the terminal. */
+/** A fixed-width table of checks for the terminal, with an engine column when any line names one. */
 export function verdictTable (lines: readonly CheckLine[]): string {
-  const rows = [['check', 'verdict', 'detail'], ...lines.map((l) => [l.check, l.pass ? 'PASS' : 'FAIL', l.detail])]
-  const widths = [0, 1].map((col) => Math.max(...rows.map((row) => (row[col] ?? '').length)))
-  const fmt = (row: string[]): string => row.map((cell, col) => col < 2 ? cell.padEnd(widths[col] ?? 0) : cell).join('  ')
+  const withEngine = lines.some((l) => l.engine !== undefined)
+  const head = withEngine ? ['engine', 'check', 'verdict', 'detail'] : ['check', 'verdict', 'detail']
+  const rows = [head, ...lines.map((l) => [...(withEngine ? [l.engine ?? ''] : []), l.check, l.pass ? 'PASS' : 'FAIL', l.detail])]
+  const fixed = head.length - 1
+  const widths = Array.from({ length: fixed }, (_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length)))
+  const fmt = (row: string[]): string => row.map((cell, col) => col < fixed ? cell.padEnd(widths[col] ?? 0) : cell).join('  ')
   const sep = widths.map((w) => '-'.repeat(w)).join('  ') + '  ------'
   return [fmt(rows[0] as string[]), sep, ...rows.slice(1).map(fmt)].join('\n')
 }

@@ -3,12 +3,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { checkHistory, createKvModel, formatReport, parseHistory, type HistoryOp } from '@synod/lincheck'
-import type { AgentConfig, NodeStatus } from '../client/agent.js'
+import type { AdminRequest, AgentConfig, NodeStatus } from '../client/agent.js'
 import { checkSet, type SetOutcome } from '../client/workloads.js'
 import { checkLockRun, type LockCheck, type LockRun } from '../locks/check.js'
 import { createCluster, type Cluster } from '../cluster/cluster.js'
+import { readMembers, type AdminCall, type AdminReply } from '../nemesis/membership.js'
 import { createNemesis, type InjectedFault } from '../nemesis/nemesis.js'
-import { buildSchedule, CLOCK_FAULTS } from '../nemesis/schedule.js'
+import { buildSchedule, CLOCK_FAULTS, MEMBERSHIP_FAULTS, type FaultKind } from '../nemesis/schedule.js'
 import { createSeededRandom } from '../random.js'
 import { availability, countOps, longestOutageMs, verdictTable, type CheckLine } from '../report/summary.js'
 import type { Tools } from '../system/exec.js'
@@ -21,6 +22,8 @@ export interface RunOptions {
   readonly seed: number
   /** Consensus engine for `synod start --consensus`. @default 'raft' */
   readonly engine: string
+  /** Fault kinds to schedule first (those an earlier engine's run did not get to). @default none */
+  readonly preferKinds?: readonly FaultKind[] | undefined
   readonly resultsDir: string
   readonly packageDir: string
   readonly nodeAppDir: string
@@ -32,6 +35,8 @@ export interface RunResult {
   readonly pass: boolean
   readonly checks: CheckLine[]
   readonly resultsDir: string
+  /** The fault kinds this run scheduled. */
+  readonly scheduledKinds: readonly FaultKind[]
 }
 
 /** Things to undo however the run ends; the CLI calls `cleanup` from its signal handlers too. */
@@ -48,22 +53,31 @@ const sleep = async (ms: number): Promise<void> => { await new Promise((resolve)
 interface AgentChannel {
   child: ChildProcess
   send(cmd: string): void
+  admin: AdminCall
   next(type: string, timeoutMs: number): Promise<Record<string, unknown>>
 }
 
 function startAgent (namespace: string, packageDir: string, configFile: string, logFile: string,
-  onStatus: (at: number, nodes: Record<string, NodeStatus | null>, completed: number) => void): AgentChannel {
+  onStatus: (at: number, nodes: Record<string, NodeStatus | null>, completed: number) => void, leaderHint: () => string | undefined): AgentChannel {
   const script = join(packageDir, 'src', 'client', 'agent.ts')
   const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', script, configFile],
     { cwd: packageDir, stdio: ['pipe', 'pipe', 'pipe'] })
   const waiters = new Map<string, Array<(message: Record<string, unknown>) => void>>()
   const errors: string[] = []
+  const adminWaiters = new Map<number, (reply: AdminReply) => void>()
+  let adminId = 0
   child.stderr.on('data', (chunk: Buffer) => { errors.push(chunk.toString()) })
   child.on('exit', () => { writeFileSync(logFile, errors.join('')) })
   createInterface({ input: child.stdout }).on('line', (line) => {
     let message: Record<string, unknown>
     try { message = JSON.parse(line) as Record<string, unknown> } catch { errors.push(line + '\n'); return }
     if (message.type === 'status') onStatus(message.at as number, message.nodes as Record<string, NodeStatus | null>, message.completed as number)
+    if (message.type === 'admin') {
+      const waiter = adminWaiters.get(message.id as number)
+      adminWaiters.delete(message.id as number)
+      waiter?.(message as unknown as AdminReply)
+      return
+    }
     const list = waiters.get(message.type as string)
     const waiter = list?.shift()
     waiter?.(message)
@@ -71,6 +85,15 @@ function startAgent (namespace: string, packageDir: string, configFile: string, 
   return {
     child,
     send: (cmd) => { child.stdin.write(JSON.stringify({ cmd }) + '\n') },
+    admin: async (method, path, body, options) => await new Promise<AdminReply>((resolve) => {
+      const id = ++adminId
+      const timeoutMs = options?.timeoutMs ?? 5000
+      const request: AdminRequest = { id, method, path, body, node: options?.node, leaderHint: leaderHint(), timeoutMs }
+      // The load generator answers within timeoutMs; the extra margin covers a busy machine.
+      const timer = setTimeout(() => { adminWaiters.delete(id); resolve({ outcome: 'unknown', error: 'load generator did not answer' }) }, timeoutMs + 5000)
+      adminWaiters.set(id, (reply) => { clearTimeout(timer); resolve(reply) })
+      child.stdin.write(JSON.stringify({ cmd: 'admin', request }) + '\n')
+    }),
     next: async (type, timeoutMs) => await new Promise((resolve, reject) => {
       const timer = setTimeout(() => { reject(new Error(`load generator sent no "${type}" within ${timeoutMs} ms${errors.length > 0 ? `: ${errors.join('').slice(-2000)}` : ''}`)) }, timeoutMs)
       const list = waiters.get(type) ?? []
@@ -105,8 +128,8 @@ export function startRun (options: RunOptions): RunHandle {
     const random = createSeededRandom(options.seed)
     const clockVictim = options.tools.faketimeLib === undefined ? undefined : random.pick(topology.nodes).id
     const kinds = profile.kinds.filter((kind) => clockVictim !== undefined || !CLOCK_FAULTS.has(kind))
-    const schedule = buildSchedule({ seed: options.seed, durationMs: profile.faultPhaseMs, kinds, faultMs: profile.faultMs, gapMs: profile.gapMs })
-    writeFileSync(join(dir, 'schedule.json'), JSON.stringify({ seed: options.seed, profile, clockVictim, schedule }, null, 1))
+    const schedule = buildSchedule({ seed: options.seed, durationMs: profile.faultPhaseMs, kinds, faultMs: profile.faultMs, gapMs: profile.gapMs, prefer: options.preferKinds })
+    writeFileSync(join(dir, 'schedule.json'), JSON.stringify({ seed: options.seed, engine: options.engine, profile, clockVictim, schedule }, null, 1))
 
     log(`building ${profile.nodes} node namespaces, a client namespace and a bridge namespace (${topology.prefix}-*)`)
     network = await createTestNetwork(topology)
@@ -158,7 +181,7 @@ export function startRun (options: RunOptions): RunHandle {
       const term = leader === null ? 0 : (nodes[leader]?.term ?? 0)
       const last = leaderTimeline.at(-1)
       if (last?.leader !== leader || last.term !== term) leaderTimeline.push({ at, leader, term })
-    })
+    }, () => currentLeader())
     agent = probe
     const ready = await probe.next('ready', 60_000)
     const origin = ready.originWallMs as number
@@ -166,11 +189,21 @@ export function startRun (options: RunOptions): RunHandle {
     // The first election and the nodes' warm-up are not under test: the nemesis clock starts once
     // the workload has completed an operation.
     const warmBy = Date.now() + 60_000
-    while ((currentLeader() === undefined || completed === 0) && Date.now() < warmBy) await sleep(200)
+    while ((currentLeader() === undefined || completed === 0) && Date.now() < warmBy) {
+      await sleep(200)
+      // A node that cannot start (an engine the node does not know, a bad flag) must not cost the
+      // whole faulty phase: stop here with what the node said.
+      if (cluster.nodes.every((node) => !node.running)) {
+        const said = readFileSync(join(dir, 'logs', `${topology.nodes[0]?.id ?? 'n1'}.log`), 'utf8').trim().split('\n').slice(-5).join('\n')
+        throw new Error(`every node exited while starting (engine ${options.engine}); the first node's log ends:\n${said}`)
+      }
+    }
     const nemesisOrigin = elapsed()
     log(completed === 0 ? 'no operation completed within 60 s; running the nemesis anyway' : `leader ${String(currentLeader())}, workload running; nemesis starts for ${Math.round(profile.faultPhaseMs / 1000)} s`)
 
-    const nemesis = createNemesis({ cluster, network, leader: currentLeader, elapsed, clockVictim })
+    const nemesis = createNemesis({
+      cluster, network, leader: currentLeader, elapsed, clockVictim, admin: probe.admin, commitIndex: (id) => latest.nodes[id]?.commitIndex
+    })
     const faults: InjectedFault[] = []
     for (const step of schedule) {
       const wait = nemesisOrigin + step.atMs - elapsed()
@@ -195,6 +228,11 @@ export function startRun (options: RunOptions): RunHandle {
     const recoveryMs = elapsed() - healedAt
     log(recovered ? `all faults healed; recovered in ${(recoveryMs / 1000).toFixed(1)} s; ${profile.recoveryMs / 1000} s more with the workload running` : `no recovery within ${RECOVERY_LIMIT_MS / 1000} s of healing`)
     await sleep(profile.recoveryMs)
+    // After membership faults every node must be a voter again.
+    const membershipRan = schedule.some((step) => step.kinds.some((kind) => MEMBERSHIP_FAULTS.has(kind)))
+    const finalMembers = membershipRan
+      ? await readMembers({ admin: probe.admin, commitIndex: () => undefined, sleep, now: Date.now }, 5000)
+      : undefined
     const endMs = elapsed()
     probe.send('stop')
     const stopped = await probe.next('stopped', 30_000)
@@ -241,10 +279,19 @@ export function startRun (options: RunOptions): RunHandle {
         checks.push({ check: 'lock: no lost update', pass: false, detail: 'the load generator wrote no lock record' })
       }
     }
+    if (membershipRan) {
+      const voters = finalMembers?.members.filter((m) => m.role === 'voter').map((m) => m.id).sort() ?? []
+      const expected = topology.nodes.map((n) => n.id).sort()
+      checks.push({
+        check: 'membership restored',
+        pass: voters.join(',') === expected.join(',') && finalMembers?.members.length === expected.length,
+        detail: finalMembers === undefined ? 'no leader answered GET /v1/members' : `${finalMembers.members.map((m) => `${m.id}:${m.role}`).join(' ')}; ${faults.filter((f) => MEMBERSHIP_FAULTS.has(f.kind)).length} changes`
+      })
+    }
     const ran = new Set(faults.map((f) => f.kind))
     const scheduled = new Set(schedule.flatMap((step) => step.kinds))
     const notRun = [...scheduled].filter((kind) => !ran.has(kind))
-    checks.push({ check: 'every scheduled fault ran', pass: notRun.length === 0 && faults.length > 0, detail: `${faults.length} faults of ${ran.size} kinds${notRun.length > 0 ? `; not run: ${notRun.join(', ')}` : ''}${kinds.length > scheduled.size ? `; not scheduled (phase too short): ${kinds.filter((k) => !scheduled.has(k)).join(', ')}` : ''}` })
+    checks.push({ check: 'every scheduled fault ran', pass: notRun.length === 0 && faults.length > 0, detail: `${faults.length} faults of ${ran.size} kinds${notRun.length > 0 ? `; not run: ${notRun.join(', ')}` : ''}${kinds.length > scheduled.size ? `; not scheduled in this run: ${kinds.filter((k) => !scheduled.has(k)).join(', ')}` : ''}` })
     checks.push({ check: 'recovered after healing', pass: recovered && leaderAtEnd !== undefined, detail: `${recovered ? `in ${(recoveryMs / 1000).toFixed(1)} s` : `not within ${RECOVERY_LIMIT_MS / 1000} s`}; leader at end: ${leaderAtEnd ?? 'none'}; longest outage ${outage / 1000} s` })
     const pass = checks.every((c) => c.pass)
 
@@ -271,7 +318,7 @@ export function startRun (options: RunOptions): RunHandle {
     writeFileSync(join(dir, 'summary.md'), renderMarkdown(summary, checks, windows))
     // Node data is only kept for a failed run, where it is evidence.
     if (pass) rmSync(join(dir, 'data'), { recursive: true, force: true })
-    return { pass, checks, resultsDir: dir }
+    return { pass, checks: checks.map((c) => ({ ...c, engine: options.engine })), resultsDir: dir, scheduledKinds: [...scheduled] }
   })()
   return { result, cleanupSync }
 }

@@ -1,0 +1,106 @@
+/** The answer to one administrative request, relayed by the load generator. */
+export interface AdminReply {
+  /** `ok`: done; `refused`: certainly not done (not the leader, an unsafe change); `unknown`: may have happened. */
+  readonly outcome: 'ok' | 'refused' | 'unknown'
+  readonly status?: number
+  readonly code?: string
+  readonly json?: Record<string, unknown>
+  readonly error?: string
+}
+
+export type AdminCall = (method: 'GET' | 'POST', path: string, body?: unknown, options?: { node?: string, timeoutMs?: number }) => Promise<AdminReply>
+
+/** A member as `GET /v1/members` lists it (docs/http-api.md). */
+export interface MemberEntry { readonly id: string, readonly role: 'voter' | 'learner' }
+
+export interface MembershipComponents {
+  readonly admin: AdminCall
+  /** The latest commit index each node reported, if it answered. */
+  readonly commitIndex: (id: string) => number | undefined
+  readonly sleep: (ms: number) => Promise<void>
+  /** Milliseconds, for deadlines. */
+  readonly now: () => number
+}
+
+/** The configuration the leader has applied, or undefined when no leader answered. */
+export async function readMembers (components: MembershipComponents, timeoutMs = 3000): Promise<{ members: MemberEntry[], leader: string | undefined } | undefined> {
+  const reply = await components.admin('GET', '/v1/members', undefined, { timeoutMs })
+  if (reply.outcome !== 'ok' || reply.json === undefined) return undefined
+  const members = (reply.json.members as MemberEntry[] | undefined) ?? []
+  return { members, leader: reply.json.leader as string | undefined }
+}
+
+/** What `removeMember` did. */
+export interface RemoveResult {
+  /** `removed`: the configuration read back no longer lists it; `present`: it still does; `unknown`: nobody answered. */
+  readonly state: 'removed' | 'present' | 'unknown'
+  readonly reply: AdminReply
+}
+
+/** Asks the leader to remove `id`, then reads the configuration back to learn what happened. */
+export async function removeMember (components: MembershipComponents, id: string, timeoutMs: number): Promise<RemoveResult> {
+  const reply = await components.admin('POST', '/v1/members', { op: 'remove', id }, { timeoutMs })
+  if (reply.outcome === 'ok') return { state: 'removed', reply }
+  const view = await readMembers(components, 2000)
+  if (view === undefined) return { state: 'unknown', reply }
+  return { state: view.members.some((m) => m.id === id) ? 'present' : 'removed', reply }
+}
+
+/** How a member is brought back. */
+export interface RestoreTarget {
+  readonly id: string
+  /** `host:port` its peers dial. */
+  readonly peerAddress: string
+  readonly apiUrl: string
+}
+
+export interface RestoreResult {
+  readonly restored: boolean
+  /** The steps taken, for the summary: "add learner", "promote", refusals. */
+  readonly steps: string[]
+  readonly tookMs: number
+}
+
+/**
+ * Drives the configuration back to `target` being a voter: adds it as a learner if it is missing,
+ * waits for it to catch up with the commit index the leader had when it was added, then promotes
+ * it. Every step is re-decided from the configuration read back, so an earlier change whose outcome
+ * was unknown (a timeout during a partition) is neither lost nor applied twice.
+ */
+export async function restoreVoter (components: MembershipComponents, target: RestoreTarget, deadlineMs: number): Promise<RestoreResult> {
+  const started = components.now()
+  const steps: string[] = []
+  let catchUpTo: number | undefined
+  let reached: number | undefined
+  const note = (step: string): void => { if (steps.at(-1) !== step) steps.push(step) }
+  while (components.now() < started + deadlineMs) {
+    const view = await readMembers(components)
+    const self = view?.members.find((m) => m.id === target.id)
+    if (view === undefined) {
+      note('no leader answered')
+    } else if (self === undefined) {
+      const leaderCommit = view.leader === undefined ? undefined : components.commitIndex(view.leader)
+      const reply = await components.admin('POST', '/v1/members', { op: 'add', id: target.id, peerAddress: target.peerAddress, learner: true, apiUrl: target.apiUrl }, { timeoutMs: 5000 })
+      note(reply.outcome === 'ok' ? 'added as learner' : `add ${reply.outcome}${reply.code === undefined ? '' : ` (${reply.code})`}`)
+      if (reply.outcome !== 'refused') catchUpTo = leaderCommit ?? 0
+      if (reply.outcome === 'ok') continue
+    } else if (self.role === 'learner') {
+      const leaderCommit = view.leader === undefined ? undefined : components.commitIndex(view.leader)
+      catchUpTo ??= leaderCommit ?? 0
+      const own = components.commitIndex(target.id)
+      reached = own
+      if (own !== undefined && own >= catchUpTo) {
+        const reply = await components.admin('POST', '/v1/members', { op: 'promote', id: target.id }, { timeoutMs: 5000 })
+        note(reply.outcome === 'ok' ? `caught up to ${catchUpTo}, promoted` : `promote ${reply.outcome}${reply.code === undefined ? '' : ` (${reply.code})`}`)
+        if (reply.outcome === 'ok') continue
+      } else {
+        note(`learner catching up to ${catchUpTo}`)
+      }
+    } else {
+      return { restored: true, steps, tookMs: components.now() - started }
+    }
+    await components.sleep(300)
+  }
+  if (catchUpTo !== undefined) steps.push(`learner's commit index ${reached === undefined ? 'unknown (no status)' : reached}`)
+  return { restored: false, steps, tookMs: components.now() - started }
+}

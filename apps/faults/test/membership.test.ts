@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest'
+import { removeMember, restoreVoter, type AdminCall, type AdminReply, type MemberEntry, type MembershipComponents } from '../src/nemesis/membership.js'
+
+/** A fake leader holding a configuration, answering the documented /v1/members requests. */
+function fakeCluster (initial: MemberEntry[], options: { refuseFirst?: number, commit?: Record<string, number>, loseRemoveReply?: boolean } = {}) {
+  let members = [...initial]
+  let refusals = options.refuseFirst ?? 0
+  const calls: string[] = []
+  let clock = 0
+  const admin: AdminCall = async (method, path, body) => {
+    const request = body as { op: string, id: string, learner?: boolean } | undefined
+    calls.push(method === 'GET' ? 'GET' : `${request?.op} ${request?.id}`)
+    if (method === 'GET') return { outcome: 'ok', json: { members, leader: 'n1' } }
+    if (refusals > 0) { refusals -= 1; return { outcome: 'refused', status: 409, code: 'ERR_INVALID_MEMBERSHIP' } }
+    const id = request?.id ?? ''
+    if (request?.op === 'remove') {
+      members = members.filter((m) => m.id !== id)
+      if (options.loseRemoveReply === true) return { outcome: 'unknown', error: 'TimeoutError' }
+    }
+    if (request?.op === 'add') members.push({ id, role: request.learner === true ? 'learner' : 'voter' })
+    if (request?.op === 'promote') members = members.map((m) => m.id === id ? { id, role: 'voter' } : m)
+    return { outcome: 'ok', status: 200, json: { members, leader: 'n1' } } satisfies AdminReply
+  }
+  const components: MembershipComponents = {
+    admin,
+    commitIndex: (id) => options.commit?.[id] ?? 100,
+    sleep: async (ms) => { clock += ms },
+    now: () => clock
+  }
+  return { components, calls, members: () => members }
+}
+
+const voters = (...ids: string[]): MemberEntry[] => ids.map((id) => ({ id, role: 'voter' }))
+const target = { id: 'n3', peerAddress: '10.77.0.13:7000', apiUrl: 'http://10.77.0.13:8000' }
+
+describe('membership nemesis steps', () => {
+  it('removes a member and brings it back as a learner, then a voter', async () => {
+    const fake = fakeCluster(voters('n1', 'n2', 'n3'))
+    expect((await removeMember(fake.components, 'n3', 1000)).state).toBe('removed')
+    const result = await restoreVoter(fake.components, target, 10_000)
+    expect(result.restored).toBe(true)
+    expect(fake.calls.filter((c) => c !== 'GET')).toEqual(['remove n3', 'add n3', 'promote n3'])
+    expect(fake.members()).toContainEqual({ id: 'n3', role: 'voter' })
+  })
+
+  it('reads the configuration back when a removal timed out, and does not add twice', async () => {
+    const fake = fakeCluster(voters('n1', 'n2', 'n3'), { loseRemoveReply: true })
+    expect((await removeMember(fake.components, 'n3', 1000)).state).toBe('removed')
+    await restoreVoter(fake.components, target, 10_000)
+    expect(fake.calls.filter((c) => c.startsWith('add'))).toHaveLength(1)
+  })
+
+  it('waits for the learner to catch up before promoting it', async () => {
+    const commit: Record<string, number> = { n1: 100, n3: 40 }
+    const fake = fakeCluster([...voters('n1', 'n2'), { id: 'n3', role: 'learner' }], { commit })
+    const restoring = restoreVoter(fake.components, target, 2000)
+    const result = await restoring
+    expect(result.restored).toBe(false)
+    expect(fake.calls).not.toContain('promote n3')
+    commit.n3 = 100
+    expect((await restoreVoter(fake.components, target, 2000)).restored).toBe(true)
+  })
+
+  it('retries a change the leader refused (another change pending)', async () => {
+    const fake = fakeCluster(voters('n1', 'n2'), { refuseFirst: 2 })
+    const result = await restoreVoter(fake.components, target, 10_000)
+    expect(result.restored).toBe(true)
+    expect(result.steps[0]).toBe('add refused (ERR_INVALID_MEMBERSHIP)')
+  })
+
+  it('leaves a member that is still a voter alone', async () => {
+    const fake = fakeCluster(voters('n1', 'n2', 'n3'))
+    expect(await restoreVoter(fake.components, target, 10_000)).toMatchObject({ restored: true, steps: [] })
+  })
+})
