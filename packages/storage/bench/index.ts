@@ -2,12 +2,12 @@
  * Storage benchmark: durable appends per second for the file log against the disk's own limits,
  * measured side by side in one run, then the peak resident set while appending many small entries.
  *
- *   pnpm bench storage                       # defaults (about a minute)
- *   pnpm bench storage -- --rounds=5 --seconds=1 --entries=10000000
+ *   pnpm bench storage                       # defaults (a few minutes)
+ *   pnpm bench storage -- --rounds=15 --seconds=0.5 --entries=10000000
  *   pnpm bench storage -- --rounds=0 --entries=10000000    # the memory run alone
  */
 import { writeSync } from 'node:fs'
-import { mkdtemp, open, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { open as openLmdb } from 'lmdb'
@@ -15,8 +15,8 @@ import type { LogEntry } from '@synod/interfaces'
 import { createFileLogStorage } from '../src/index.js'
 
 const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=') as [string, string]))
-const seconds = Number(args.get('seconds') ?? 1)
-const rounds = Number(args.get('rounds') ?? 5)
+const seconds = Number(args.get('seconds') ?? 0.5)
+const rounds = Number(args.get('rounds') ?? 15)
 const rssEntries = Number(args.get('entries') ?? 2_000_000)
 const RECORD = Buffer.alloc(100, 0x61)
 const SEGMENT_BYTES = 64 * 1024 * 1024
@@ -30,7 +30,7 @@ async function withDir<T> (run: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs `writers` loops calling `op` until the time is up; returns completed ops per second. */
+/** Runs `writers` loops calling `op` for `seconds`; returns completed ops per second. */
 async function measure (writers: number, op: () => Promise<number>): Promise<number> {
   const deadline = performance.now() + seconds * 1000
   const started = performance.now()
@@ -45,63 +45,38 @@ async function measure (writers: number, op: () => Promise<number>): Promise<num
   return done / ((performance.now() - started) / 1000)
 }
 
-async function bareWritePerSync (): Promise<number> {
-  return await withDir(async (dir) => {
-    const handle = await open(join(dir, 'bare'), 'w')
-    let position = 0
-    const rate = await measure(1, async () => {
-      writeSync(handle.fd, RECORD, 0, RECORD.byteLength, position)
-      position += RECORD.byteLength
-      await handle.datasync()
-      return 1
-    })
-    await handle.close()
-    return rate
-  })
-}
+/** A case opened once, then measured once per round (files stay open between rounds). */
+interface OpenCase { measure: () => Promise<number>, close: () => Promise<void> }
 
-async function batchedSync (): Promise<number> {
-  return await withDir(async (dir) => {
-    const handle = await open(join(dir, 'batched'), 'w')
-    let position = 0
-    const rate = await measure(1, async () => {
-      for (let i = 0; i < 100; i++) {
-        writeSync(handle.fd, RECORD, 0, RECORD.byteLength, position)
-        position += RECORD.byteLength
-      }
-      await handle.datasync()
-      return 100
-    })
-    await handle.close()
-    return rate
-  })
+async function zeroFill (handle: FileHandle, bytes: number): Promise<void> {
+  const zeros = Buffer.alloc(1024 * 1024)
+  for (let written = 0; written < bytes; written += zeros.byteLength) {
+    writeSync(handle.fd, zeros, 0, zeros.byteLength, written)
+    await handle.datasync()
+  }
 }
 
 /**
- * The same loop over a zero-filled file, as the log's preallocated segments are: each fdatasync
- * then has no file-size change to commit, which is the disk's real limit for group commit.
+ * `write` then `fdatasync`, `perSync` records at a time, on a growing file, or (zeroFilled) on a
+ * zero-filled file as the log's preallocated segments are: each fdatasync then has no file-size
+ * change to commit, which is the disk's real limit for group commit.
  */
-async function batchedSyncPreallocated (): Promise<number> {
-  return await withDir(async (dir) => {
-    const handle = await open(join(dir, 'batched'), 'w')
-    const zeros = Buffer.alloc(1024 * 1024)
-    for (let written = 0; written < SEGMENT_BYTES; written += zeros.byteLength) {
-      writeSync(handle.fd, zeros, 0, zeros.byteLength, written)
-      await handle.datasync()
-    }
-    let position = 0
-    const rate = await measure(1, async () => {
-      if (position + 100 * RECORD.byteLength > SEGMENT_BYTES) position = 0
-      for (let i = 0; i < 100; i++) {
+async function bareWrites (dir: string, perSync: number, zeroFilled: boolean): Promise<OpenCase> {
+  const handle = await open(join(dir, `bare-${perSync}-${zeroFilled}`), 'w')
+  if (zeroFilled) await zeroFill(handle, SEGMENT_BYTES)
+  let position = 0
+  return {
+    measure: async () => await measure(1, async () => {
+      if (zeroFilled && position + perSync * RECORD.byteLength > SEGMENT_BYTES) position = 0
+      for (let i = 0; i < perSync; i++) {
         writeSync(handle.fd, RECORD, 0, RECORD.byteLength, position)
         position += RECORD.byteLength
       }
       await handle.datasync()
-      return 100
-    })
-    await handle.close()
-    return rate
-  })
+      return perSync
+    }),
+    close: async () => { await handle.close() }
+  }
 }
 
 /**
@@ -123,34 +98,33 @@ async function awaitPreallocation (dir: string): Promise<void> {
   }
 }
 
-async function fileLog (writers: number, preallocate: boolean, maxSyncsInFlight?: number): Promise<number> {
-  return await withDir(async (dir) => {
-    const log = createFileLogStorage({ dir, segmentBytes: SEGMENT_BYTES, preallocate, ...(maxSyncsInFlight === undefined ? {} : { maxSyncsInFlight }) })
-    await log.start()
-    if (preallocate) await awaitPreallocation(dir)
-    let next = 1
-    const rate = await measure(writers, async () => {
+/** Each writer appends one 100-byte entry and waits until it is durable, then the next. */
+async function fileLog (dir: string, writers: number, init: { preallocate?: boolean, maxSyncsInFlight?: number }): Promise<OpenCase> {
+  const log = createFileLogStorage({ dir, segmentBytes: SEGMENT_BYTES, ...init })
+  await log.start()
+  if (init.preallocate !== false) await awaitPreallocation(dir)
+  let next = 1
+  return {
+    measure: async () => await measure(writers, async () => {
       const entry: LogEntry = { index: next++, term: 1, type: 'command', data: RECORD }
       await log.append([entry])
       return 1
-    })
-    await log.stop()
-    return rate
-  })
+    }),
+    close: async () => { await log.stop() }
+  }
 }
 
-async function lmdbPuts (writers: number): Promise<number> {
-  return await withDir(async (dir) => {
-    const db = openLmdb<Buffer, number>({ path: dir, encoding: 'binary' })
-    let key = 0
-    const rate = await measure(writers, async () => {
+async function lmdbPuts (dir: string, writers: number): Promise<OpenCase> {
+  const db = openLmdb<Buffer, number>({ path: dir, encoding: 'binary' })
+  let key = 0
+  return {
+    measure: async () => await measure(writers, async () => {
       await db.put(key++, RECORD)
       await db.flushed
       return 1
-    })
-    await db.close()
-    return rate
-  })
+    }),
+    close: async () => { await db.close() }
+  }
 }
 
 async function peakRss (): Promise<{ seconds: number, peakMiB: number, startMiB: number, perSecond: number }> {
@@ -188,27 +162,39 @@ async function peakRss (): Promise<{ seconds: number, peakMiB: number, startMiB:
   })
 }
 
-interface Case { name: string, writers: number, run: () => Promise<number> }
+interface Case { name: string, writers: number, open: (dir: string) => Promise<OpenCase> }
 
+const DEFAULT_LOG = 'file log append, durable (defaults: zero-filled segments, 2 syncs in flight)'
 const cases: Case[] = [
-  { name: 'bare write + fdatasync per write', writers: 1, run: bareWritePerSync },
-  { name: 'bare writes, one fdatasync per 100', writers: 1, run: batchedSync },
-  { name: 'bare writes, one fdatasync per 100, zero-filled file', writers: 1, run: batchedSyncPreallocated },
-  { name: 'file log append, durable (defaults: zero-filled segments, 2 syncs in flight)', writers: 1, run: async () => await fileLog(1, true) },
-  { name: 'file log append, durable (defaults: zero-filled segments, 2 syncs in flight)', writers: 64, run: async () => await fileLog(64, true) },
-  { name: 'file log append, durable, maxSyncsInFlight: 1', writers: 64, run: async () => await fileLog(64, true, 1) },
-  { name: 'file log append, durable, preallocate: false', writers: 1, run: async () => await fileLog(1, false) },
-  { name: 'file log append, durable, preallocate: false', writers: 64, run: async () => await fileLog(64, false) },
-  { name: 'lmdb put, awaited until flushed', writers: 1, run: async () => await lmdbPuts(1) },
-  { name: 'lmdb put, awaited until flushed', writers: 64, run: async () => await lmdbPuts(64) }
+  { name: 'bare write + fdatasync per write', writers: 1, open: async (dir) => await bareWrites(dir, 1, false) },
+  { name: 'bare writes, one fdatasync per 100', writers: 1, open: async (dir) => await bareWrites(dir, 100, false) },
+  { name: 'bare writes, one fdatasync per 100, zero-filled file', writers: 1, open: async (dir) => await bareWrites(dir, 100, true) },
+  { name: DEFAULT_LOG, writers: 1, open: async (dir) => await fileLog(dir, 1, {}) },
+  { name: DEFAULT_LOG, writers: 64, open: async (dir) => await fileLog(dir, 64, {}) },
+  { name: 'file log append, durable, maxSyncsInFlight: 1', writers: 64, open: async (dir) => await fileLog(dir, 64, { maxSyncsInFlight: 1 }) },
+  { name: 'file log append, durable, preallocate: false', writers: 1, open: async (dir) => await fileLog(dir, 1, { preallocate: false }) },
+  { name: 'file log append, durable, preallocate: false', writers: 64, open: async (dir) => await fileLog(dir, 64, { preallocate: false }) },
+  { name: 'lmdb put, awaited until flushed', writers: 1, open: async (dir) => await lmdbPuts(dir, 1) },
+  { name: 'lmdb put, awaited until flushed', writers: 64, open: async (dir) => await lmdbPuts(dir, 64) }
 ]
 
 const loadAtStart = loadavg()
-// The disk is shared and noisy: run every case once per round, interleaved, and compare each case
-// with the baselines of the same round; report medians.
+// The disk is shared and noisy: every case is opened once, then measured once per round, the
+// cases interleaved, and each compared with the baselines of the same round; medians reported.
 const rates: number[][] = cases.map(() => [])
-for (let round = 0; round < rounds; round++) {
-  for (const [i, benchCase] of cases.entries()) (rates[i] as number[]).push(await benchCase.run())
+if (rounds > 0) {
+  await withDir(async (root) => {
+    const opened: OpenCase[] = []
+    for (const [i, benchCase] of cases.entries()) {
+      const dir = join(root, String(i))
+      await mkdir(dir)
+      opened.push(await benchCase.open(dir))
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, openCase] of opened.entries()) (rates[i] as number[]).push(await openCase.measure())
+    }
+    for (const openCase of opened) await openCase.close()
+  })
 }
 const rss = await peakRss()
 
