@@ -5,6 +5,7 @@ import {
   createMemoryHardStateStorage, createMemoryLogStorage, createMemorySnapshotStorage
 } from '@synod/storage'
 import type { GroupId } from './group-mux.js'
+import { createSharedHardStateStore } from './shared-hard-state.js'
 
 /** The durable state of one shard replica. */
 export interface ShardStorage {
@@ -38,6 +39,12 @@ export interface FileShardStorageInit {
    * @default false
    */
   preallocate?: boolean
+  /**
+   * Keep every shard's hard state in one file, `<dataDir>/shards/hard-state.json`, written once
+   * for all the saves that arrive together (see `shared-hard-state.ts`); when false, a file per shard.
+   * @default true
+   */
+  sharedHardState?: boolean
 }
 
 /**
@@ -50,11 +57,12 @@ export interface FileShardStorageInit {
 export function fileShardStorage (init: FileShardStorageInit): ShardStorageFactory {
   const segmentBytes = init.segmentBytes ?? 4 * 1024 * 1024
   const preallocate = init.preallocate ?? false
+  const shared = (init.sharedHardState ?? true) ? createSharedHardStateStore(join(init.dataDir, 'shards', 'hard-state.json')) : undefined
   return (shard) => {
     const dir = join(init.dataDir, 'shards', String(shard))
     return {
       log: createFileLogStorage({ dir: join(dir, 'wal'), segmentBytes, preallocate }),
-      hardState: createFileHardStateStorage({ dir }),
+      hardState: shared?.forShard(shard) ?? createFileHardStateStorage({ dir }),
       snapshots: createFileSnapshotStorage({ dir: join(dir, 'snapshots') })
     }
   }

@@ -1,0 +1,83 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createMemoryNetwork } from '@synod/sim'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { MuxEnvelope } from '../../src/sharding/group-mux.js'
+import type { ShardMessage } from '../../src/sharding/quiescence.js'
+import { createShardHost, type ShardHost, type ShardNode } from '../../src/sharding/shard-host.js'
+import { fileShardStorage } from '../../src/sharding/shard-storage.js'
+import { createSharedHardStateStore } from '../../src/sharding/shared-hard-state.js'
+import { systemClock } from '../../src/system/clock.js'
+import { allLed, fastTiming, seededRandom, until } from './support.js'
+
+const dirs: string[] = []
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'synod-shard-storage-'))
+  dirs.push(dir)
+  return dir
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('shared hard state', () => {
+  it('keeps each shard\'s state apart, survives a reopen, and refuses a damaged file', async () => {
+    const path = join(tempDir(), 'hard-state.json')
+    const store = createSharedHardStateStore(path)
+    const one = store.forShard(1)
+    const two = store.forShard(2)
+    await one.start()
+    await two.start()
+    expect(await one.load()).toBeUndefined()
+    await Promise.all([
+      one.save({ term: 3, vote: 'a', commit: 7 }),
+      two.save({ term: 5, vote: null, commit: 0 }),
+      one.save({ term: 4, vote: 'b', commit: 9 })
+    ])
+    await one.stop()
+    await two.stop()
+
+    const reopened = createSharedHardStateStore(path)
+    const again = reopened.forShard(1)
+    await again.start()
+    expect(await again.load()).toEqual({ term: 4, vote: 'b', commit: 9 })
+    const other = reopened.forShard(2)
+    await other.start()
+    expect(await other.load()).toEqual({ term: 5, vote: null, commit: 0 })
+    await again.stop()
+    await other.stop()
+
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"term\\":4', '"term\\":6'))
+    await expect(createSharedHardStateStore(path).forShard(1).start()).rejects.toMatchObject({ code: 'ERR_CORRUPT' })
+  })
+})
+
+describe('file shard storage', () => {
+  it('lays shards out under <dataDir>/shards/<id>/ and recovers every shard after a full restart', async () => {
+    const root = tempDir()
+    const ids = ['n1', 'n2', 'n3']
+    const nodes: ShardNode[] = ids.map((id) => ({ id, address: `memory://${id}` }))
+    const boot = async (): Promise<ShardHost[]> => {
+      const network = createMemoryNetwork()
+      const hosts = ids.map((id, i) => createShardHost({ ...fastTiming, nodeId: id, nodes, shardCount: 4 }, {
+        transport: network.endpoint<MuxEnvelope<ShardMessage>>(id),
+        storage: fileShardStorage({ dataDir: join(root, id) }),
+        clock: systemClock,
+        random: seededRandom(i)
+      }))
+      await Promise.all(hosts.map(async (host) => { await host.start() }))
+      await until(() => allLed(hosts, 4), 'a leader in every shard')
+      return hosts
+    }
+    let hosts = await boot()
+    for (let i = 0; i < 20; i++) await hosts[i % 3]!.write({ op: 'put', key: `k${i}`, value: new Uint8Array([i]) })
+    await Promise.all(hosts.map(async (host) => { await host.stop() }))
+
+    hosts = await boot()
+    for (let i = 0; i < 20; i++) expect([...((await hosts[(i + 1) % 3]!.get(`k${i}`))?.value ?? [])]).toEqual([i])
+    await Promise.all(hosts.map(async (host) => { await host.stop() }))
+    expect(readFileSync(join(root, 'n1', 'shards', 'hard-state.json'), 'utf8')).toContain('checksum')
+    for (let shard = 0; shard < 4; shard++) expect(existsSync(join(root, 'n1', 'shards', String(shard), 'wal'))).toBe(true)
+  })
+})
