@@ -3,9 +3,6 @@
 // `measuring` message when the warm-up ends and a `done` message with the results.
 import { Etcd3 } from 'etcd3'
 import { createClient } from '@synod/client'
-import { createLockClient, type LockServer } from '@synod/lock'
-import { connectHttpLockServer } from '../src/cli/http-lock-server.js'
-import { systemClock } from '../src/system/clock.js'
 import type { GeneratorMessage, RunRequest, RunResult } from './protocol.js'
 
 const KEY_COUNT = 10_000
@@ -33,19 +30,20 @@ async function synodTarget (request: RunRequest): Promise<Target> {
         : async () => { await client.put(keyOf(Math.floor(Math.random() * KEY_COUNT)), VALUE) }
     return { op, close: async () => { await client.close() } }
   }
-  const servers = (await Promise.all(request.synod.api.map(async (url) => connectHttpLockServer(url))))
-    .filter((server): server is LockServer => server !== undefined)
+  const client = createClient({ endpoints: request.synod.ws, timeoutMs: 30_000 })
   const names = request.workload === 'lock-1' ? 1 : 100
-  // One lock client (one session) per simulated client, as with one etcd lease per acquire below.
-  const clients = Array.from({ length: request.concurrency }, () => createLockClient({ servers, clock: systemClock }, { ttlMs: 10_000 }))
+  // One lock client (one session) per simulated client, as with one etcd lease per client below,
+  // all over the one @synod/client connection set.
+  const clients = Array.from({ length: request.concurrency }, () => client.locks({ ttlMs: 10_000 }))
   return {
     op: async (worker) => {
-      const client = clients[worker]
-      if (client === undefined) throw new Error('no lock client')
-      const lock = await client.acquire(`lock-${Math.floor(Math.random() * names)}`, { timeoutMs: 30_000 })
+      const locks = clients[worker]
+      if (locks === undefined) throw new Error('no lock client')
+      const lock = await locks.acquire(`lock-${Math.floor(Math.random() * names)}`, { timeoutMs: 30_000 })
       await lock.release()
     },
-    close: async () => { await Promise.all(clients.map(async (client) => { await client.stop() })) }
+    // Closing the client closes every lock session.
+    close: async () => { await client.close() }
   }
 }
 

@@ -5,6 +5,7 @@
 //   --clients <list> comma-separated concurrency for put/get (default 1,16,64,256)
 //   --out <dir>     where kv.json and kv.svg go (default docs/benchmarks of the repository)
 //   --no-write      print the table only
+//   --cpu-prof <dir> write a V8 CPU profile of each Synod node there (n1..n3.cpuprofile) at the end
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -23,7 +24,8 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '1,16,64,256' },
     out: { type: 'string', default: fileURLToPath(new URL('../../../docs/benchmarks', import.meta.url)) },
     'tick-ms': { type: 'string', default: '100' },
-    'no-write': { type: 'boolean', default: false }
+    'no-write': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' }
   },
   allowPositionals: true
 })
@@ -98,12 +100,12 @@ function request (system: System, workload: Workload, concurrency: number, synod
 async function main (): Promise<void> {
   const started = new Date()
   console.log(`starting a 3-node Synod cluster and a 3-member etcd cluster under ${root}`)
-  const synod = await startSynod(join(root, 'synod'), tickMs)
+  const synod = await startSynod(join(root, 'synod'), tickMs, values['cpu-prof'])
   clusters.push(synod)
   const etcd = await startEtcd(join(root, 'etcd'))
   clusters.push(etcd)
   const settings = {
-    synod: `Raft, ${tickMs} ms tick (heartbeat 1 tick, election timeout 10 ticks), file log with fdatasync, transport-ws; client @synod/client over WebSocket + MessagePack (one client, all calls multiplexed); locks @synod/lock client over the node's HTTP/JSON lock routes (one lock client and session per simulated client)`,
+    synod: `Raft, ${tickMs} ms tick (heartbeat 1 tick, election timeout 10 ticks), file log with fdatasync, transport-ws; client @synod/client over WebSocket + MessagePack (one client, all calls multiplexed); locks @synod/client's lock API (@synod/lock's client) over the same WebSocket + MessagePack connections (one lock client and session per simulated client)`,
     etcd: `etcd ${etcd.version} (Debian etcd-server), defaults: heartbeat 100 ms, election 1000 ms, WAL fsync on; client etcd3 npm over gRPC (one client, round-robin across members); locks etcd's v3lock service (what etcdctl lock uses) over etcd's gRPC gateway with fetch, one lease per simulated client (reused)`,
     generator: `closed loop, one fresh generator process per cell, ${warmupMs} ms warm-up then ${seconds} s measured; keys 16 bytes (10,000), values 128 bytes; gets linearizable`
   }
