@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises'
+import { open, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { LogEntry } from '@synod/interfaces'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -90,6 +90,34 @@ describe('file log', () => {
     expect(log.lastIndex()).toBe(1)
     await expect(log.append([entry(2)])).rejects.toThrow('EIO')
     await log.stop()
+  })
+
+  it('overlapping commits leave a write-start flag at least every MiB and a quarter', async () => {
+    // 64 writers of 4000-byte entries: about 2.6 MB, nearly all of it written while another
+    // commit was syncing. Recovery can only prove data durable up to a flagged frame, so the
+    // writer must stop overlapping now and then to write one.
+    const dataBytes = 4000
+    const frameBytes = 9 + 17 + dataBytes
+    const log = createFileLogStorage({ dir, preallocate: false, maxSyncsInFlight: 2 })
+    await log.start()
+    let next = 1
+    await Promise.all(Array.from({ length: 64 }, async () => {
+      for (let round = 0; round < 10; round++) await log.append([entry(next++, 1, dataBytes)])
+    }))
+    await log.stop()
+    const segment = (await readdir(dir)).find((name) => name.endsWith('.wal')) as string
+    const content = await readFile(join(dir, segment))
+    const flaggedOffsets: number[] = []
+    for (let index = 1; index <= 640; index++) {
+      const offset = 16 + (index - 1) * frameBytes
+      if (((content[offset + 8] as number) & 0x80) !== 0) flaggedOffsets.push(offset)
+    }
+    expect(flaggedOffsets[0]).toBe(16)
+    expect(flaggedOffsets.length).toBeLessThan(640)
+    const ends = [...flaggedOffsets, 16 + 640 * frameBytes]
+    for (let i = 1; i < ends.length; i++) {
+      expect((ends[i] as number) - (ends[i - 1] as number)).toBeLessThanOrEqual(1024 * 1024 + 256 * 1024)
+    }
   })
 
   it('rejects an entry above maxEntryBytes with ERR_TOO_LARGE', async () => {
