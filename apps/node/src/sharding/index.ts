@@ -23,3 +23,7 @@ export { createShardHost } from './shard-host.js'
 export type {
   ShardHost, ShardHostComponents, ShardHostInit, ShardHostStats, ShardNode, ShardRaftTuning, ShardReadOptions, ShardReplica, ShardStatus
 } from './shard-host.js'
+export { planRebalance } from './rebalance-plan.js'
+export type { RebalancePlan, RebalancePlanOptions, RebalanceStep, ShardMovePlan } from './rebalance-plan.js'
+export { createSharedHardStateStore } from './shared-hard-state.js'
+export type { SharedHardStateStore } from './shared-hard-state.js'
