@@ -6,8 +6,14 @@ import { createMemoryNetwork } from '@synod/sim'
 import { createFileHardStateStorage, createFileLogStorage, createMemoryHardStateStorage, createMemoryLogStorage } from '@synod/storage'
 import { createRaftNode } from '@synod/raft'
 import type { RaftNode, RaftWireMessage } from '@synod/raft'
-import { createZeroCopyLogStorage } from './zero-copy-log.js'
+import { createPerEntryCopyLogStorage } from './per-entry-copy-log.js'
 import { CounterStateMachine, memorySnapshots, percentile, seededRandom, systemClock } from './support.js'
+
+/**
+ * Which LogStorage the three nodes use: `@synod/storage`'s memory log (copying, the default, or
+ * `copy: false`), its file WAL, or the benchmark-only baseline that copies into one buffer per entry.
+ */
+export type BenchStorage = 'memory' | 'memory-no-copy' | 'per-entry-copy' | 'file'
 
 export interface ClusterResult {
   entries: number
@@ -20,9 +26,11 @@ export interface ClusterResult {
 
 /**
  * A 3-node cluster in one process: real drivers on the in-memory network, memory or file storage,
- * `proposers` concurrent callers each proposing 100-byte commands back to back on the leader.
+ * `proposers` concurrent callers each proposing 100-byte commands back to back on the leader. The
+ * proposers run for `warmupMs` before the measured window opens, so the JIT has compiled the hot
+ * path and the young generation has reached its working size.
  */
-export async function benchCluster (options: { storage: 'memory' | 'zero-copy' | 'file', proposers: number, durationMs: number }): Promise<ClusterResult> {
+export async function benchCluster (options: { storage: BenchStorage, proposers: number, durationMs: number, warmupMs?: number }): Promise<ClusterResult> {
   const ids = ['n1', 'n2', 'n3']
   const network = createMemoryNetwork({ delivery: 'macrotask', clone: false })
   const dirs: string[] = []
@@ -30,8 +38,8 @@ export async function benchCluster (options: { storage: 'memory' | 'zero-copy' |
   for (const [i, id] of ids.entries()) {
     let log: LogStorage
     let hardState: HardStateStorage
-    if (options.storage === 'memory' || options.storage === 'zero-copy') {
-      log = options.storage === 'memory' ? createMemoryLogStorage() : createZeroCopyLogStorage()
+    if (options.storage !== 'file') {
+      log = options.storage === 'per-entry-copy' ? createPerEntryCopyLogStorage() : createMemoryLogStorage({ copy: options.storage === 'memory' })
       hardState = createMemoryHardStateStorage()
     } else {
       const dir = await mkdtemp(join(tmpdir(), `synod-raft-bench-${id}-`))
@@ -59,19 +67,16 @@ export async function benchCluster (options: { storage: 'memory' | 'zero-copy' |
   let leader: RaftNode<number> | undefined
   while ((leader = nodes.find((n) => n.isLeader())) === undefined) await new Promise((resolve) => setTimeout(resolve, 20))
   const payload = new Uint8Array(100)
-  // Warm up.
-  await Promise.all(Array.from({ length: 1000 }, async () => await leader.propose(payload)))
 
   // One proposal in eight is timed: reading the clock twice per proposal would cost the run a few percent.
   const latencies = new Float64Array(1_000_000)
   let timed = 0
   let count = 0
+  let measuring = false
   let stop = false
-  const started = performance.now()
-  const cpuAtStart = process.cpuUsage()
   const proposer = async (): Promise<void> => {
     while (!stop) {
-      if ((count & 7) === 0 && timed < latencies.length) {
+      if (measuring && (count & 7) === 0 && timed < latencies.length) {
         const t0 = performance.now()
         await leader.propose(payload)
         latencies[timed++] = performance.now() - t0
@@ -82,11 +87,16 @@ export async function benchCluster (options: { storage: 'memory' | 'zero-copy' |
     }
   }
   const running = Array.from({ length: options.proposers }, proposer)
+  await new Promise((resolve) => setTimeout(resolve, options.warmupMs ?? 1000))
+  measuring = true
+  const countAtStart = count
+  const started = performance.now()
+  const cpuAtStart = process.cpuUsage()
   await new Promise((resolve) => setTimeout(resolve, options.durationMs))
   stop = true
   const seconds = (performance.now() - started) / 1000
   const cpu = process.cpuUsage(cpuAtStart)
-  const entries = count
+  const entries = count - countAtStart
   await Promise.all(running)
   await Promise.all(nodes.map(async (node) => { await node.stop() }))
   for (const dir of dirs) await rm(dir, { recursive: true, force: true })

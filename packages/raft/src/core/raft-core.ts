@@ -568,13 +568,12 @@ class Core implements RaftCore {
     }
     const entries = this.#log.cachedSlice(pr.next, lastIndex + 1, this.#cfg.maxSizePerMessage) ?? []
     if (entries.length === 0 && !sendIfEmpty) return false
-    this.#emitAppend(to, pr, prevIndex, prevTerm, entries)
+    this.#emitAppend(to, pr, prevIndex, prevTerm, entries, entries.length === 0 ? 0 : this.#log.cachedBytes(pr.next, pr.next + entries.length))
     return true
   }
 
-  #emitAppend (to: NodeId, pr: Progress, prevIndex: number, prevTerm: number, entries: LogEntry[]): void {
-    let bytes = 0
-    for (const entry of entries) bytes += entrySize(entry)
+  /** `bytes` is the total entrySize of `entries`. */
+  #emitAppend (to: NodeId, pr: Progress, prevIndex: number, prevTerm: number, entries: LogEntry[], bytes: number): void {
     const last = entries.at(-1)?.index ?? prevIndex
     pr.sentEntries(last, bytes, entries.length)
     // Dissertation §10.2.1: the leader's appends may leave before its own write is durable.
@@ -820,7 +819,7 @@ class Core implements RaftCore {
       return
     }
     if (valid.length === 0) return
-    this.#emitAppend(purpose.to, pr, purpose.from - 1, prevTerm, valid)
+    this.#emitAppend(purpose.to, pr, purpose.from - 1, prevTerm, valid, bytes)
     while (this.#sendAppend(purpose.to, false)) { /* keep streaming */ }
   }
 
@@ -1007,7 +1006,7 @@ class Core implements RaftCore {
     const limit = this.#applyLimit()
     const from = this.#log.applied + 1
     if (from > limit) return []
-    const out: LogEntry[] = []
+    let out: LogEntry[] = []
     let bytes = 0
     const budget = this.#cfg.maxApplyBytesPerReady
     let next = from
@@ -1023,7 +1022,8 @@ class Core implements RaftCore {
     if (next <= limit && bytes < budget) {
       if (next >= this.#log.cacheOffset) {
         const slice = this.#log.cachedSlice(next, limit + 1, budget - bytes) ?? []
-        for (const entry of slice) out.push(entry)
+        if (out.length === 0) out = slice
+        else for (const entry of slice) out.push(entry)
       } else if (this.#applyBuffer.length === 0 && !this.#applyFetchInFlight) {
         const id = this.#nextFetchId++
         this.#applyFetchInFlight = true

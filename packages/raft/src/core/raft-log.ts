@@ -34,11 +34,13 @@ export class RaftLog {
   /** Highest index handed out for applying. */
   applied: number
   // The cache is #cache[#head..]; #head advances on eviction and the array is compacted lazily,
-  // so evicting from the front costs O(1) amortized instead of a splice per call.
+  // so evicting from the front costs O(1) amortized instead of a splice per call. #ends[k] is the
+  // total entrySize of #cache[0..k) (one longer than #cache): the bytes of any cached range are a
+  // subtraction, so slicing, sizing and evicting never walk the entries again.
   #cache: Array<LogEntry | undefined> = []
+  #ends: number[] = [0]
   #head = 0
   #cacheOffset: number
-  #cacheBytes = 0
 
   constructor (readonly storage: LogMetadata, snapshot: { index: number, term: number }, commit: number, applied: number) {
     this.snapshotIndex = snapshot.index
@@ -51,7 +53,7 @@ export class RaftLog {
   }
 
   get cacheOffset (): number { return this.#cacheOffset }
-  get cacheBytes (): number { return this.#cacheBytes }
+  get cacheBytes (): number { return (this.#ends[this.#cache.length] as number) - (this.#ends[this.#head] as number) }
 
   firstIndex (): number { return this.snapshotIndex + 1 }
 
@@ -100,24 +102,47 @@ export class RaftLog {
    */
   cachedSlice (from: number, to: number, maxBytes: number): LogEntry[] | undefined {
     if (from < this.#cacheOffset) return undefined
-    const out: LogEntry[] = []
-    let bytes = 0
-    const end = Math.min(to, this.lastIndex() + 1)
-    for (let i = from; i < end; i++) {
-      const entry = this.#at(i)
-      if (entry === undefined) break
-      bytes += entrySize(entry)
-      if (out.length > 0 && bytes > maxBytes) break
-      out.push(entry)
+    const start = this.#head + from - this.#cacheOffset
+    const end = this.#head + Math.min(to, this.lastIndex() + 1) - this.#cacheOffset
+    if (start >= end) return []
+    return this.#cache.slice(start, this.#fitEnd(start, end, maxBytes)) as LogEntry[]
+  }
+
+  /** Total entrySize of the cached entries [from, to) (both within the cache). */
+  cachedBytes (from: number, to: number): number {
+    const ends = this.#ends
+    return (ends[this.#head + to - this.#cacheOffset] as number) - (ends[this.#head + from - this.#cacheOffset] as number)
+  }
+
+  /**
+   * The end (exclusive cache position) of the longest run from `start` within `end` whose sizes sum
+   * to at most `maxBytes`, and at least one entry.
+   */
+  #fitEnd (start: number, end: number, maxBytes: number): number {
+    const ends = this.#ends
+    const limit = (ends[start] as number) + maxBytes
+    if ((ends[end] as number) <= limit) return end
+    // Binary search for the last k in (start, end) with ends[k] <= limit.
+    let low = start + 1
+    let high = end - 1
+    while (low <= high) {
+      const mid = (low + high) >>> 1
+      if ((ends[mid] as number) <= limit) low = mid + 1
+      else high = mid - 1
     }
-    return out
+    return Math.max(high, start + 1)
   }
 
   /** Appends entries at the end (a leader's own proposals). */
   appendLocal (entries: readonly LogEntry[]): void {
-    for (const entry of entries) {
-      this.#cache.push(entry)
-      this.#cacheBytes += entrySize(entry)
+    const cache = this.#cache
+    const ends = this.#ends
+    let total = ends[cache.length] as number
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as LogEntry
+      cache.push(entry)
+      total += entrySize(entry)
+      ends.push(total)
     }
   }
 
@@ -152,10 +177,15 @@ export class RaftLog {
    * Returns the index of the last entry written or matched.
    */
   appendFollower (entries: readonly LogEntry[]): void {
-    const conflict = this.findConflict(entries)
-    if (conflict === 0) return
     const first = entries[0]
     if (first === undefined) return
+    // The common case, entries that extend the log: every one is new, nothing to compare or truncate.
+    if (first.index === this.lastIndex() + 1) {
+      this.appendLocal(entries)
+      return
+    }
+    const conflict = this.findConflict(entries)
+    if (conflict === 0) return
     const fresh = entries.slice(conflict - first.index)
     this.#truncateFrom(conflict)
     this.appendLocal(fresh)
@@ -165,13 +195,11 @@ export class RaftLog {
     if (index <= this.committed) throw new Error(`raft invariant: truncating committed entry ${index} (commit ${this.committed})`)
     if (index < this.#cacheOffset) {
       // The conflict lies in durable entries no longer cached: the cache restarts at it.
-      this.#cache = []
-      this.#head = 0
-      this.#cacheBytes = 0
-      this.#cacheOffset = index
+      this.#resetCache(index)
     } else {
-      const removed = this.#cache.splice(this.#head + index - this.#cacheOffset)
-      for (const entry of removed) if (entry !== undefined) this.#cacheBytes -= entrySize(entry)
+      const keep = this.#head + index - this.#cacheOffset
+      this.#cache.length = keep
+      this.#ends.length = keep + 1
     }
     this.persisted = Math.min(this.persisted, index - 1)
   }
@@ -179,12 +207,8 @@ export class RaftLog {
   /** Entries not yet durable, to be written by the driver. */
   unpersisted (): LogEntry[] {
     const from = Math.max(this.persisted + 1, this.#cacheOffset)
-    const out: LogEntry[] = []
-    for (let i = this.#head + from - this.#cacheOffset; i < this.#cache.length; i++) {
-      const entry = this.#cache[i]
-      if (entry !== undefined) out.push(entry)
-    }
-    return out
+    const start = this.#head + from - this.#cacheOffset
+    return start >= this.#cache.length ? [] : this.#cache.slice(start) as LogEntry[]
   }
 
   /** Called once the driver reports entries durable up to (index, term). */
@@ -203,10 +227,7 @@ export class RaftLog {
   restore (index: number, term: number): void {
     this.snapshotIndex = index
     this.snapshotTerm = term
-    this.#cache = []
-    this.#head = 0
-    this.#cacheBytes = 0
-    this.#cacheOffset = index + 1
+    this.#resetCache(index + 1)
     this.persisted = index
     this.committed = index
     this.applied = index
@@ -223,32 +244,34 @@ export class RaftLog {
 
   /** Evicts durable, applied entries from memory while the cache is over `maxBytes`. */
   evict (maxBytes: number): void {
-    if (this.#cacheBytes <= maxBytes) return
+    if (this.cacheBytes <= maxBytes) return
+    // Only durable, applied entries may go: the cached prefix with index <= limit.
     const limit = Math.min(this.persisted, this.applied)
+    const evictable = Math.min(limit - this.#cacheOffset + 1, this.#cachedCount())
+    const ends = this.#ends
+    const total = ends[this.#cache.length] as number
     let drop = 0
-    let bytes = this.#cacheBytes
-    const count = this.#cachedCount()
-    while (drop < count && bytes > maxBytes) {
-      const entry = this.#cache[this.#head + drop]
-      if (entry === undefined || entry.index > limit) break
-      bytes -= entrySize(entry)
-      drop++
-    }
+    while (drop < evictable && total - (ends[this.#head + drop] as number) > maxBytes) drop++
     if (drop > 0) this.#dropCachedUpTo(this.#cacheOffset + drop - 1)
+  }
+
+  #resetCache (offset: number): void {
+    this.#cache = []
+    this.#ends = [0]
+    this.#head = 0
+    this.#cacheOffset = offset
   }
 
   #dropCachedUpTo (index: number): void {
     const count = Math.min(index - this.#cacheOffset + 1, this.#cachedCount())
     if (count <= 0) return
-    for (let i = this.#head; i < this.#head + count; i++) {
-      const entry = this.#cache[i]
-      if (entry !== undefined) this.#cacheBytes -= entrySize(entry)
-      this.#cache[i] = undefined
-    }
+    // Release the entries at once; their sizes stay in #ends until the array is compacted.
+    this.#cache.fill(undefined, this.#head, this.#head + count)
     this.#head += count
     this.#cacheOffset += count
     if (this.#head > 4096 && this.#head * 2 > this.#cache.length) {
       this.#cache = this.#cache.slice(this.#head)
+      this.#ends = this.#ends.slice(this.#head)
       this.#head = 0
     }
   }

@@ -456,31 +456,38 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     this.#flushScheduled = false
     const core = this.#core
     if (core === undefined || !this.#started) return
+    const maxCount = this.#init.maxBatchCount
+    const maxBytes = this.#init.maxBatchBytes
     while (this.#queue.length > 0) {
-      const batch: PendingOperation[] = []
+      const queue = this.#queue
       const commands: Uint8Array[] = []
       let bytes = 0
       let taken = 0
-      const queue = this.#queue
-      while (taken < queue.length && batch.length < this.#init.maxBatchCount) {
-        const next = queue[taken]
-        if (next === undefined || (batch.length > 0 && bytes + next.data.byteLength > this.#init.maxBatchBytes)) break
+      let skipped = 0
+      while (taken < queue.length && commands.length < maxCount) {
+        const next = queue[taken] as PendingOperation
+        const size = next.data.byteLength
+        if (commands.length > 0 && bytes + size > maxBytes) break
         taken++
-        if (next.settled) continue
-        batch.push(next)
+        if (next.settled) { skipped++; continue }
         commands.push(next.data)
-        bytes += next.data.byteLength
+        bytes += size
       }
       this.#queue = taken === queue.length ? [] : queue.slice(taken)
-      if (batch.length === 0) continue
+      if (commands.length === 0) continue
+      // Usually the whole queue is one batch with nothing settled early: the queue is the batch.
+      const batch = skipped === 0 && taken === queue.length ? queue : queue.slice(0, taken).filter((pending) => !pending.settled)
       const status = core.status()
       if (status.role === 'leader') {
         try {
           const position = core.proposeBatch(commands)
+          // Indexes above every tracked one cannot displace an older waiter (see #track).
+          const fresh = position.index >= this.#pendingByIndex.end
           for (let i = 0; i < batch.length; i++) {
-            const pending = batch[i]!
+            const pending = batch[i] as PendingOperation
             pending.term = position.term
-            this.#track(position.index + i, pending)
+            if (fresh) this.#pendingByIndex.set(position.index + i, pending)
+            else this.#track(position.index + i, pending)
           }
         } catch (error) {
           for (const pending of batch) pending.fail(error as Error)

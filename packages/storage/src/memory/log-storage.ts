@@ -37,7 +37,7 @@ const SLOT_MASK = BLOCK_ENTRIES - 1
 const FIRST_ARENA_BYTES = 16 * 1024
 const MAX_ARENA_BYTES = 1024 * 1024
 
-const TYPE_CODES: Record<EntryType, number> = { command: 0, noop: 1, config: 2 }
+/** Entry types by their code in `EntryBlock.types`. */
 const TYPES: readonly EntryType[] = ['command', 'noop', 'config']
 const RESOLVED: Promise<void> = Promise.resolve()
 
@@ -217,7 +217,7 @@ class MemoryLogStorage implements LogStorage {
       const length = data.length
       if (this.arenaUsed + length > this.arena.length) this.#newArena(length)
       if (length > 0) this.arena.set(data, this.arenaUsed)
-      block.types[slot] = TYPE_CODES[entry.type]
+      block.types[slot] = entry.type === 'command' ? 0 : entry.type === 'noop' ? 1 : 2
       block.offsets[slot] = this.arenaUsed
       block.lengths[slot] = length
       block.arenas[slot] = this.arena

@@ -2,17 +2,16 @@ import { CompactedError } from '@synod/interfaces'
 import type { LogEntry, LogStorage } from '@synod/interfaces'
 
 /**
- * BENCHMARK ONLY: a LogStorage that keeps the caller's entry objects instead of copying them (the
- * real memory storage copies every entry in and out so callers cannot alias its state). It shows
- * what the Raft driver costs without the storage's copies; the rows that use it say so.
+ * BENCHMARK BASELINE: the memory LogStorage as it was before its entry bytes moved into shared
+ * arenas: every entry copied into a `Uint8Array` of its own on the way in (and out), entries in one
+ * array. The rows that use it show what the arena layout of `createMemoryLogStorage()` bought.
  */
-export function createZeroCopyLogStorage (): LogStorage {
+export function createPerEntryCopyLogStorage (): LogStorage {
   let compactedIndex = 0
   let compactedTerm = 0
-  // Entries live in `log[head..]`; the dead prefix is dropped once it is most of the array.
   let log: LogEntry[] = []
-  let head = 0
-  const lastIndex = (): number => compactedIndex + log.length - head
+  const lastIndex = (): number => compactedIndex + log.length
+  const copy = (entry: LogEntry): LogEntry => ({ index: entry.index, term: entry.term, type: entry.type, data: new Uint8Array(entry.data) })
   return {
     async start () {},
     async stop () {},
@@ -20,29 +19,22 @@ export function createZeroCopyLogStorage (): LogStorage {
     lastIndex,
     term (index) {
       if (index === compactedIndex) return compactedTerm
-      if (index < compactedIndex) return undefined
-      return log[head + index - compactedIndex - 1]?.term
+      return log[index - compactedIndex - 1]?.term
     },
     async append (entries) {
       const first = entries[0]
       if (first === undefined) return
       if (first.index > lastIndex() + 1) throw new Error(`gap before ${first.index}`)
       if (first.index <= compactedIndex) throw new CompactedError(first.index, compactedIndex + 1)
-      log.length = head + first.index - compactedIndex - 1
-      for (const entry of entries) log.push(entry)
+      log.length = first.index - compactedIndex - 1
+      for (const entry of entries) log.push(copy(entry))
     },
     async truncateSuffix (fromIndex) {
-      if (fromIndex <= lastIndex()) log.length = head + Math.max(0, fromIndex - compactedIndex - 1)
+      if (fromIndex <= lastIndex()) log.length = Math.max(0, fromIndex - compactedIndex - 1)
     },
     async compactPrefix (upToIndex, term) {
       if (upToIndex <= compactedIndex) return
-      if (upToIndex >= lastIndex()) {
-        log = []
-        head = 0
-      } else {
-        head += upToIndex - compactedIndex
-        if (head > 4096 && head * 2 > log.length) { log = log.slice(head); head = 0 }
-      }
+      log = upToIndex >= lastIndex() ? [] : log.slice(upToIndex - compactedIndex)
       compactedIndex = upToIndex
       compactedTerm = term
     },
@@ -51,12 +43,11 @@ export function createZeroCopyLogStorage (): LogStorage {
       const out: LogEntry[] = []
       const maxBytes = options.maxBytes ?? Infinity
       let bytes = 0
-      const end = Math.min(to, lastIndex() + 1)
-      for (let index = from; index < end; index++) {
-        const entry = log[head + index - compactedIndex - 1]!
+      for (let index = from; index < Math.min(to, lastIndex() + 1); index++) {
+        const entry = log[index - compactedIndex - 1]!
         bytes += entry.data.byteLength
         if (out.length > 0 && bytes > maxBytes) break
-        out.push(entry)
+        out.push(copy(entry))
       }
       return out
     }
