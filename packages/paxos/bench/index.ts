@@ -10,12 +10,15 @@ import { formatRate } from './support.js'
 const durationMs = Number(process.env.PAXOS_BENCH_MS ?? 2000)
 const rounds = Number(process.env.PAXOS_BENCH_ROUNDS ?? 3)
 
-const rows: Array<{ storage: 'memory' | 'file', proposers: number }> = [
+const allRows: Array<{ storage: 'memory' | 'file', proposers: number }> = [
   { storage: 'memory', proposers: 1 },
   { storage: 'memory', proposers: 1000 },
   { storage: 'file', proposers: 1 },
   { storage: 'file', proposers: 1000 }
 ]
+// PAXOS_BENCH_ROWS=memory:1000,file:1000 runs only those rows.
+const only = process.env.PAXOS_BENCH_ROWS?.split(',')
+const rows = only === undefined ? allRows : allRows.filter((row) => only.includes(`${row.storage}:${row.proposers}`))
 
 console.log(`# @synod/paxos vs @synod/raft (3 nodes in one process, 100-byte commands, ${durationMs} ms per run, best of ${rounds} alternating runs)\n`)
 console.log('| storage | proposers | Paxos entries/s | Raft entries/s | Paxos / Raft | Paxos p50 / p99 | Raft p50 / p99 |')

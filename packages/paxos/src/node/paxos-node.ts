@@ -122,6 +122,8 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
   #startedAt = 0
   #ticksDone = 0
   #lastCommitSave = -1
+  /** A commit-hint save in flight (the Ready loop does not wait for those). */
+  #hintSaving: Promise<void> | undefined
   #savedPromise: PaxosHardState | undefined
   // Proposals.
   #queue: PendingOperation[] = []
@@ -257,6 +259,7 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
     for (const resolve of this.#ackWaiters.values()) resolve(undefined)
     for (const waiter of this.#leaderWaiters) waiter(undefined)
     await this.#loopDone
+    await this.#hintSaving
     await this.#applyChain.catch(() => {})
     await this.#incomingChain.catch(() => {})
     await this.#incoming?.writer.abort().catch(() => {})
@@ -336,18 +339,24 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
       if (changed) {
         // Slots first, then the promise (and the recovery flags that decide whether this replica votes).
         if (writes.length > 0) await writes.pop()
+        // Saves stay in order whatever the store does with concurrent ones.
+        if (this.#hintSaving !== undefined) await this.#hintSaving
         this.#lastCommitSave = this.#ticksDone
         this.#savedPromise = rd.hardState
         writes.push(this.#c.hardState.save(rd.hardState))
-      } else if (this.#lastCommitSave !== this.#ticksDone) {
-        // Only the hint moved: save it beside the slots rather than after them, capped below this
-        // Ready's slots so it never covers values that are not yet durable (slots before them were
-        // made durable by earlier Readies).
+      } else if (this.#lastCommitSave !== this.#ticksDone && this.#hintSaving === undefined) {
+        // Only the hint moved. No message depends on it, so the Ready does not wait for it (one
+        // such save in flight at a time); it is capped below this Ready's slots so it never covers
+        // values that are not yet durable (slots before them were made durable by earlier Readies).
         this.#lastCommitSave = this.#ticksDone
         const first = rd.entries[0]?.index
         const hint = first === undefined || rd.hardState.commit < first ? rd.hardState : { ...rd.hardState, commit: first - 1 }
         this.#savedPromise = hint
-        writes.push(this.#c.hardState.save(hint))
+        this.#hintSaving = this.#c.hardState.save(hint).then(() => { this.#hintSaving = undefined }, (error: unknown) => {
+          this.#hintSaving = undefined
+          this.#logger?.error({ error }, 'saving the commit hint failed; stopping the node')
+          void this.stop()
+        })
       }
     }
     if (writes.length === 1) await writes[0]
