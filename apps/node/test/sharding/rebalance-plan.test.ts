@@ -78,15 +78,15 @@ describe('rebalance planner', () => {
 
   it('reaches the target from random membership changes, and waves respect the per-node throttle', () => {
     const random = seededRandom(20261128)
-    for (let run = 0; run < 30; run++) {
+    for (let run = 0; run < 12; run++) {
       const pool = ids(8)
       const pick = (): string[] => pool.filter(() => random.next() < 0.6)
       let a = pick()
       let b = pick()
       if (a.length === 0) a = ['n1']
       if (b.length === 0) b = ['n2']
-      const before = place(a, 32)
-      const after = place(b, 32)
+      const before = place(a, 24)
+      const after = place(b, 24)
       const limit = 1 + random.int(3)
       const plan = planRebalance(before, after, { maxMovesPerNode: limit })
       expectReaches(before, after, plan)
