@@ -101,6 +101,25 @@ describe('client.locks()', () => {
     expect(synod.leader()).toBe(leader?.server.address)
   })
 
+  it('moves a grant wait to another replica when its node goes away, and still gets the grant', async () => {
+    const { replicas } = await startCluster(['n1', 'n2'])
+    const [leader, follower] = replicas
+    const synod = client([leader?.server.address ?? '', follower?.server.address ?? ''])
+    // Closing the sessions at the end retries the unreachable leader for at most requestTimeoutMs.
+    const holder = await synod.locks({ requestTimeoutMs: 300 }).acquire('job')
+    let granted: number | undefined
+    const waiting = synod.locks({ requestTimeoutMs: 300 }).acquire('job').then((lock) => { granted = lock.token; return lock })
+    while (leader?.received.includes('lock.awaitGrant') !== true) await new Promise((resolve) => setTimeout(resolve, 5))
+    // The leader's API goes away with the wait open on it; the replica's log and lock service stay.
+    await leader.server.stop()
+    while (follower?.received.includes('lock.awaitGrant') !== true) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(granted).toBeUndefined()
+    // The holder's session ends on the cluster (as if its lease ran out): the follower's replica
+    // applies the grant and answers the wait it now holds.
+    const closed = await leader.service.execute({ type: 'close-session', session: holder.session })
+    expect((await waiting).token).toBe(closed.index)
+  })
+
   it('close() closes the lock sessions, releasing their locks at once', async () => {
     const { replicas, machine } = await startCluster(['n1'])
     const synod = createClient({ endpoints: [replicas[0]?.server.address ?? ''] })
