@@ -24,6 +24,7 @@ const usage = `synod fault-injection suite (needs root, nft and iproute2; libfak
                          (default both)
   --fault-seconds <n>    override the length of each engine's faulty phase
   --kinds <a,b,..>       only these fault kinds (to reproduce or study one)
+  --node-log-level <l>   the nodes' --log-level (default info)
   --results <dir>        results folder (default apps/faults/results/<timestamp>)
   --cleanup              only remove namespaces and processes left by an interrupted run`
 
@@ -36,6 +37,7 @@ async function main (): Promise<number> {
       engine: { type: 'string', default: 'both' },
       'fault-seconds': { type: 'string' },
       kinds: { type: 'string' },
+      'node-log-level': { type: 'string' },
       results: { type: 'string' },
       cleanup: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
@@ -91,6 +93,7 @@ async function main (): Promise<number> {
       profile,
       seed,
       engine,
+      nodeLogLevel: values['node-log-level'],
       preferKinds: profile.kinds.filter((kind) => !scheduled.has(kind)),
       resultsDir,
       packageDir,

@@ -88,7 +88,7 @@ const lockRun: Promise<LockRun> | undefined = config.lockWorkers > 0
     seed: config.seed,
     ttlMs: config.lockTtlMs,
     pauseOneIn: config.lockPauseOneIn,
-    acquireTimeoutMs: 4000,
+    acquireTimeoutMs: 15_000,
     thinkMs: config.thinkMs,
     now: () => Date.now() - originWallMs,
     isRunning: () => running

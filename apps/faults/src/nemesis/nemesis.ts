@@ -75,7 +75,11 @@ export function createNemesis (components: NemesisComponents): Nemesis {
     return `${result.restored ? 'voter again' : 'NOT restored'} after ${(result.tookMs / 1000).toFixed(1)} s (${result.steps.join(', ')})`
   }
 
+  /** Re-adds running in the background: the schedule goes on (and may fault the cluster again) meanwhile. */
+  const restoring = new Set<Promise<void>>()
+
   async function healAll (): Promise<void> {
+    await Promise.all([...restoring])
     await network.heal()
     for (const node of cluster.nodes) if (node.paused) cluster.resume(node.host.id)
     for (const node of cluster.nodes) if (!node.running) cluster.start(node.host.id)
@@ -194,6 +198,8 @@ export function createNemesis (components: NemesisComponents): Nemesis {
           }
           case 'membership':
           case 'membership-partitioned': {
+            // One member out at a time: a re-add still running finishes first.
+            await Promise.all([...restoring])
             const t = target(random, random.int(2) === 0 ? 'leader' : 'follower')
             // Wiped: the node comes back empty and joins as a new member (what etcd requires of a
             // re-added member). Kept: it stays up with its data while removed, a removed server
@@ -223,7 +229,12 @@ export function createNemesis (components: NemesisComponents): Nemesis {
               }
               unrestored.add(t.id)
               if (removed.reply.outcome === 'unknown' && removed.state !== 'removed') uncertain.add(t.id)
-              afterHeal.push(async () => { fault.detail += `; ${await restore(t.id)}` })
+              afterHeal.push(async () => {
+                // The re-add (restart, catch-up, promotion) takes seconds to tens of seconds with
+                // nodes run from source on a busy machine; it runs while the schedule goes on.
+                const done: Promise<void> = restore(t.id).then((outcome) => { fault.detail += `; ${outcome}` }).finally(() => { restoring.delete(done) })
+                restoring.add(done)
+              })
             })
             break
           }

@@ -34,7 +34,7 @@ export const PROFILES: Record<string, Profile> = {
   short: {
     name: 'short',
     nodes: 5,
-    faultPhaseMs: 62_000,
+    faultPhaseMs: 55_000,
     faultMs: [3000, 5000],
     gapMs: [1500, 3000],
     recoveryMs: 5000,

@@ -25,6 +25,8 @@ export interface RunOptions {
   /** Fault kinds to schedule first (those an earlier engine's run did not get to). @default none */
   readonly preferKinds?: readonly FaultKind[] | undefined
   readonly resultsDir: string
+  /** The nodes' `--log-level`. @default 'info' */
+  readonly nodeLogLevel?: string | undefined
   readonly packageDir: string
   readonly nodeAppDir: string
   readonly tools: Tools
@@ -139,7 +141,7 @@ export function startRun (options: RunOptions): RunHandle {
       logDir: join(dir, 'logs'),
       nodeAppDir: options.nodeAppDir,
       engine: options.engine,
-      logLevel: 'info',
+      logLevel: options.nodeLogLevel ?? 'info',
       faketime: clockVictim === undefined || options.tools.faketimeLib === undefined ? undefined : { lib: options.tools.faketimeLib, nodeId: clockVictim }
     })
     for (const node of topology.nodes) cluster.start(node.id)
@@ -351,7 +353,7 @@ export function lockChecks (run: LockRun, result: LockCheck): CheckLine[] {
   ]
 }
 
-function renderMarkdown (summary: { profile: string, engine: string, seed: number, nodes: number, durationMs: number, verdict: string, faults: InjectedFault[], longestOutageMs: number, leaderChanges: unknown[], operations: ReturnType<typeof countOps> },
+function renderMarkdown (summary: { profile: string, engine: string, seed: number, nodes: number, durationMs: number, verdict: string, faults: InjectedFault[], longestOutageMs: number, leaderChanges: unknown[], operations: ReturnType<typeof countOps>, locks: LockCheck | null },
   checks: CheckLine[], windows: ReturnType<typeof availability>): string {
   const lines = [
     `# Fault run: profile ${summary.profile}, engine ${summary.engine}, seed ${summary.seed}`,
@@ -361,6 +363,10 @@ function renderMarkdown (summary: { profile: string, engine: string, seed: numbe
     '| check | verdict | detail |', '|---|---|---|',
     ...checks.map((c) => `| ${c.check} | ${c.pass ? 'pass' : 'FAIL'} | ${c.detail} |`),
     '',
+    ...(summary.locks === null
+      ? []
+      : ['## Lock workload', '', '| accepted increments | final counter | lost updates | duplicate tokens | order violations | stale writes refused (by paused holders) | stale reads refused |', '|---|---|---|---|---|---|---|',
+          `| ${summary.locks.increments} | ${summary.locks.finalValue} | ${summary.locks.lostUpdates} | ${summary.locks.duplicateTokens.length} | ${summary.locks.orderViolations.length + summary.locks.realTimeViolations.length} | ${summary.locks.staleRejected.writes} (${summary.locks.staleRejected.pausedWrites}) | ${summary.locks.staleRejected.reads} |`, '']),
     '## Operations', '', '| op | total | ok | failed | unknown |', '|---|---|---|---|---|',
     ...Object.entries(summary.operations.byOp).map(([op, c]) => `| ${op} | ${c.total} | ${c.ok} | ${c.failed} | ${c.indeterminate} |`),
     '',
