@@ -13,12 +13,26 @@ export interface ClusterMember {
   api: string
   peer: string
   dir: string
+  /** Started with `--join` (added at runtime) rather than as a founding member. */
+  joined?: boolean
   process?: ChildProcess | undefined
+}
+
+export interface ProcessClusterOptions {
+  /** `synod start --consensus`. @default 'raft' */
+  consensus?: 'raft' | 'paxos'
+  /** More `synod start` flags for every node. */
+  args?: string[]
 }
 
 export interface ProcessCluster {
   members: ClusterMember[]
   start(member: ClusterMember): void
+  /**
+   * Starts a new node with `--join` (pointed at the current members' peer addresses) and adds it
+   * to `members`; it serves once a member has added it with `POST /v1/members`.
+   */
+  spawnJoiner(id: string): Promise<ClusterMember>
   kill(member: ClusterMember, signal?: NodeJS.Signals): Promise<void>
   stopAll(): Promise<void>
 }
@@ -37,7 +51,7 @@ export async function freePorts (count: number): Promise<number[]> {
 }
 
 /** A cluster of real `synod start` processes on loopback, run from source through tsx. */
-export async function createProcessCluster (root: string, size: number, tickMs = 50): Promise<ProcessCluster> {
+export async function createProcessCluster (root: string, size: number, tickMs = 50, options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
   const ports = await freePorts(size * 2)
   const members: ClusterMember[] = Array.from({ length: size }, (_, i) => ({
     id: `n${i + 1}`,
@@ -51,12 +65,16 @@ export async function createProcessCluster (root: string, size: number, tickMs =
   const peers = members.map((m) => `${m.id}=${m.peer}`).join(',')
   const apiPeers = members.map((m) => `${m.id}=http://${m.api}`).join(',')
 
+  const extra = [...(options.consensus === undefined ? [] : ['--consensus', options.consensus]), ...(options.args ?? [])]
+
   function start (member: ClusterMember): void {
     mkdirSync(member.dir, { recursive: true })
     const log = createWriteStream(join(member.dir, 'node.log'), { flags: 'a' })
+    // A joined node is told the founders' addresses to reach; it learns the rest from the log.
+    const membership = member.joined === true ? ['--join', '--peers', peers] : ['--peers', peers, '--api-peers', apiPeers]
     const child = spawn(process.execPath, ['--import', 'tsx', cliSource, 'start', '--id', member.id, '--listen', member.peer,
-      '--api', member.api, '--peers', peers, '--api-peers', apiPeers, '--data-dir', member.dir, '--secret-file', secretFile,
-      '--tick-ms', String(tickMs), '--log-level', 'warn'], { cwd: appDir, stdio: ['ignore', 'pipe', 'pipe'] })
+      '--api', member.api, ...membership, '--data-dir', member.dir, '--secret-file', secretFile,
+      '--tick-ms', String(tickMs), '--log-level', 'warn', ...extra], { cwd: appDir, stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout.pipe(log)
     child.stderr.pipe(log)
     member.process = child
@@ -71,10 +89,19 @@ export async function createProcessCluster (root: string, size: number, tickMs =
     member.process = undefined
   }
 
+  async function spawnJoiner (id: string): Promise<ClusterMember> {
+    const [api, peer] = await freePorts(2)
+    const member: ClusterMember = { id, api: `127.0.0.1:${api ?? 0}`, peer: `127.0.0.1:${peer ?? 0}`, dir: join(root, id), joined: true }
+    members.push(member)
+    start(member)
+    return member
+  }
+
   for (const member of members) start(member)
   return {
     members,
     start,
+    spawnJoiner,
     kill,
     stopAll: async () => { await Promise.all(members.map(async (member) => { await kill(member, 'SIGTERM') })) }
   }
