@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { removeMember, restoreVoter, type AdminCall, type AdminReply, type MemberEntry, type MembershipComponents } from '../src/nemesis/membership.js'
 
 /** A fake leader holding a configuration, answering the documented /v1/members requests. */
-function fakeCluster (initial: MemberEntry[], options: { refuseFirst?: number, commit?: Record<string, number>, loseRemoveReply?: boolean } = {}) {
+function fakeCluster (initial: MemberEntry[], options: { refuseFirst?: number, commit?: Record<string, number | undefined>, loseRemoveReply?: boolean, statusCommit?: number } = {}) {
   let members = [...initial]
   let refusals = options.refuseFirst ?? 0
   const calls: string[] = []
@@ -10,6 +10,9 @@ function fakeCluster (initial: MemberEntry[], options: { refuseFirst?: number, c
   const admin: AdminCall = async (method, path, body) => {
     const request = body as { op: string, id: string, learner?: boolean } | undefined
     calls.push(method === 'GET' ? 'GET' : `${request?.op} ${request?.id}`)
+    if (method === 'GET' && path === '/v1/status') {
+      return options.statusCommit === undefined ? { outcome: 'unknown', error: 'TimeoutError' } : { outcome: 'ok', json: { commitIndex: options.statusCommit } }
+    }
     if (method === 'GET') return { outcome: 'ok', json: { members, leader: 'n1' } }
     if (refusals > 0) { refusals -= 1; return { outcome: 'refused', status: 409, code: 'ERR_INVALID_MEMBERSHIP' } }
     const id = request?.id ?? ''
@@ -23,7 +26,7 @@ function fakeCluster (initial: MemberEntry[], options: { refuseFirst?: number, c
   }
   const components: MembershipComponents = {
     admin,
-    commitIndex: (id) => options.commit?.[id] ?? 100,
+    commitIndex: (id) => options.commit === undefined ? 100 : options.commit[id],
     sleep: async (ms) => { clock += ms },
     now: () => clock
   }
@@ -59,6 +62,12 @@ describe('membership nemesis steps', () => {
     expect(fake.calls).not.toContain('promote n3')
     commit.n3 = 100
     expect((await restoreVoter(fake.components, target, 2000)).restored).toBe(true)
+  })
+
+  it('asks the learner directly when the status poll has no answer from it', async () => {
+    const learner = [...voters('n1', 'n2'), { id: 'n3', role: 'learner' as const }]
+    expect((await restoreVoter(fakeCluster(learner, { commit: { n1: 100 } }).components, target, 2000)).restored).toBe(false)
+    expect((await restoreVoter(fakeCluster(learner, { commit: { n1: 100 }, statusCommit: 100 }).components, target, 2000)).restored).toBe(true)
   })
 
   it('retries a change the leader refused (another change pending)', async () => {

@@ -87,7 +87,14 @@ export async function restoreVoter (components: MembershipComponents, target: Re
     } else if (self.role === 'learner') {
       const leaderCommit = view.leader === undefined ? undefined : components.commitIndex(view.leader)
       catchUpTo ??= leaderCommit ?? 0
-      const own = components.commitIndex(target.id)
+      let own = components.commitIndex(target.id)
+      if (own === undefined || own < catchUpTo) {
+        // The status poll gives up after a few hundred ms; a learner busy catching up on a loaded
+        // machine may answer slower than that, so ask it directly with more patience.
+        const status = await components.admin('GET', '/v1/status', undefined, { node: target.id, timeoutMs: 2000 })
+        const commit = status.json?.commitIndex
+        if (status.outcome === 'ok' && typeof commit === 'number') own = Math.max(own ?? 0, commit)
+      }
       reached = own
       if (own !== undefined && own >= catchUpTo) {
         const reply = await components.admin('POST', '/v1/members', { op: 'promote', id: target.id }, { timeoutMs: 5000 })
