@@ -62,6 +62,13 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
     }
     const path = url.pathname
     if (path === '/v1/status' && req.method === 'GET') return [200, { ...log.status(), engine }]
+    if (path === '/v1/snapshot') {
+      // A backup point: the state machine as of `index`, written under <data-dir>/snapshots/.
+      if (req.method !== 'POST') throw new HttpError(405, 'ERR_METHOD', 'use POST for /v1/snapshot')
+      const meta = await log.snapshot()
+      logger.info({ index: meta.index, term: meta.term, size: meta.size }, 'snapshot taken on request')
+      return [200, { index: meta.index, term: meta.term, size: meta.size, checksum: meta.checksum, config: meta.config }]
+    }
     if (path === '/v1/members') {
       if (req.method === 'GET') {
         const status = log.status()
@@ -202,7 +209,7 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
 
 /** A bounded metric label: never the raw path (every key would become its own series). */
 function routeLabel (method = 'GET', path: string): string {
-  if (path === '/v1/status' || path === '/v1/members' || path === '/v1/kv' || path === '/v1/locks/execute' || path === '/v1/locks/await-grant') return `${method} ${path}`
+  if (path === '/v1/status' || path === '/v1/members' || path === '/v1/snapshot' || path === '/v1/kv' || path === '/v1/locks/execute' || path === '/v1/locks/await-grant') return `${method} ${path}`
   if (/^\/v1\/kv\/.+\/cas$/.test(path)) return `${method} /v1/kv/:key/cas`
   if (path.startsWith('/v1/kv/')) return `${method} /v1/kv/:key`
   return 'other'
