@@ -145,6 +145,7 @@ export interface SynodClient {
   /**
    * The cluster as one `@synod/lock` `LockServer`, for `createLockClient({ servers: [client.lockServer] })`
    * when a lock client needs its own clock or logger. Requests go to the leader with this client's retries.
+   * Stop such a lock client before `close()`: `close()` stops only the lock clients `locks()` made.
    */
   readonly lockServer: LockServer
   /** Stops every lock client made by `locks()` (closing their sessions), then closes every connection; calls in flight reject with `ERR_STOPPED`. Idempotent. */
