@@ -457,16 +457,11 @@ class FileLogStorage implements LogStorage {
     const first = (group[0]?.entries[0] as LogEntry).index
     if (first <= this.last) await this.truncateFrom(first)
     // Later appends in the group may overwrite the tail of earlier ones (all still in memory).
-    let entries: LogEntry[]
-    if (group.length === 1) {
-      entries = (group[0] as AppendOperation).entries as LogEntry[]
-    } else {
-      entries = []
-      for (const operation of group) {
-        const start = (operation.entries[0] as LogEntry).index
-        while (entries.length > 0 && (entries.at(-1) as LogEntry).index >= start) entries.pop()
-        for (const entry of operation.entries) entries.push(entry)
-      }
+    const entries: LogEntry[] = []
+    for (const operation of group) {
+      const start = (operation.entries[0] as LogEntry).index
+      while (entries.length > 0 && (entries.at(-1) as LogEntry).index >= start) entries.pop()
+      for (const entry of operation.entries) entries.push(entry)
     }
     let total = 0
     for (const entry of entries) total += frameBytes(entry)
