@@ -43,6 +43,15 @@ describe('a 3-node Paxos cluster', () => {
     const status = await (await fetch(`http://${first.api}/v1/status`)).json() as { engine?: string, ballot?: unknown }
     expect(status.engine).toBe('paxos')
     expect(status.ballot).toBeDefined()
+    // Observability reads the same status and counters from Paxos as from Raft.
+    const metrics = await (await fetch(`http://${first.api}/metrics`)).text()
+    expect(metrics).toMatch(/^synod_consensus_info\{engine="paxos",node="[^"]+"\} 1$/m)
+    // (Whether `first` still leads by now is up to the machine's load: only the shapes are checked.)
+    expect(metrics).toMatch(/^synod_raft_is_leader\{node="[^"]+"\} [01]$/m)
+    expect(metrics).toMatch(/^synod_raft_term\{node="[^"]+"\} [1-9]\d*$/m)
+    expect(metrics).toMatch(/^synod_cluster_voters\{node="[^"]+"\} 3$/m)
+    const clusterStatus = await (await fetch(`http://${first.api}/v1/cluster/status`)).json() as { members: Array<{ up: boolean, status?: { engine?: string } }> }
+    expect(clusterStatus.members.map((m) => m.up && m.status?.engine)).toEqual(['paxos', 'paxos', 'paxos'])
 
     const endpoints = (): string[] => members.filter((m) => m.process !== undefined).map((m) => `http://${m.api}`)
     const tokenBefore = await lockToken(endpoints())
