@@ -57,8 +57,9 @@ export interface FileLogStorageComponents {
 
 /**
  * A durable, segmented write-ahead log (see the package README for the format and the recovery
- * rules). Appends resolve once their data has been written and `fdatasync`ed; appends issued
- * while a sync is in flight are written together and share the next one (group commit).
+ * rules). Appends resolve, in call order, once their data has been written and `fdatasync`ed.
+ * Appends waiting together are written together and share one sync (group commit); while one
+ * sync runs, the next group is written and starts its own (up to `maxSyncsInFlight`).
  */
 export function createFileLogStorage (init: FileLogStorageInit, components: FileLogStorageComponents = {}): LogStorage {
   return new FileLogStorage(init, components)
