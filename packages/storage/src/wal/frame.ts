@@ -32,18 +32,22 @@ export function frameBytes (entry: LogEntry): number {
   return FRAME_HEADER_BYTES + ENTRY_FIXED_BYTES + entry.data.byteLength
 }
 
-/** Writes `entry` as one frame into `target` at `offset`; returns the offset after it. */
+/**
+ * Writes `entry` as one frame into `target` at `offset`; returns the offset after it. The caller
+ * sizes `target` with frameBytes. Bytes are stored directly rather than through Buffer's checked
+ * write methods: this runs for every record the log writes.
+ */
 export function encodeEntryFrame (entry: LogEntry, batchStart: boolean, target: Buffer, offset: number): number {
   const payloadLength = ENTRY_FIXED_BYTES + entry.data.byteLength
-  target.writeUInt32LE(payloadLength, offset + 4)
-  target.writeUInt8(RECORD_KIND_ENTRY | (batchStart ? BATCH_START_FLAG : 0), offset + 8)
+  putU32(target, payloadLength, offset + 4)
+  target[offset + 8] = RECORD_KIND_ENTRY | (batchStart ? BATCH_START_FLAG : 0)
   const payload = offset + FRAME_HEADER_BYTES
   writeU64(target, entry.index, payload)
   writeU64(target, entry.term, payload + 8)
-  target.writeUInt8(ENTRY_TYPE_CODES[entry.type], payload + 16)
+  target[payload + 16] = ENTRY_TYPE_CODES[entry.type]
   target.set(entry.data, payload + ENTRY_FIXED_BYTES)
   const end = payload + payloadLength
-  target.writeUInt32LE(crc32cOfRange(target, offset + 4, end), offset)
+  putU32(target, crc32cOfRange(target, offset + 4, end), offset)
   return end
 }
 
@@ -93,9 +97,17 @@ export function encodeSegmentHeader (firstIndex: number): Buffer {
   return header
 }
 
+/** Little-endian u32; `value` is an unsigned 32-bit integer (typed-array stores keep the low byte). */
+function putU32 (target: Buffer, value: number, offset: number): void {
+  target[offset] = value
+  target[offset + 1] = value >>> 8
+  target[offset + 2] = value >>> 16
+  target[offset + 3] = value >>> 24
+}
+
 function writeU64 (target: Buffer, value: number, offset: number): void {
-  target.writeUInt32LE(value % 0x1_0000_0000, offset)
-  target.writeUInt32LE(Math.floor(value / 0x1_0000_0000), offset + 4)
+  putU32(target, value % 0x1_0000_0000, offset)
+  putU32(target, Math.floor(value / 0x1_0000_0000), offset + 4)
 }
 
 export function readU64 (source: Buffer, offset: number): number {
