@@ -322,7 +322,9 @@ class GroupView<M> extends TypedEventEmitter<TransportEvents> implements Transpo
   }
 
   send (to: NodeId, message: M, options?: SendOptions): boolean {
-    if (!this.#open || !this.#peers.has(to)) return false
+    // Any peer the mux knows will do, not only this group's: a replica that is joining a group has
+    // no configuration yet, so it names no peers, and must still answer the leader adding it.
+    if (!this.#open) return false
     if (options?.bulk === true) return this.#mux.sendBulk(to, this.#group, message)
     return this.#mux.enqueue(to, this.#group, message)
   }

@@ -1,5 +1,5 @@
 import {
-  InvalidArgumentError, NotLeaderError, NotStartedError,
+  InvalidArgumentError, NotLeaderError, NotStartedError, TimeoutError,
   type AbortOptions, type Clock, type Logger, type NodeId, type ProposeOptions, type Random, type Role, type Startable,
   type TimerHandle, type Transport
 } from '@synod/interfaces'
@@ -13,6 +13,7 @@ import {
   followerMayQuiesce, isQuiescenceMessage, leaderMayQuiesce, otherMembers, wakesQuiescedReplica,
   type QuiescenceMessage, type ShardMessage
 } from './quiescence.js'
+import type { RebalanceStep } from './rebalance-plan.js'
 import { placeShards, shardOfKey, type ShardPlacement } from './shard-map.js'
 import type { ShardStorageFactory } from './shard-storage.js'
 
@@ -41,6 +42,11 @@ export interface ShardHostInit {
   replicationFactor?: number
   /** Spread each shard's replicas over zones. @default true when any node names a zone */
   spreadZones?: boolean
+  /**
+   * The cluster's current placement, when it differs from what `nodes` alone gives (a node that
+   * joins a running cluster hosts nothing until replicas move to it). @default placeShards(nodes)
+   */
+  placement?: readonly ShardPlacement[]
   /** Raft tick of every shard, in ms. @default 100 */
   tickMs?: number
   /** Election timeout in ticks. @default 10 */
@@ -129,11 +135,29 @@ export interface ShardHost extends Startable {
   readonly nodeId: NodeId
   readonly shardCount: number
   shardOf(key: string): GroupId
+  /** A copy of the placement this host routes by. */
   placement(): readonly ShardPlacement[]
   replica(shard: GroupId): ShardReplica | undefined
   /** Runs a KV write on its shard. ERR_NOT_LEADER (with `leaderHint`) when this node does not host the shard. */
   write(command: KvCommand, options?: ProposeOptions): Promise<KvResult>
   get(key: string, options?: ShardReadOptions): Promise<KvRecord | undefined>
+  /** Makes `node` known (address for Raft, node-level heartbeats and liveness). */
+  addNode(node: ShardNode): void
+  /**
+   * Creates and starts an empty replica of a shard this node does not host yet, with no
+   * configuration of its own: it waits for the shard's leader to add it (as a learner).
+   */
+  joinShard(placement: ShardPlacement): Promise<void>
+  /** Stops and forgets this node's replica of `shard` (after the shard removed it). */
+  leaveShard(shard: GroupId): Promise<void>
+  /** Records a shard's new placement (routing hints and preferred leader). */
+  updatePlacement(placement: ShardPlacement): void
+  /**
+   * Runs one rebalancing step on this node's replica of the step's shard, which must lead it
+   * (ERR_NOT_LEADER with the leader as hint otherwise). `await-catch-up` resolves once the
+   * learner's match index reaches the commit index the leader had when the step began.
+   */
+  executeStep(step: RebalanceStep, options?: { timeoutMs?: number } & AbortOptions): Promise<void>
   /** Moves leadership of shards led here to their preferred leaders (at most `maxTransfers`); resolves with the number moved. */
   balanceLeaders(options?: { maxTransfers?: number } & AbortOptions): Promise<number>
   status(): ShardStatus[]
@@ -145,6 +169,7 @@ export function createShardHost (init: ShardHostInit, components: ShardHostCompo
 }
 
 interface Replica extends ShardReplica {
+  placement: ShardPlacement
   readonly clock: PausableClock
   readonly view: Transport<ShardMessage>
   quiesced: boolean
@@ -171,8 +196,6 @@ class ShardHostImpl implements ShardHost {
   readonly #liveness: NodeLiveness
   readonly #replicas = new Map<GroupId, Replica>()
   readonly #awake = new Set<Replica>()
-  /** Replicas here that share a group with each peer, for waking them when the peer dies. */
-  readonly #replicasWith = new Map<NodeId, Replica[]>()
   readonly #lastSentTo = new Map<NodeId, number>()
   #timer: TimerHandle = undefined
   #started = false
@@ -185,7 +208,7 @@ class ShardHostImpl implements ShardHost {
     this.#init = init
     this.#c = components
     this.#logger = components.logger?.child({ component: 'shards' })
-    this.shardCount = init.shardCount ?? 64
+    this.shardCount = init.placement?.length ?? init.shardCount ?? 64
     this.#tickMs = init.tickMs ?? 100
     this.#electionTicks = init.electionTicks ?? 10
     this.#quiesce = init.quiesce ?? true
@@ -193,7 +216,10 @@ class ShardHostImpl implements ShardHost {
     this.#heartbeatIntervalMs = init.heartbeatIntervalMs ?? 250
     for (const node of init.nodes) this.#addresses.set(node.id, node.address)
     if (!this.#addresses.has(init.nodeId)) throw new InvalidArgumentError(`node ${init.nodeId} is not in the node list`, { field: 'nodes' })
-    this.#placement = placeShards({
+    if (init.placement !== undefined && init.placement.some((placement, shard) => placement.shard !== shard)) {
+      throw new InvalidArgumentError('placement must list shards 0..n-1 in order', { field: 'placement' })
+    }
+    this.#placement = init.placement !== undefined ? [...init.placement] : placeShards({
       nodes: init.nodes.map((node) => ({ id: node.id, zone: node.zone, weight: node.weight })),
       shardCount: this.shardCount,
       replicationFactor: init.replicationFactor,
@@ -238,12 +264,11 @@ class ShardHostImpl implements ShardHost {
     await Promise.all([...this.#replicas.values()].map(async (replica) => { await replica.raft.stop() }))
     this.#replicas.clear()
     this.#awake.clear()
-    this.#replicasWith.clear()
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
     await this.#mux.stop()
   }
 
-  #createReplica (placement: ShardPlacement): Replica {
+  #createReplica (placement: ShardPlacement, join = false): Replica {
     const shard = placement.shard
     const clock = createPausableClock(this.#c.clock)
     const view = this.#mux.group(shard)
@@ -255,7 +280,7 @@ class ShardHostImpl implements ShardHost {
       maxCacheBytes: 4 * 1024 * 1024,
       ...this.#init.raft,
       id: this.nodeId,
-      bootstrap: { voters: [...placement.replicas], learners: [], addresses },
+      bootstrap: join ? undefined : { voters: [...placement.replicas], learners: [], addresses },
       tickMs: this.#tickMs,
       electionTicks: this.#electionTicks,
       forwardProposals: this.#init.forwardToLeader ?? true
@@ -274,14 +299,78 @@ class ShardHostImpl implements ShardHost {
     // Registered before Raft's own handler (Raft registers in start()), so a quiesced replica
     // wakes before Raft steps the message.
     view.onMessage((from, message) => { this.#onShardMessage(replica, from, message) })
-    for (const peer of placement.replicas) {
-      if (peer === this.nodeId) continue
-      const list = this.#replicasWith.get(peer) ?? []
-      list.push(replica)
-      this.#replicasWith.set(peer, list)
-    }
     this.#awake.add(replica)
     return replica
+  }
+
+  // ------------------------------------------------------------------ moving replicas
+
+  addNode (node: ShardNode): void {
+    this.#addresses.set(node.id, node.address)
+    if (node.id === this.nodeId) return
+    this.#mux.addPeer(node.id, node.address)
+    this.#liveness.track(node.id, this.#c.clock.now())
+  }
+
+  async joinShard (placement: ShardPlacement): Promise<void> {
+    if (!this.#started) throw new NotStartedError('shard host is not started')
+    if (this.#replicas.has(placement.shard)) return
+    const replica = this.#createReplica(placement, true)
+    this.#replicas.set(placement.shard, replica)
+    this.#placement[placement.shard] = placement
+    await replica.raft.start()
+  }
+
+  async leaveShard (shard: GroupId): Promise<void> {
+    const replica = this.#replicas.get(shard)
+    if (replica === undefined) return
+    this.#replicas.delete(shard)
+    this.#awake.delete(replica)
+    await replica.raft.stop()
+    this.#mux.closeGroup(shard)
+  }
+
+  updatePlacement (placement: ShardPlacement): void {
+    this.#placement[placement.shard] = placement
+    const replica = this.#replicas.get(placement.shard)
+    if (replica !== undefined) replica.placement = placement
+  }
+
+  async executeStep (step: RebalanceStep, options: { timeoutMs?: number } & AbortOptions = {}): Promise<void> {
+    const replica = this.#local(step.shard)
+    const status = replica.raft.status()
+    if (status.role !== 'leader') throw new NotLeaderError(`${this.nodeId} does not lead shard ${step.shard}`, { leaderHint: status.leader, term: status.term })
+    replica.busy++
+    this.#wake(replica, 'local')
+    try {
+      switch (step.kind) {
+        case 'add-learner': {
+          const address = this.#addresses.get(step.node)
+          if (address === undefined) throw new InvalidArgumentError(`no address for node ${step.node}`, { field: 'node' })
+          await replica.raft.changeMembership({ type: 'add-learner', id: step.node, address }, options)
+          break
+        }
+        case 'await-catch-up': await this.#awaitCatchUp(replica, step.node, status.commitIndex, options); break
+        case 'promote': await replica.raft.changeMembership({ type: 'promote', id: step.node }, options); break
+        case 'remove': await replica.raft.changeMembership({ type: 'remove', id: step.node }, options); break
+        case 'transfer-leadership': await replica.raft.transferLeadership(step.to, options); break
+      }
+    } finally {
+      replica.busy--
+    }
+  }
+
+  async #awaitCatchUp (replica: Replica, node: NodeId, target: number, options: { timeoutMs?: number } & AbortOptions): Promise<void> {
+    const clock = this.#c.clock
+    const deadline = clock.now() + (options.timeoutMs ?? 30_000)
+    for (;;) {
+      options.signal?.throwIfAborted()
+      const status = replica.raft.status()
+      if (status.role !== 'leader') throw new NotLeaderError(`${this.nodeId} lost the lead of shard ${replica.shard}`, { leaderHint: status.leader, term: status.term })
+      if ((status.progress[node]?.match ?? 0) >= target) return
+      if (clock.now() > deadline) throw new TimeoutError(`${node} did not catch up on shard ${replica.shard}`)
+      await new Promise<void>((resolve) => { clock.setTimeout(resolve, this.#tickMs) })
+    }
   }
 
   // ------------------------------------------------------------------ routing
@@ -291,7 +380,7 @@ class ShardHostImpl implements ShardHost {
   }
 
   placement (): readonly ShardPlacement[] {
-    return this.#placement
+    return [...this.#placement]
   }
 
   replica (shard: GroupId): ShardReplica | undefined {
@@ -358,10 +447,12 @@ class ShardHostImpl implements ShardHost {
         return
       }
       const status = replica.raft.status()
-      if (this.#quiesce && followerMayQuiesce(status, message)) {
+      // A follower with a request of its own in flight (a forwarded write, a ReadIndex) stays
+      // awake: its request's deadline runs on the group's clock.
+      if (this.#quiesce && replica.busy === 0 && followerMayQuiesce(status, message)) {
         this.#sleep(replica)
       } else {
-        // Not at the leader's position (or quiescence is off here): the leader must keep going.
+        // Not at the leader's position, busy, or quiescence is off here: the leader must keep going.
         this.#send(replica, from, { type: 'wake', from: this.nodeId, to: from, term: status.term })
       }
       return
@@ -419,7 +510,10 @@ class ShardHostImpl implements ShardHost {
     const { died, revived } = this.#liveness.check(now)
     for (const peer of died) {
       this.#logger?.warn({ peer }, 'peer presumed dead; waking its shards')
-      for (const replica of this.#replicasWith.get(peer) ?? []) this.#wake(replica, 'peer-dead')
+      for (const replica of this.#replicas.values()) {
+        const config = replica.raft.status().config
+        if (config.voters.includes(peer) || config.learners.includes(peer) || config.outgoingVoters?.includes(peer) === true) this.#wake(replica, 'peer-dead')
+      }
     }
     for (const peer of revived) this.#logger?.info({ peer }, 'peer is back')
     if (this.#quiesce) this.#quiesceIdleLeaders()

@@ -32,6 +32,8 @@ export const fastTiming = { tickMs: 20, electionTicks: 10, heartbeatIntervalMs: 
 export interface ShardCluster {
   hosts: ShardHost[]
   nodes: ShardNode[]
+  /** Starts one more host on the same network, knowing every node so far plus itself. */
+  addHost(id: string, init?: Partial<ShardHostInit>): Promise<ShardHost>
   stop(): Promise<void>
 }
 
@@ -49,6 +51,18 @@ export async function startShardCluster (ids: string[], init: Omit<ShardHostInit
   return {
     hosts,
     nodes,
+    async addHost (id, extra = {}) {
+      nodes.push({ id, address: `memory://${id}` })
+      const host = createShardHost({ ...init, ...extra, nodeId: id, nodes: [...nodes] }, {
+        transport: network.endpoint<MuxEnvelope<ShardMessage>>(id),
+        storage: memoryShardStorage(),
+        clock: systemClock,
+        random: seededRandom(1000 + hosts.length)
+      })
+      await host.start()
+      hosts.push(host)
+      return host
+    },
     async stop () { await Promise.all(hosts.map(async (host) => { await host.stop() })) }
   }
 }
