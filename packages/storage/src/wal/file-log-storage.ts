@@ -38,7 +38,8 @@ export interface FileLogStorageInit {
   /**
    * Most group commits whose `fdatasync` runs at the same time. While one commit syncs, appends
    * that arrive are written and start their own sync instead of waiting; each is acknowledged only
-   * after its own sync and every earlier commit's. 1 means one sync at a time.
+   * after its own sync and every earlier commit's. 1 means one sync at a time: choose it for a
+   * disk that serialises cache flushes (two smaller syncs then cost about twice one larger).
    * @default 2
    */
   maxSyncsInFlight?: number
