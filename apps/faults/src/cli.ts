@@ -25,6 +25,10 @@ const usage = `synod fault-injection suite (needs root, nft and iproute2; libfak
   --fault-seconds <n>    override the length of each engine's faulty phase
   --kinds <a,b,..>       only these fault kinds (to reproduce or study one)
   --node-log-level <l>   the nodes' --log-level (default info)
+  --lock-transport http|ws|alternate
+                         how lock clients reach the lock service: the node's HTTP lock routes, or
+                         @synod/client's lock server over the WebSocket API; alternate: http for
+                         the first engine, ws for the second (default http)
   --results <dir>        results folder (default apps/faults/results/<timestamp>)
   --cleanup              only remove namespaces and processes left by an interrupted run`
 
@@ -38,6 +42,7 @@ async function main (): Promise<number> {
       'fault-seconds': { type: 'string' },
       kinds: { type: 'string' },
       'node-log-level': { type: 'string' },
+      'lock-transport': { type: 'string', default: 'http' },
       results: { type: 'string' },
       cleanup: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
@@ -68,6 +73,8 @@ async function main (): Promise<number> {
   if (!Number.isInteger(seed)) { console.error('--seed must be an integer'); return 2 }
   const engines = values.engine === 'both' ? ['raft', 'paxos'] : [values.engine]
   if (engines.some((engine) => engine !== 'raft' && engine !== 'paxos')) { console.error('--engine is raft, paxos or both'); return 2 }
+  const lockTransport = values['lock-transport']
+  if (lockTransport !== 'http' && lockTransport !== 'ws' && lockTransport !== 'alternate') { console.error('--lock-transport is http, ws or alternate'); return 2 }
   const packageDir = fileURLToPath(new URL('..', import.meta.url))
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
   const resultsRoot = values.results ?? join(packageDir, 'results', `${stamp}-${profile.name}-${seed}`)
@@ -86,7 +93,7 @@ async function main (): Promise<number> {
   process.once('exit', () => { handle?.cleanupSync() })
   const checks: CheckLine[] = []
   const scheduled = new Set<FaultKind>()
-  for (const engine of engines) {
+  for (const [index, engine] of engines.entries()) {
     const resultsDir = engines.length === 1 ? resultsRoot : join(resultsRoot, engine)
     console.log(`\n== ${engine} (results in ${resultsDir})`)
     handle = startRun({
@@ -94,6 +101,7 @@ async function main (): Promise<number> {
       seed,
       engine,
       nodeLogLevel: values['node-log-level'],
+      lockTransport: lockTransport === 'alternate' ? (index % 2 === 0 ? 'http' : 'ws') : lockTransport,
       preferKinds: profile.kinds.filter((kind) => !scheduled.has(kind)),
       resultsDir,
       packageDir,

@@ -10,6 +10,8 @@ export interface NodeHost {
   readonly ip: string
   readonly peerPort: number
   readonly apiPort: number
+  /** The WebSocket client API (`synod start --client-ws`), for `@synod/client`. */
+  readonly clientWsPort: number
 }
 
 export interface Topology {
@@ -50,7 +52,8 @@ export function createTopology (options: TopologyOptions): Topology {
       namespace: `${prefix}-n${i + 1}`,
       ip: `${subnet}.${11 + i}`,
       peerPort: 7000,
-      apiPort: 8000
+      apiPort: 8000,
+      clientWsPort: 9000
     }))
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { checkLockRun, type GrantRecord, type LockRun } from '../src/locks/check.js'
 import { createFencedCounter } from '../src/locks/fenced-counter.js'
 import { createTrafficGate } from '../src/locks/http-lock-server.js'
+import { createWsLockServer } from '../src/locks/ws-lock-server.js'
 
 const grant = (id: number, token: number, calledMs: number, acquiredMs: number, paused = false): GrantRecord =>
   ({ grant: id, worker: id, token, calledMs, acquiredMs, paused, release: 'ok' })
@@ -89,5 +90,22 @@ describe('traffic gate', () => {
     const waiting = gate.passed(controller.signal)
     controller.abort()
     await expect(waiting).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+  })
+})
+
+describe('WebSocket lock server behind the gate', () => {
+  it('sends nothing while the client is paused and times out as a request that never left', async () => {
+    const gate = createTrafficGate()
+    gate.close()
+    const { server, client } = createWsLockServer(['ws://127.0.0.1:9'], gate)
+    try {
+      await expect(server.execute({ type: 'open-session', ttlMs: 1000 }, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'ERR_TIMEOUT', indeterminate: false })
+      const controller = new AbortController()
+      const waiting = server.awaitGrant({ session: 1, request: 1, name: 'x', afterIndex: 1 }, { signal: controller.signal })
+      controller.abort()
+      await expect(waiting).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+    } finally {
+      await client.close()
+    }
   })
 })

@@ -13,7 +13,8 @@ import { runLockWorkload } from '../locks/workload.js'
 import { setKey, registerClient, setClient, type SetOutcome, type WorkloadContext } from './workloads.js'
 
 export interface AgentConfig {
-  readonly nodes: ReadonlyArray<{ readonly id: string, readonly url: string }>
+  /** Every node: its HTTP API and its WebSocket client API. */
+  readonly nodes: ReadonlyArray<{ readonly id: string, readonly url: string, readonly wsUrl: string }>
   readonly seed: number
   readonly registerClients: number
   readonly keys: readonly string[]
@@ -30,6 +31,8 @@ export interface AgentConfig {
   /** One critical section in this many pauses its client past the TTL. */
   readonly lockPauseOneIn: number
   readonly lockFile: string
+  /** How lock clients reach the lock service (see `RunOptions.lockTransport`). */
+  readonly lockTransport: 'http' | 'ws'
 }
 
 /** An administrative request from the harness, answered with a message `{ type: 'admin', id, outcome, status?, json? }`. */
@@ -84,6 +87,7 @@ for (let i = 0; i < config.setClients; i++) {
 const lockRun: Promise<LockRun> | undefined = config.lockWorkers > 0
   ? runLockWorkload({
     nodes: config.nodes,
+    transport: config.lockTransport,
     workers: config.lockWorkers,
     seed: config.seed,
     ttlMs: config.lockTtlMs,

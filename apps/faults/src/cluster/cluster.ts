@@ -79,6 +79,7 @@ export function createCluster (options: ClusterOptions): Cluster {
   writeFileSync(timestampFile, '+0s\n')
   const peers = topology.nodes.map((n) => `${n.id}=${n.ip}:${n.peerPort}`).join(',')
   const apiPeers = topology.nodes.map((n) => `${n.id}=http://${n.ip}:${n.apiPort}`).join(',')
+  const wsPeers = topology.nodes.map((n) => `${n.id}=ws://${n.ip}:${n.clientWsPort}`).join(',')
   const members = new Map<string, Member>(topology.nodes.map((host) => [host.id, {
     host, child: undefined, paused: false, fakeClock: options.faketime?.nodeId === host.id, joins: false
   }]))
@@ -113,7 +114,7 @@ export function createCluster (options: ClusterOptions): Cluster {
     }
     const argv = ['netns', 'exec', m.host.namespace, process.execPath, '--import', 'tsx', cli, 'start',
       '--id', id, '--listen', `${m.host.ip}:${m.host.peerPort}`, '--api', `${m.host.ip}:${m.host.apiPort}`,
-      '--peers', peers, '--api-peers', apiPeers, '--data-dir', join(options.dataRoot, id), '--secret-file', secretFile,
+      '--peers', peers, '--api-peers', apiPeers, '--client-ws', `${m.host.ip}:${m.host.clientWsPort}`, '--client-ws-peers', wsPeers, '--data-dir', join(options.dataRoot, id), '--secret-file', secretFile,
       '--tick-ms', String(options.tickMs ?? 50), '--log-level', options.logLevel ?? 'warn', '--consensus', options.engine ?? 'raft', ...(m.joins ? ['--join'] : [])]
     // `ip netns exec` execs the command, so the child's pid is the node's own pid and signals reach it.
     const child = spawn('ip', argv, { cwd: options.nodeAppDir, env, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -16,6 +16,8 @@ export interface GrantRecord {
 
 /** What the lock workload recorded. */
 export interface LockRun {
+  /** How the clients reached the lock service. */
+  readonly transport?: 'http' | 'ws' | undefined
   readonly grants: readonly GrantRecord[]
   readonly accesses: readonly CounterAccess[]
   /** The counter's value once every worker stopped. */

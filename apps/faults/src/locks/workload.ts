@@ -3,9 +3,15 @@ import { createSeededRandom } from '../random.js'
 import type { LockRun, GrantRecord } from './check.js'
 import { createFencedCounter, type FencedCounter } from './fenced-counter.js'
 import { createHttpLockServer, createTrafficGate } from './http-lock-server.js'
+import { createWsLockServer } from './ws-lock-server.js'
 
 export interface LockWorkloadOptions {
-  readonly nodes: ReadonlyArray<{ readonly id: string, readonly url: string }>
+  readonly nodes: ReadonlyArray<{ readonly id: string, readonly url: string, readonly wsUrl: string }>
+  /**
+   * `http`: one HTTP stub per node (`/v1/locks/*`); `ws`: `@synod/client`'s lock server over the
+   * WebSocket client API, as a user of the client takes locks. @default 'http'
+   */
+  readonly transport?: 'http' | 'ws' | undefined
   /** Clients competing for the one lock. */
   readonly workers: number
   readonly seed: number
@@ -42,11 +48,19 @@ export async function runLockWorkload (options: LockWorkloadOptions): Promise<Lo
   const failures: Array<{ atMs: number, worker: number, code: string, message: string }> = []
   let nextGrant = 1
   const clients: LockClient[] = []
+  const connections: Array<{ close: () => Promise<void> }> = []
 
   async function worker (index: number): Promise<void> {
     const random = createSeededRandom(options.seed * 7919 + index)
     const gate = createTrafficGate()
-    const servers = options.nodes.map((node) => createHttpLockServer(node.id, node.url, gate))
+    let servers
+    if (options.transport === 'ws') {
+      const { server, client } = createWsLockServer(options.nodes.map((node) => node.wsUrl), gate)
+      connections.push(client)
+      servers = [server]
+    } else {
+      servers = options.nodes.map((node) => createHttpLockServer(node.id, node.url, gate))
+    }
     const client = createLockClient({ servers }, { ttlMs: options.ttlMs, requestTimeoutMs: 1000, retryDelayMs: 50 })
     clients.push(client)
     await client.start()
@@ -80,6 +94,7 @@ export async function runLockWorkload (options: LockWorkloadOptions): Promise<Lo
   await Promise.all(Array.from({ length: options.workers }, async (_, i) => { await worker(i + 1) }))
   // Stopping closes sessions; a cluster that cannot answer must not hold the run up.
   await Promise.race([Promise.allSettled(clients.map(async (c) => { await c.stop() })), sleep(5000)])
+  await Promise.race([Promise.allSettled(connections.map(async (c) => { await c.close() })), sleep(2000)])
   // The oldest token is stale once any later grant used the counter: the counter must refuse it.
   const tokens = grants.map((g) => g.token)
   const oldest = Math.min(...tokens)
@@ -87,7 +102,7 @@ export async function runLockWorkload (options: LockWorkloadOptions): Promise<Lo
     ? { token: oldest, accepted: counter.write(0, oldest, counter.peek() + 1) }
     : undefined
   // The probe's write, if wrongly accepted, shows up in the increments and the replay.
-  return { grants, accesses: counter.accesses, finalValue: counter.peek(), acquireFailures, failures, staleProbe }
+  return { transport: options.transport ?? 'http', grants, accesses: counter.accesses, finalValue: counter.peek(), acquireFailures, failures, staleProbe }
 }
 
 async function criticalSection (counter: FencedCounter, grant: GrantRecord, work: { ms: number, gate?: ReturnType<typeof createTrafficGate> }): Promise<void> {

@@ -25,6 +25,12 @@ export interface RunOptions {
   /** Fault kinds to schedule first (those an earlier engine's run did not get to). @default none */
   readonly preferKinds?: readonly FaultKind[] | undefined
   readonly resultsDir: string
+  /**
+   * How the lock workload reaches the lock service: `http`, the node's `/v1/locks/*` routes through
+   * an HTTP stub per node; `ws`, `@synod/client`'s lock server over the WebSocket client API.
+   * @default 'http'
+   */
+  readonly lockTransport?: 'http' | 'ws' | undefined
   /** The nodes' `--log-level`. @default 'info' */
   readonly nodeLogLevel?: string | undefined
   readonly packageDir: string
@@ -158,7 +164,7 @@ export function startRun (options: RunOptions): RunHandle {
       return best?.id
     }
     const agentConfig: AgentConfig = {
-      nodes: topology.nodes.map((n) => ({ id: n.id, url: `http://${n.ip}:${n.apiPort}` })),
+      nodes: topology.nodes.map((n) => ({ id: n.id, url: `http://${n.ip}:${n.apiPort}`, wsUrl: `ws://${n.ip}:${n.clientWsPort}` })),
       seed: options.seed,
       registerClients: profile.registerClients,
       keys: Array.from({ length: profile.keys }, (_, i) => `r${i}`),
@@ -171,7 +177,8 @@ export function startRun (options: RunOptions): RunHandle {
       lockWorkers: profile.lockWorkers,
       lockTtlMs: profile.lockTtlMs,
       lockPauseOneIn: profile.lockPauseOneIn,
-      lockFile: join(dir, 'locks.json')
+      lockFile: join(dir, 'locks.json'),
+      lockTransport: options.lockTransport ?? 'http'
     }
     writeFileSync(join(dir, 'agent-config.json'), JSON.stringify(agentConfig, null, 1))
 
@@ -338,7 +345,7 @@ export function lockChecks (run: LockRun, result: LockCheck): CheckLine[] {
     {
       check: 'lock: no lost update',
       pass: result.lostUpdates === 0 && result.increments > 0,
-      detail: `${result.increments} acknowledged increments, counter ${result.finalValue}; ${run.grants.length} grants (${paused} paused past the TTL)${failures === '' ? '' : `, acquires failed: ${failures}`}`
+      detail: `${result.increments} acknowledged increments, counter ${result.finalValue}; ${run.grants.length} grants over ${run.transport ?? 'http'} (${paused} paused past the TTL)${failures === '' ? '' : `, acquires failed: ${failures}`}`
     },
     {
       check: 'lock: tokens strictly increase',
