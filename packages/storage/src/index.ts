@@ -21,7 +21,7 @@
  * await log.stop()
  * ```
  */
-export { createMemoryLogStorage } from './memory/log-storage.js'
+export { createMemoryLogStorage, type MemoryLogStorageOptions } from './memory/log-storage.js'
 export { createMemoryHardStateStorage } from './memory/hard-state-storage.js'
 export { createMemorySnapshotStorage } from './memory/snapshot-storage.js'
 export { createMemoryStateStore } from './memory/state-store.js'
