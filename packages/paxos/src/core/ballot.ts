@@ -82,27 +82,51 @@ function envelopeLength (entry: LogEntry): number {
  * Encodes values at one ballot into stored slots `first, first + 1, ..` sharing one buffer: one
  * allocation per batch instead of one per slot.
  */
-export function encodeRun (first: number, ballot: Ballot, types: EntryType | readonly EntryType[], values: readonly Uint8Array[], count = values.length): LogEntry[] {
+export function encodeRun (first: number, ballot: Ballot, types: EntryType | readonly EntryType[], values: readonly Uint8Array[], count = values.length, into: LogEntry[] = []): LogEntry[] {
   const id = encodeId(ballot.node)
+  const idLength = id.byteLength
   let size = 0
-  for (let i = 0; i < count; i++) size += 2 + id.byteLength + values[i]!.byteLength
-  const slab = new Uint8Array(size)
-  const out = new Array<LogEntry>(count)
-  let offset = 0
+  for (let i = 0; i < count; i++) size += 2 + idLength + values[i]!.byteLength
+  const slab = reserve(size)
+  const buffer = slab.buffer
+  const round = ballot.round
+  let offset = slab.byteOffset
+  const end = offset + size
   for (let i = 0; i < count; i++) {
     const value = values[i]!
     const start = offset
-    slab[offset++] = id.byteLength >>> 8
-    slab[offset++] = id.byteLength & 0xff
-    slab.set(id, offset)
-    offset += id.byteLength
-    slab.set(value, offset)
+    arenaBytes[offset++] = idLength >>> 8
+    arenaBytes[offset++] = idLength & 0xff
+    // Node ids are a few bytes: a loop beats a call to set().
+    for (let j = 0; j < idLength; j++) arenaBytes[offset++] = id[j]!
+    arenaBytes.set(value, offset)
     offset += value.byteLength
     // A view built from the buffer: cheaper than subarray(), which goes through the species constructor.
     const type = typeof types === 'string' ? types : types[i]!
-    out[i] = { index: first + i, term: ballot.round, type, data: new Uint8Array(slab.buffer, start, offset - start) }
+    into.push({ index: first + i, term: round, type, data: new Uint8Array(buffer, start, offset - start) })
   }
-  return out
+  if (offset !== end) throw new RangeError('slot encoding overran its reservation')
+  return into
+}
+
+/**
+ * Encoded slots are carved out of shared arenas rather than one buffer per batch: a busy leader
+ * encodes hundreds of batches a second, and many mid-sized buffers make the garbage collector run
+ * far more often than a few large ones. Bytes once written are never changed; an arena is freed
+ * when no slot refers to it any more.
+ */
+const ARENA_BYTES = 1024 * 1024
+let arenaBytes = new Uint8Array(0)
+let arenaUsed = 0
+
+function reserve (size: number): Uint8Array {
+  if (arenaUsed + size > arenaBytes.byteLength) {
+    arenaBytes = new Uint8Array(Math.max(ARENA_BYTES, size))
+    arenaUsed = 0
+  }
+  const slab = new Uint8Array(arenaBytes.buffer, arenaUsed, size)
+  arenaUsed += size
+  return slab
 }
 
 /** Encodes decoded values, each with its own ballot, into stored slots `first, first + 1, ..`. */

@@ -2,6 +2,7 @@ import { InvalidArgumentError, InvalidMembershipError, NotLeaderError, Overloade
 import type { ClusterConfig, EntryType, LogEntry, MembershipChange, NodeId, Role } from '@synod/interfaces'
 import { ZERO_BALLOT, ballotEnvelope, compareBallots, encodeRun, encodeSlot, maxBallot, sameBallot, storedAt, storedBallot, storedFromWire, storedValue } from './ballot.js'
 import type { Ballot } from './ballot.js'
+import { PackedSlots } from './packed-slots.js'
 import { resolvePaxosConfig } from './config.js'
 import type { PaxosCoreConfig, PaxosSnapshotPoint, ResolvedPaxosConfig } from './config.js'
 import { applyChange, decodeConfig, emptyConfig, encodeConfig, members } from './membership.js'
@@ -116,8 +117,13 @@ class MultiPaxos implements PaxosCore {
   #promised: Ballot
   #recovering: boolean
   #recoverUntil: number
-  /** Accepted values for slots `#compacted + 1 ..`, in their stored form (see ballot.ts). */
+  /**
+   * Accepted values for slots `#base + 1 ..`, in their stored form (see ballot.ts); slots
+   * `#compacted + 1 .. #base` are applied, durable and packed (see PackedSlots).
+   */
   #slots: LogEntry[] = []
+  readonly #packed = new PackedSlots()
+  #base: number
   #compacted: number
   #checkpoint: PaxosSnapshotPoint
   // Learner state.
@@ -194,6 +200,8 @@ class MultiPaxos implements PaxosCore {
     const entries = cfg.entries ?? []
     this.#compacted = entries.length > 0 ? entries[0]!.index - 1 : snapshot.index
     if (this.#compacted > snapshot.index) throw new InvalidArgumentError('the log starts after the snapshot', { field: 'entries' })
+    this.#base = this.#compacted
+    this.#packed.reset(this.#base + 1)
     for (const entry of entries) {
       // Decoding checks every envelope: a truncated one means a corrupt log (the driver recovers).
       const value = storedValue(entry)
@@ -214,16 +222,18 @@ class MultiPaxos implements PaxosCore {
   // ------------------------------------------------------------------ log helpers
 
   #lastIndex (): number {
-    return this.#compacted + this.#slots.length
+    return this.#base + this.#slots.length
   }
 
   #slot (slot: number): LogEntry | undefined {
-    return slot > this.#compacted ? this.#slots[slot - this.#compacted - 1] : undefined
+    if (slot > this.#base) return this.#slots[slot - this.#base - 1]
+    return slot > this.#compacted ? this.#packed.get(slot) : undefined
   }
 
   /** Holds `value` (a stored slot, `value.index === slot`) for `slot`. */
   #write (slot: number, value: LogEntry): void {
-    const offset = slot - this.#compacted - 1
+    // Packed and compacted slots are chosen: nothing rewrites them.
+    const offset = slot - this.#base - 1
     if (offset < 0) return
     if (offset > this.#slots.length) throw new RangeError(`slot ${slot} leaves a gap after ${this.#lastIndex()}`)
     const previous = this.#slots[offset]
@@ -508,7 +518,7 @@ class MultiPaxos implements PaxosCore {
     const first = this.#lastIndex() + 1
     const count = Math.min(commands.length, this.#commit + this.#cfg.activationWindow - this.#lastIndex())
     if (count <= 0) return 0
-    for (const entry of encodeRun(first, this.#ballot, 'command', commands, count)) this.#slots.push(entry)
+    encodeRun(first, this.#ballot, 'command', commands, count, this.#slots)
     if (first < this.#dirtyFrom) this.#dirtyFrom = first
     this.#rememberOwn(first, commands, count)
     return count
@@ -583,12 +593,33 @@ class MultiPaxos implements PaxosCore {
         entries = cached.entries
       } else {
         // The stored entries themselves: slots are encoded once, and sent as stored.
-        entries = this.#slots.slice(peer.next - this.#compacted - 1, end - this.#compacted)
+        entries = this.#storedRange(peer.next, end)
         this.#lastBatch = { from: peer.next, to: end, ballot: this.#ballot, entries }
       }
       this.#sendEarly({ type: 'accept', from: this.#id, to: id, ballot: this.#ballot, entries, commit: this.#commit })
       peer.next = end + 1
     }
+  }
+
+  /** Stored slots `from..to`, all held (packed ones are read back). */
+  #storedRange (from: number, to: number): LogEntry[] {
+    if (from > this.#base) return this.#slots.slice(from - this.#base - 1, to - this.#base)
+    const out: LogEntry[] = []
+    for (let slot = from; slot <= to; slot++) out.push(this.#slot(slot)!)
+    return out
+  }
+
+  /**
+   * Packs applied, durable slots more than `retainedSlots` behind the applied index, a chunk at a
+   * time (so the array shift is amortised). Hot paths only touch slots past the applied index.
+   */
+  #pack (): void {
+    const limit = Math.min(this.#applied, this.#persisted) - this.#cfg.retainedSlots
+    const count = limit - this.#base
+    if (count <= 0 || count < this.#cfg.retainedSlots >>> 2) return
+    for (let i = 0; i < count; i++) this.#packed.push(this.#slots[i]!)
+    this.#slots = this.#slots.slice(count)
+    this.#base = limit
   }
 
   /** Go-back-N: a peer whose acknowledged run did not move over a heartbeat gets the rest again. */
@@ -762,12 +793,14 @@ class MultiPaxos implements PaxosCore {
     this.#checkPhase1()
   }
 
-  #extendRun (ballot: Ballot): void {
+  /** `checkedFrom..checkedTo`, if given, are slots the caller just saw hold values at `ballot`. */
+  #extendRun (ballot: Ballot, checkedFrom = 0, checkedTo = 0): void {
     if (!sameBallot(this.#runBallot, ballot)) {
       this.#runBallot = ballot
       this.#runEnd = this.#commit
     }
     if (this.#runEnd < this.#commit) this.#runEnd = this.#commit
+    if (checkedTo > this.#runEnd && checkedFrom <= this.#runEnd + 1) this.#runEnd = checkedTo
     const id = ballotEnvelope(ballot)
     for (;;) {
       const next = this.#slot(this.#runEnd + 1)
@@ -805,14 +838,26 @@ class MultiPaxos implements PaxosCore {
       return
     }
     const id = ballotEnvelope(m.ballot)
+    let contiguous = true
+    let expected = first ?? 0
     for (const entry of m.entries) {
+      if (entry.index !== expected++) contiguous = false
       // Chosen slots never change; values at the same ballot are the same value (duplicates are idempotent).
       if (entry.index <= this.#commit || entry.index <= this.#compacted) continue
+      const stored = storedFromWire(entry, m.ballot, id)
+      if (entry.index === this.#lastIndex() + 1 && stored.type !== 'config') {
+        // The usual case: a new slot past the log's end (what #write does, minus its rewrite cases).
+        this.#slots.push(stored)
+        if (entry.index < this.#dirtyFrom) this.#dirtyFrom = entry.index
+        continue
+      }
       const held = this.#slot(entry.index)
       if (held !== undefined && storedAt(held, m.ballot, id)) continue
-      this.#write(entry.index, storedFromWire(entry, m.ballot, id))
+      this.#write(entry.index, stored)
     }
-    this.#extendRun(m.ballot)
+    // Every slot of a contiguous accept above the chosen prefix now holds its value at m.ballot.
+    if (contiguous) this.#extendRun(m.ballot, first ?? 0, expected - 1)
+    else this.#extendRun(m.ballot)
     this.#advanceCommit(Math.min(m.commit, this.#runEnd))
     if (m.entries.length > 0) {
       this.#send({ type: 'accepted', from: this.#id, to: m.from, ballot: this.#promised, request: m.ballot, ok: true, gap: false, match: this.#runEnd, voter })
@@ -1018,7 +1063,13 @@ class MultiPaxos implements PaxosCore {
     if (upTo <= this.#compacted) return this.#slot(upTo)?.term ?? this.#checkpoint.term
     const term = this.#slot(upTo)!.term
     this.#baseConfig = this.#configFor(upTo + 1)
-    this.#slots = this.#slots.slice(upTo - this.#compacted)
+    if (upTo <= this.#base) {
+      this.#packed.dropThrough(upTo)
+    } else {
+      this.#packed.reset(upTo + 1)
+      this.#slots = this.#slots.slice(upTo - this.#base)
+      this.#base = upTo
+    }
     this.#compacted = upTo
     this.#configSlots = this.#configSlots.filter((c) => c.slot > upTo || c.slot + this.#cfg.activationWindow > upTo + 1)
     return term
@@ -1027,9 +1078,12 @@ class MultiPaxos implements PaxosCore {
   snapshotReceived (_from: NodeId, point: PaxosSnapshotPoint): void {
     if (point.index <= this.#commit) return
     // Accepted values beyond the snapshot are kept: they are votes, and forgetting a vote is unsafe.
-    const keep = this.#slots.slice(Math.max(0, point.index - this.#compacted))
+    // The snapshot is past the chosen prefix, so past every packed slot.
+    const keep = this.#slots.slice(Math.max(0, point.index - this.#base))
     this.#slots = point.index >= this.#lastIndex() ? [] : keep
     this.#compacted = point.index
+    this.#base = point.index
+    this.#packed.reset(point.index + 1)
     this.#configSlots = this.#configSlots.filter((c) => c.slot > point.index)
     this.#baseConfig = point.config
     this.#checkpoint = point
@@ -1085,8 +1139,8 @@ class MultiPaxos implements PaxosCore {
     if (this.#dirtyFrom !== Number.POSITIVE_INFINITY) {
       // A rewritten slot is stored with the whole suffix after it, in one append: LogStorage
       // replaces from the first index on, and the later slots' votes must survive.
-      const first = Math.max(this.#dirtyFrom, this.#compacted + 1)
-      entries = this.#slots.slice(first - this.#compacted - 1)
+      const first = Math.max(this.#dirtyFrom, this.#base + 1)
+      entries = this.#slots.slice(first - this.#base - 1)
       this.#dirtyFrom = Number.POSITIVE_INFINITY
     }
     const committed: LogEntry[] = []
@@ -1143,6 +1197,7 @@ class MultiPaxos implements PaxosCore {
       if (this.#commit > before) this.#broadcastAccepts(true)
       this.#confirmReads()
     }
+    this.#pack()
   }
 
   proposedValue (slot: number): Uint8Array | undefined {

@@ -441,13 +441,24 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
       return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
     this.#proposals++
-    return new Promise<ProposeResult<Result>>((resolve, reject) => {
-      this.#queue.push(this.#newPending('propose', command, options?.timeoutMs, options?.signal, resolve, reject))
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true
-        queueMicrotask(this.#flush)
-      }
-    })
+    this.#staged = command
+    this.#stagedOptions = options
+    return new Promise<ProposeResult<Result>>(this.#enqueueStaged)
+  }
+
+  // The executor is one function for the node's lifetime (it reads the staged arguments, which the
+  // Promise constructor consumes synchronously), so a proposal allocates no closure of its own.
+  #staged: Uint8Array = EMPTY
+  #stagedOptions: ProposeOptions | undefined
+  readonly #enqueueStaged = (resolve: (value: ProposeResult<Result>) => void, reject: (error: Error) => void): void => {
+    const options = this.#stagedOptions
+    this.#queue.push(this.#newPending('propose', this.#staged, options?.timeoutMs, options?.signal, resolve, reject))
+    this.#staged = EMPTY
+    this.#stagedOptions = undefined
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      queueMicrotask(this.#flush)
+    }
   }
 
   readonly #flush = (): void => { this.#flushProposals() }
