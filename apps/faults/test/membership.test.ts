@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { removeMember, restoreVoter, type AdminCall, type AdminReply, type MemberEntry, type MembershipComponents } from '../src/nemesis/membership.js'
+import { readMembers, removeMember, restoreVoter, type AdminCall, type AdminReply, type MemberEntry, type MembershipComponents } from '../src/nemesis/membership.js'
 
 /** A fake leader holding a configuration, answering the documented /v1/members requests. */
 function fakeCluster (initial: MemberEntry[], options: { refuseFirst?: number, commit?: Record<string, number | undefined>, loseRemoveReply?: boolean, statusCommit?: number } = {}) {
@@ -7,13 +7,14 @@ function fakeCluster (initial: MemberEntry[], options: { refuseFirst?: number, c
   let refusals = options.refuseFirst ?? 0
   const calls: string[] = []
   let clock = 0
-  const admin: AdminCall = async (method, path, body) => {
+  const admin: AdminCall = async (method, path, body, call) => {
     const request = body as { op: string, id: string, learner?: boolean } | undefined
     calls.push(method === 'GET' ? 'GET' : `${request?.op} ${request?.id}`)
     if (method === 'GET' && path === '/v1/status') {
       return options.statusCommit === undefined ? { outcome: 'unknown', error: 'TimeoutError' } : { outcome: 'ok', json: { commitIndex: options.statusCommit } }
     }
-    if (method === 'GET') return { outcome: 'ok', json: { members, leader: 'n1' } }
+    // The first node asked is a follower with an old view (the initial configuration); the leader is n1.
+    if (method === 'GET') return call?.node === 'n1' ? { outcome: 'ok', node: 'n1', json: { members, leader: 'n1' } } : { outcome: 'ok', node: 'n2', json: { members: initial, leader: 'n1' } }
     if (refusals > 0) { refusals -= 1; return { outcome: 'refused', status: 409, code: 'ERR_INVALID_MEMBERSHIP' } }
     const id = request?.id ?? ''
     if (request?.op === 'remove') {
@@ -75,6 +76,14 @@ describe('membership nemesis steps', () => {
     const result = await restoreVoter(fake.components, target, 10_000)
     expect(result.restored).toBe(true)
     expect(result.steps[0]).toBe('add refused (ERR_INVALID_MEMBERSHIP)')
+  })
+
+  it('takes the configuration from the leader, not from the lagging node that answered first', async () => {
+    const fake = fakeCluster(voters('n1', 'n2', 'n3'))
+    await removeMember(fake.components, 'n3', 1000)
+    // The follower still lists n3; the leader does not, so n3 is added back.
+    expect((await restoreVoter(fake.components, target, 10_000)).steps[0]).toBe('added as learner')
+    expect((await readMembers(fake.components))?.members.map((m) => m.id)).toEqual(['n1', 'n2', 'n3'])
   })
 
   it('leaves a member that is still a voter alone', async () => {

@@ -6,6 +6,8 @@ export interface AdminReply {
   readonly code?: string
   readonly json?: Record<string, unknown>
   readonly error?: string
+  /** The node that answered. */
+  readonly node?: string
 }
 
 export type AdminCall = (method: 'GET' | 'POST', path: string, body?: unknown, options?: { node?: string, timeoutMs?: number }) => Promise<AdminReply>
@@ -22,12 +24,20 @@ export interface MembershipComponents {
   readonly now: () => number
 }
 
-/** The configuration the leader has applied, or undefined when no leader answered. */
+/**
+ * The configuration the leader has applied, or undefined when no leader answered. Any node answers
+ * `GET /v1/members` with the configuration it has applied, which on a lagging or deposed node is an
+ * old one; only the leader's is taken, asked of it by name when another node answered first.
+ */
 export async function readMembers (components: MembershipComponents, timeoutMs = 3000): Promise<{ members: MemberEntry[], leader: string | undefined } | undefined> {
-  const reply = await components.admin('GET', '/v1/members', undefined, { timeoutMs })
-  if (reply.outcome !== 'ok' || reply.json === undefined) return undefined
-  const members = (reply.json.members as MemberEntry[] | undefined) ?? []
-  return { members, leader: reply.json.leader as string | undefined }
+  let reply = await components.admin('GET', '/v1/members', undefined, { timeoutMs })
+  for (let hop = 0; hop < 2 && reply.outcome === 'ok' && reply.json !== undefined; hop++) {
+    const leader = reply.json.leader as string | undefined
+    if (leader === undefined) return undefined
+    if (leader === reply.node) return { members: (reply.json.members as MemberEntry[] | undefined) ?? [], leader }
+    reply = await components.admin('GET', '/v1/members', undefined, { node: leader, timeoutMs })
+  }
+  return undefined
 }
 
 /** What `removeMember` did. */
