@@ -15,7 +15,7 @@ import { missingAcknowledged, startKvWorkload } from './support/workload.js'
  * node must take over, every acknowledged write must survive, the history must be linearizable,
  * and fencing tokens handed out across the kills must increase.
  */
-const KILLS = 3
+const KILLS = 2
 const root = mkdtempSync(join(tmpdir(), 'synod-paxos-'))
 let cluster: ProcessCluster | undefined
 
