@@ -1,8 +1,23 @@
-import { NotFoundError, NotLeaderError, TimeoutError, type AbortOptions, type NodeId } from '@synod/interfaces'
+import {
+  InvalidMembershipError, NotFoundError, NotLeaderError, ProposalDroppedError, TimeoutError,
+  type AbortOptions, type ClusterConfig, type NodeId
+} from '@synod/interfaces'
 import type { GroupId } from './group-mux.js'
 import type { RebalancePlan, RebalanceStep, ShardMovePlan } from './rebalance-plan.js'
 import type { ShardHost } from './shard-host.js'
 import type { ShardPlacement } from './shard-map.js'
+
+const RETRYABLE = new Set([NotLeaderError.code, InvalidMembershipError.code, ProposalDroppedError.code, TimeoutError.code])
+
+function alreadyDone (step: RebalanceStep, config: ClusterConfig, leader: NodeId): boolean {
+  switch (step.kind) {
+    case 'add-learner': return config.learners.includes(step.node) || config.voters.includes(step.node)
+    case 'promote': return config.voters.includes(step.node)
+    case 'remove': return !config.learners.includes(step.node) && !config.voters.includes(step.node)
+    case 'transfer-leadership': return leader === step.to
+    case 'await-catch-up': return false
+  }
+}
 
 /** Options of `runRebalance`. */
 export interface RunRebalanceOptions extends AbortOptions {
@@ -35,13 +50,20 @@ export async function runRebalance (plan: RebalancePlan, after: readonly ShardPl
       options.signal?.throwIfAborted()
       const leader = hosts.find((host) => host.replica(shard)?.raft.isLeader() === true)
       if (leader !== undefined) {
+        // Steps are idempotent: one that already took effect (a retry after a lost answer) is done.
+        const status = leader.replica(shard)?.raft.status()
+        if (status !== undefined && alreadyDone(step, status.config, leader.nodeId)) {
+          options.onStep?.(step)
+          return
+        }
         try {
           await leader.executeStep(step, { timeoutMs: stepTimeoutMs, signal: options.signal })
           options.onStep?.(step)
           return
         } catch (error) {
-          // Lost the lead before the step began (an election): retry on the new leader.
-          if ((error as { code?: string }).code !== NotLeaderError.code) throw error
+          // An election under way, a new leader that has not yet applied its predecessor's entries,
+          // or an answer lost with the leader: look again and retry.
+          if (!RETRYABLE.has((error as { code?: string }).code ?? '')) throw error
         }
       }
       if (Date.now() > deadline) throw new TimeoutError(`no leader of shard ${shard} took step ${step.kind}`)
