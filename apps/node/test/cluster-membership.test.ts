@@ -106,7 +106,7 @@ describe.each(['raft', 'paxos'] as const)('membership changes on %s', (consensus
     members.push(n4)
 
     // The joiner learns the configuration and the data from the leader.
-    await eventually(async () => (await call(n4, 'GET', '/v1/members')).body as unknown as MembersReply, (r) => roles(r) === 'n1:voter,n2:voter,n3:voter,n4:learner', 'n4 learning its configuration')
+    await eventually(async () => (await call(n4, 'GET', '/v1/members?consistency=serializable')).body as unknown as MembersReply, (r) => roles(r) === 'n1:voter,n2:voter,n3:voter,n4:learner', 'n4 learning its configuration')
     await eventually(async () => (await call(n4, 'GET', '/v1/kv/acked-1?consistency=serializable')).status, (status) => status === 200, 'n4 catching up')
 
     await converge(members, { op: 'promote', id: 'n4' }, 'n1:voter,n2:voter,n3:voter,n4:voter')
@@ -121,6 +121,9 @@ describe.each(['raft', 'paxos'] as const)('membership changes on %s', (consensus
     await converge(members, { op: 'remove', id: victim.id }, ['n1', 'n2', 'n3', 'n4'].filter((id) => id !== victim.id).map((id) => `${id}:voter`).join(','))
     await cluster.kill(victim, 'SIGTERM')
     members.splice(members.indexOf(victim), 1)
+    // A linearizable read of the membership on the newest member sees the removal.
+    const seen = await eventually(async () => await call(n4, 'GET', '/v1/members'), (reply) => reply.status === 200, 'a linearizable membership read on n4')
+    expect((seen.body as unknown as MembersReply).members.map((m) => m.id)).toEqual(members.map((m) => m.id).sort())
 
     const ackedBefore = workload.acknowledged.size
     await eventually(async () => workload.acknowledged.size, (size) => size >= ackedBefore + 5, 'writes after the removal')

@@ -71,6 +71,8 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
     }
     if (path === '/v1/members') {
       if (req.method === 'GET') {
+        // Linearizable by default, as KV reads are: a lagging node must not report an old view.
+        await readBarrier(url)
         const status = log.status()
         return [200, membersOf(status.config, status.leader, apiUrls)]
       }
