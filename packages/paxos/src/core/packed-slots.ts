@@ -2,11 +2,22 @@ import type { EntryType, LogEntry } from '@synod/interfaces'
 
 const TYPE_CODES: Record<EntryType, number> = { command: 0, noop: 1, config: 2 }
 const TYPES: readonly EntryType[] = ['command', 'noop', 'config']
-const NO_BUFFER = new ArrayBuffer(0)
+
+/** Consecutive slots packed together, from `first`; slots before `first + start` were dropped. */
+interface Chunk {
+  first: number
+  start: number
+  terms: Float64Array
+  types: Uint8Array
+  offsets: Float64Array
+  lengths: Uint32Array
+  buffers: ArrayBufferLike[]
+}
 
 /**
- * Stored slots kept without a heap object per slot: rounds, kinds, offsets and lengths in arrays
- * of numbers, bytes left where they are (the buffers the slots were encoded into or received in).
+ * Stored slots kept without a heap object per slot: rounds, kinds, offsets and lengths in typed
+ * arrays, one chunk per packing, and the bytes left where they are (the buffers the slots were
+ * encoded into or received in).
  *
  * The core keeps every slot it has not compacted, and a slot lives for thousands of rounds after
  * it is applied. Held as `LogEntry` objects (two per slot: the entry and its byte view) they are
@@ -14,68 +25,70 @@ const NO_BUFFER = new ArrayBuffer(0)
  * numbers. Only catch-up and phase 1 read applied slots back, and those get a fresh entry.
  */
 export class PackedSlots {
-  /** The slot held at array position `#start`. */
-  #first = 1
-  #start = 0
-  #terms: number[] = []
-  #types: number[] = []
-  #buffers: ArrayBufferLike[] = []
-  #offsets: number[] = []
-  #lengths: number[] = []
+  #chunks: Chunk[] = []
+  /** The slot the next packed chunk must start at. */
+  #next = 1
 
-  /** Forgets everything; the next slot pushed is `first`. */
+  /** Forgets everything; the next slot packed is `first`. */
   reset (first: number): void {
-    this.#first = first
-    this.#start = 0
-    this.#terms = []
-    this.#types = []
-    this.#buffers = []
-    this.#offsets = []
-    this.#lengths = []
+    this.#chunks = []
+    this.#next = first
   }
 
-  get size (): number {
-    return this.#terms.length - this.#start
-  }
-
-  /** Appends the next slot (`entry.index` must be the slot after the last one held). */
-  push (entry: LogEntry): void {
-    if (entry.index !== this.#first + this.size) throw new RangeError(`packed slot ${entry.index} is not next after ${this.#first + this.size - 1}`)
-    this.#terms.push(entry.term)
-    this.#types.push(TYPE_CODES[entry.type])
-    this.#buffers.push(entry.data.buffer)
-    this.#offsets.push(entry.data.byteOffset)
-    this.#lengths.push(entry.data.byteLength)
+  /** Packs `entries` (consecutive stored slots, the first one right after the last packed). */
+  pack (entries: readonly LogEntry[], count: number): void {
+    if (count <= 0) return
+    if (entries[0]!.index !== this.#next) throw new RangeError(`packed slot ${entries[0]!.index} is not next after ${this.#next - 1}`)
+    const chunk: Chunk = {
+      first: this.#next,
+      start: 0,
+      terms: new Float64Array(count),
+      types: new Uint8Array(count),
+      offsets: new Float64Array(count),
+      lengths: new Uint32Array(count),
+      buffers: new Array<ArrayBufferLike>(count)
+    }
+    for (let i = 0; i < count; i++) {
+      const entry = entries[i]!
+      const data = entry.data
+      chunk.terms[i] = entry.term
+      chunk.types[i] = TYPE_CODES[entry.type]
+      chunk.offsets[i] = data.byteOffset
+      chunk.lengths[i] = data.byteLength
+      chunk.buffers[i] = data.buffer
+    }
+    this.#chunks.push(chunk)
+    this.#next += count
   }
 
   /** A fresh entry for `slot`, or undefined if it is not held here. */
   get (slot: number): LogEntry | undefined {
-    const at = this.#position(slot)
-    if (at < 0) return undefined
-    return { index: slot, term: this.#terms[at]!, type: TYPES[this.#types[at]!]!, data: new Uint8Array(this.#buffers[at]!, this.#offsets[at], this.#lengths[at]) }
+    for (let c = this.#chunks.length - 1; c >= 0; c--) {
+      const chunk = this.#chunks[c]!
+      if (slot < chunk.first) continue
+      const at = slot - chunk.first
+      if (at < chunk.start || at >= chunk.terms.length) return undefined
+      return { index: slot, term: chunk.terms[at]!, type: TYPES[chunk.types[at]!]!, data: new Uint8Array(chunk.buffers[at]!, chunk.offsets[at], chunk.lengths[at]) }
+    }
+    return undefined
   }
 
   /** Drops every slot up to `slot` (compaction). */
   dropThrough (slot: number): void {
-    const count = Math.min(this.size, slot - this.#first + 1)
-    if (count <= 0) return
-    this.#start += count
-    this.#first += count
-    // Let go of the dropped slots' buffers now, not at the next shift.
-    this.#buffers.fill(NO_BUFFER, this.#start - count, this.#start)
-    // Shift the arrays only once the dead prefix outgrows the live part: compaction stays O(1) amortised.
-    if (this.#start > 1024 && this.#start > this.size) {
-      this.#terms = this.#terms.slice(this.#start)
-      this.#types = this.#types.slice(this.#start)
-      this.#buffers = this.#buffers.slice(this.#start)
-      this.#offsets = this.#offsets.slice(this.#start)
-      this.#lengths = this.#lengths.slice(this.#start)
-      this.#start = 0
+    while (this.#chunks.length > 0) {
+      const chunk = this.#chunks[0]!
+      const end = chunk.first + chunk.terms.length - 1
+      if (end <= slot) {
+        this.#chunks.shift()
+        continue
+      }
+      const start = Math.max(chunk.start, slot - chunk.first + 1)
+      // Let go of the dropped slots' buffers now.
+      chunk.buffers.fill(NO_BUFFER, chunk.start, start)
+      chunk.start = start
+      break
     }
   }
-
-  #position (slot: number): number {
-    const offset = slot - this.#first
-    return offset >= 0 && offset < this.size ? this.#start + offset : -1
-  }
 }
+
+const NO_BUFFER = new ArrayBuffer(0)

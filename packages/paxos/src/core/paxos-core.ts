@@ -617,7 +617,7 @@ class MultiPaxos implements PaxosCore {
     const limit = Math.min(this.#applied, this.#persisted) - this.#cfg.retainedSlots
     const count = limit - this.#base
     if (count <= 0 || count < this.#cfg.retainedSlots >>> 2) return
-    for (let i = 0; i < count; i++) this.#packed.push(this.#slots[i]!)
+    this.#packed.pack(this.#slots, count)
     this.#slots = this.#slots.slice(count)
     this.#base = limit
   }
