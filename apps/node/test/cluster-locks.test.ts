@@ -17,9 +17,21 @@ let servers: LockServer[]
 beforeAll(async () => {
   cluster = await createProcessCluster(root, 3)
   await waitForLeader(cluster.members)
-  servers = (await Promise.all(cluster.members.map(async (m) => connectHttpLockServer(`http://${m.api}`))))
-    .filter((server): server is LockServer => server !== undefined)
+  // A leader needs only two of the three nodes: the third may still be starting on a loaded
+  // machine. The test is about three lock servers, so wait until each one answers.
+  servers = await Promise.all(cluster.members.map(async (m) => connectWhenUp(`http://${m.api}`)))
 }, 60_000)
+
+/** Connects to a node's lock routes, retrying until it answers (it may still be starting). */
+async function connectWhenUp (endpoint: string, timeoutMs = 45_000): Promise<LockServer> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const server = await connectHttpLockServer(endpoint)
+    if (server !== undefined) return server
+    if (Date.now() > deadline) throw new Error(`${endpoint} did not answer within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
 
 afterAll(async () => {
   await cluster.stopAll()

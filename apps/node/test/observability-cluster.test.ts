@@ -45,10 +45,12 @@ describe('observability of a real three-node cluster', () => {
         apiUrls,
         dataDir: join(root, id),
         secret: 'observability-test-secret-0123',
-        tickMs: 20,
+        // 100 ms (a 1 s election timeout): with 20 ms, a loaded 2-core machine starves heartbeats
+        // long enough for leadership to move in the middle of the test.
+        tickMs: 100,
         logger: silent
       })
-      const observability = createObservability({ nodeId: id, apiUrls, statusTimeoutMs: 500, processMetrics: false }, { raft: node.raft, transport: node.transport, kv: node.kv, logger: silent })
+      const observability = createObservability({ nodeId: id, apiUrls, statusTimeoutMs: 5000, processMetrics: false }, { raft: node.raft, transport: node.transport, kv: node.kv, logger: silent })
       const server = createServer((req, res) => {
         if (!observability.handle(req, res)) res.writeHead(404).end()
       })
@@ -67,6 +69,10 @@ describe('observability of a real three-node cluster', () => {
     await rm(root, { recursive: true, force: true })
   })
 
+  async function until (condition: () => boolean): Promise<void> {
+    while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+
   async function leader (): Promise<Member> {
     for (;;) {
       const found = members.find((member) => member.node.raft.isLeader())
@@ -82,9 +88,12 @@ describe('observability of a real three-node cluster', () => {
       const put = await fetch(`${apiUrl}/v1/kv/key-${i}`, { method: 'PUT', body: `value-${i}` })
       expect(put.status).toBe(200)
     }
-    // Followers learn the new commit index with the next append; wait until they have applied it.
+    // Followers learn the new commit index with the next append; wait until they have applied it,
+    // and until the leader has heard each follower's acknowledgement: a follower can apply an entry
+    // before the leader processes its reply, so applied everywhere does not yet mean matched.
     const target = elected.node.raft.status().commitIndex
-    while (members.some((member) => member.node.raft.status().appliedIndex < target)) await new Promise((resolve) => setTimeout(resolve, 10))
+    await until(() => members.every((member) => member.node.raft.status().appliedIndex >= target) &&
+      members.every((member) => member === elected || (elected.node.raft.status().progress[member.id]?.match ?? 0) >= target))
 
     const text = await (await fetch(`${elected.url}/metrics`)).text()
     expect(sample(text, 'synod_raft_is_leader')).toBe(1)
