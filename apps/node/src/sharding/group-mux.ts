@@ -71,6 +71,8 @@ export interface GroupMux<M> extends Startable {
   /** Forgets a group's view (a replica moved away). */
   closeGroup(group: GroupId): void
   hasGroup(group: GroupId): boolean
+  /** Sends one message for `group` to `peer` without a view (an answer on behalf of a group not hosted here). */
+  sendAs(group: GroupId, peer: NodeId, message: M): boolean
   /** Sends an empty envelope (a node-level heartbeat) to `peer`. */
   heartbeat(peer: NodeId): boolean
   /** Adds a peer to the base transport for node-level traffic (heartbeats) even if no group names it yet. */
@@ -158,6 +160,10 @@ class GroupMuxImpl<M> implements GroupMux<M> {
 
   addPeer (peer: NodeId, address: string): void {
     this.refPeer(peer, address)
+  }
+
+  sendAs (group: GroupId, peer: NodeId, message: M): boolean {
+    return this.enqueue(peer, group, message)
   }
 
   heartbeat (peer: NodeId): boolean {

@@ -226,7 +226,8 @@ class ShardHostImpl implements ShardHost {
       spreadZones: init.spreadZones
     })
     this.#mux = createGroupMux<ShardMessage>(components.transport, {
-      isMessage: (message): message is ShardMessage => isWireMessage(message) || isQuiescenceMessage(message)
+      isMessage: (message): message is ShardMessage => isWireMessage(message) || isQuiescenceMessage(message),
+      onUnknownGroup: (group, from, message) => { this.#answerForGoneReplica(group, from, message) }
     })
     this.#liveness = new NodeLiveness(init.livenessTimeoutMs ?? this.#electionTicks * this.#tickMs)
   }
@@ -459,6 +460,22 @@ class ShardHostImpl implements ShardHost {
     }
     if (replica.quiesced && wakesQuiescedReplica(message)) {
       this.#wake(replica, from === replica.raft.status().leader ? 'leader' : 'peer')
+    }
+  }
+
+  /**
+   * A request for a shard this node does not host (any more: its replica moved away) is refused at
+   * once, so the sender retries elsewhere instead of waiting out its deadline.
+   */
+  #answerForGoneReplica (group: GroupId, from: NodeId, message: ShardMessage): void {
+    if (message.to !== this.nodeId) return
+    if (message.type === 'forward-propose') {
+      this.#mux.sendAs(group, from, {
+        type: 'forward-propose-result', from: this.nodeId, to: from, term: message.term, requestId: message.requestId,
+        index: -1, entryTerm: 0, errorCode: NotLeaderError.code, leaderHint: null
+      })
+    } else if (message.type === 'read-index') {
+      this.#mux.sendAs(group, from, { type: 'read-index-response', from: this.nodeId, to: from, term: message.term, context: message.context, index: -1 })
     }
   }
 

@@ -121,4 +121,18 @@ describe('shard host', () => {
     const perNode = ['n1', 'n2', 'n3'].map((id) => preferred.filter((node) => node === id).length)
     expect(perNode).toEqual([4, 4, 4])
   })
+
+  it('refuses at once a forwarded write or read that reaches a replica which has left its shard', async () => {
+    cluster = await startShardCluster(['n1', 'n2', 'n3'], { ...fastTiming, shardCount: 1, raft: { defaultTimeoutMs: 5000 } })
+    const hosts = cluster.hosts
+    await until(() => allLed(hosts, 1), 'a leader')
+    const leader = hosts.find((host) => host.nodeId === leaderOf(hosts, 0))!
+    const follower = hosts.find((host) => host !== leader)!
+    await follower.write({ op: 'put', key: 'a', value: bytes('1') })
+    // The leader's replica leaves (as after a move); the follower still names it as the leader.
+    await leader.leaveShard(0)
+    expect(follower.replica(0)!.raft.status().leader).toBe(leader.nodeId)
+    await expect(follower.write({ op: 'put', key: 'b', value: bytes('2') })).rejects.toMatchObject({ code: 'ERR_NOT_LEADER' })
+    await expect(follower.get('a')).rejects.toMatchObject({ code: 'ERR_NOT_LEADER' })
+  })
 })
