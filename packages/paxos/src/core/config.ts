@@ -46,11 +46,6 @@ export interface PaxosCoreConfig extends QuorumPolicy {
    * proposes is already known. It is also the pipeline depth. @default 1024
    */
   activationWindow?: number
-  /**
-   * Applied slots kept as entries objects behind the applied index; older ones (until compaction)
-   * are packed into arrays of numbers and read back only for catch-up and phase 1. @default 1024
-   */
-  retainedSlots?: number
   /** Most slots in one accept message. @default 1024 */
   maxSlotsPerMessage?: number
   /** Bound on slots proposed but not yet sent (beyond the window); beyond it proposals fail with ERR_OVERLOADED. @default 100000 */
@@ -72,7 +67,6 @@ export function resolvePaxosConfig (config: PaxosCoreConfig): ResolvedPaxosConfi
     heartbeatTicks: 1,
     activationWindow: 1024,
     maxSlotsPerMessage: 1024,
-    retainedSlots: 1024,
     maxQueuedProposals: 100_000,
     maxClockDrift: 0.1,
     ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined))
@@ -81,7 +75,6 @@ export function resolvePaxosConfig (config: PaxosCoreConfig): ResolvedPaxosConfi
   if (!(resolved.heartbeatTicks >= 1)) throw new InvalidArgumentError('heartbeatTicks must be at least 1', { field: 'heartbeatTicks' })
   if (!(resolved.electionTicks > resolved.heartbeatTicks)) throw new InvalidArgumentError('electionTicks must exceed heartbeatTicks', { field: 'electionTicks' })
   if (!(Number.isInteger(resolved.activationWindow) && resolved.activationWindow >= 1)) throw new InvalidArgumentError('activationWindow must be a positive integer', { field: 'activationWindow' })
-  if (!(Number.isInteger(resolved.retainedSlots) && resolved.retainedSlots >= 0)) throw new InvalidArgumentError('retainedSlots must be a non-negative integer', { field: 'retainedSlots' })
   if (!(resolved.maxSlotsPerMessage >= 1)) throw new InvalidArgumentError('maxSlotsPerMessage must be at least 1', { field: 'maxSlotsPerMessage' })
   if (!(resolved.maxClockDrift >= 0 && resolved.maxClockDrift < 1)) throw new InvalidArgumentError('maxClockDrift must be in [0, 1)', { field: 'maxClockDrift' })
   const voters = resolved.snapshot?.config.voters.length ?? 0

@@ -2,7 +2,6 @@ import { InvalidArgumentError, InvalidMembershipError, NotLeaderError, Overloade
 import type { ClusterConfig, EntryType, LogEntry, MembershipChange, NodeId, Role } from '@synod/interfaces'
 import { ZERO_BALLOT, ballotEnvelope, compareBallots, encodeRun, encodeSlot, maxBallot, sameBallot, storedAt, storedBallot, storedFromWire, storedValue } from './ballot.js'
 import type { Ballot } from './ballot.js'
-import { PackedSlots } from './packed-slots.js'
 import { resolvePaxosConfig } from './config.js'
 import type { PaxosCoreConfig, PaxosSnapshotPoint, ResolvedPaxosConfig } from './config.js'
 import { applyChange, decodeConfig, emptyConfig, encodeConfig, members } from './membership.js'
@@ -117,13 +116,8 @@ class MultiPaxos implements PaxosCore {
   #promised: Ballot
   #recovering: boolean
   #recoverUntil: number
-  /**
-   * Accepted values for slots `#base + 1 ..`, in their stored form (see ballot.ts); slots
-   * `#compacted + 1 .. #base` are applied, durable and packed (see PackedSlots).
-   */
+  /** Accepted values for slots `#compacted + 1 ..`, in their stored form (see ballot.ts). */
   #slots: LogEntry[] = []
-  readonly #packed = new PackedSlots()
-  #base: number
   #compacted: number
   #checkpoint: PaxosSnapshotPoint
   // Learner state.
@@ -200,8 +194,6 @@ class MultiPaxos implements PaxosCore {
     const entries = cfg.entries ?? []
     this.#compacted = entries.length > 0 ? entries[0]!.index - 1 : snapshot.index
     if (this.#compacted > snapshot.index) throw new InvalidArgumentError('the log starts after the snapshot', { field: 'entries' })
-    this.#base = this.#compacted
-    this.#packed.reset(this.#base + 1)
     for (const entry of entries) {
       // Decoding checks every envelope: a truncated one means a corrupt log (the driver recovers).
       const value = storedValue(entry)
@@ -222,18 +214,16 @@ class MultiPaxos implements PaxosCore {
   // ------------------------------------------------------------------ log helpers
 
   #lastIndex (): number {
-    return this.#base + this.#slots.length
+    return this.#compacted + this.#slots.length
   }
 
   #slot (slot: number): LogEntry | undefined {
-    if (slot > this.#base) return this.#slots[slot - this.#base - 1]
-    return slot > this.#compacted ? this.#packed.get(slot) : undefined
+    return slot > this.#compacted ? this.#slots[slot - this.#compacted - 1] : undefined
   }
 
   /** Holds `value` (a stored slot, `value.index === slot`) for `slot`. */
   #write (slot: number, value: LogEntry): void {
-    // Packed and compacted slots are chosen: nothing rewrites them.
-    const offset = slot - this.#base - 1
+    const offset = slot - this.#compacted - 1
     if (offset < 0) return
     if (offset > this.#slots.length) throw new RangeError(`slot ${slot} leaves a gap after ${this.#lastIndex()}`)
     const previous = this.#slots[offset]
@@ -593,33 +583,12 @@ class MultiPaxos implements PaxosCore {
         entries = cached.entries
       } else {
         // The stored entries themselves: slots are encoded once, and sent as stored.
-        entries = this.#storedRange(peer.next, end)
+        entries = this.#slots.slice(peer.next - this.#compacted - 1, end - this.#compacted)
         this.#lastBatch = { from: peer.next, to: end, ballot: this.#ballot, entries }
       }
       this.#sendEarly({ type: 'accept', from: this.#id, to: id, ballot: this.#ballot, entries, commit: this.#commit })
       peer.next = end + 1
     }
-  }
-
-  /** Stored slots `from..to`, all held (packed ones are read back). */
-  #storedRange (from: number, to: number): LogEntry[] {
-    if (from > this.#base) return this.#slots.slice(from - this.#base - 1, to - this.#base)
-    const out: LogEntry[] = []
-    for (let slot = from; slot <= to; slot++) out.push(this.#slot(slot)!)
-    return out
-  }
-
-  /**
-   * Packs applied, durable slots more than `retainedSlots` behind the applied index, a chunk at a
-   * time (so the array shift is amortised). Hot paths only touch slots past the applied index.
-   */
-  #pack (): void {
-    const limit = Math.min(this.#applied, this.#persisted) - this.#cfg.retainedSlots
-    const count = limit - this.#base
-    if (count <= 0 || count < this.#cfg.retainedSlots >>> 2) return
-    this.#packed.pack(this.#slots, count)
-    this.#slots = this.#slots.slice(count)
-    this.#base = limit
   }
 
   /** Go-back-N: a peer whose acknowledged run did not move over a heartbeat gets the rest again. */
@@ -1063,13 +1032,7 @@ class MultiPaxos implements PaxosCore {
     if (upTo <= this.#compacted) return this.#slot(upTo)?.term ?? this.#checkpoint.term
     const term = this.#slot(upTo)!.term
     this.#baseConfig = this.#configFor(upTo + 1)
-    if (upTo <= this.#base) {
-      this.#packed.dropThrough(upTo)
-    } else {
-      this.#packed.reset(upTo + 1)
-      this.#slots = this.#slots.slice(upTo - this.#base)
-      this.#base = upTo
-    }
+    this.#slots = this.#slots.slice(upTo - this.#compacted)
     this.#compacted = upTo
     this.#configSlots = this.#configSlots.filter((c) => c.slot > upTo || c.slot + this.#cfg.activationWindow > upTo + 1)
     return term
@@ -1078,12 +1041,9 @@ class MultiPaxos implements PaxosCore {
   snapshotReceived (_from: NodeId, point: PaxosSnapshotPoint): void {
     if (point.index <= this.#commit) return
     // Accepted values beyond the snapshot are kept: they are votes, and forgetting a vote is unsafe.
-    // The snapshot is past the chosen prefix, so past every packed slot.
-    const keep = this.#slots.slice(Math.max(0, point.index - this.#base))
+    const keep = this.#slots.slice(Math.max(0, point.index - this.#compacted))
     this.#slots = point.index >= this.#lastIndex() ? [] : keep
     this.#compacted = point.index
-    this.#base = point.index
-    this.#packed.reset(point.index + 1)
     this.#configSlots = this.#configSlots.filter((c) => c.slot > point.index)
     this.#baseConfig = point.config
     this.#checkpoint = point
@@ -1139,8 +1099,8 @@ class MultiPaxos implements PaxosCore {
     if (this.#dirtyFrom !== Number.POSITIVE_INFINITY) {
       // A rewritten slot is stored with the whole suffix after it, in one append: LogStorage
       // replaces from the first index on, and the later slots' votes must survive.
-      const first = Math.max(this.#dirtyFrom, this.#base + 1)
-      entries = this.#slots.slice(first - this.#base - 1)
+      const first = Math.max(this.#dirtyFrom, this.#compacted + 1)
+      entries = this.#slots.slice(first - this.#compacted - 1)
       this.#dirtyFrom = Number.POSITIVE_INFINITY
     }
     const committed: LogEntry[] = []
@@ -1197,7 +1157,6 @@ class MultiPaxos implements PaxosCore {
       if (this.#commit > before) this.#broadcastAccepts(true)
       this.#confirmReads()
     }
-    this.#pack()
   }
 
   proposedValue (slot: number): Uint8Array | undefined {

@@ -29,8 +29,7 @@ export class TestNode {
   }
 
   #build (recovering: boolean): PaxosCore {
-    // Every applied, durable slot is packed at once, so the tests read packed slots back.
-    return createPaxosCore({ retainedSlots: 0, ...this.options, id: this.id, random: this.random, hardState: this.hardState, snapshot: this.snapshot, entries: this.log, recovering })
+    return createPaxosCore({ ...this.options, id: this.id, random: this.random, hardState: this.hardState, snapshot: this.snapshot, entries: this.log, recovering })
   }
 
   /** Crash and restart from durable state. */

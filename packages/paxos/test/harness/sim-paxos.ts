@@ -48,7 +48,6 @@ export function simPaxos (options: SimPaxosOptions = {}): SimPaxos {
         bootstrap: noBootstrap.has(ctx.id) ? undefined : bootstrapConfig(ids),
         tickMs: 10,
         activationWindow: 16,
-        retainedSlots: 8,
         ...options.init
       }, {
         transport: ctx.transport,

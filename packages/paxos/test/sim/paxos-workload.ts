@@ -62,8 +62,6 @@ function boot (invariants: Invariants, ids: NodeId[]) {
       bootstrap: { voters: ids, learners: [], addresses: Object.fromEntries(ids.map((id) => [id, id])) },
       tickMs: 10,
       activationWindow: 16,
-      // Pack applied slots early, so catch-up and phase 1 read packed slots back in every run.
-      retainedSlots: 8,
       snapshotEveryEntries: 150,
       compactionLagEntries: 30,
       snapshotChunkBytes: 128,
