@@ -5,7 +5,7 @@
 import * as client from './cli/client-commands.js'
 import { readOptions } from './cli/args.js'
 import { dev, devHelp, version } from './cli/dev.js'
-import { lockHelp, runLocked } from './cli/lock.js'
+import { defaultLockEndpoints, lockHelp, runLocked } from './cli/lock.js'
 import { members, membersHelp } from './cli/members.js'
 import { start, startHelp } from './cli/start.js'
 
@@ -106,7 +106,7 @@ async function lockCommand (argv: string[], print: (line: string) => void): Prom
   })
   if (values.help === true || positionals[0] === undefined) { print(lockHelp); return values.help === true ? 0 : 2 }
   return runLocked({
-    endpoints: ((values.endpoints as string | undefined) ?? defaultEndpoints).split(','),
+    endpoints: ((values.endpoints as string | undefined) ?? defaultLockEndpoints).split(','),
     token: values.token as string | undefined,
     name: positionals[0],
     command,

@@ -15,7 +15,7 @@ let cluster: ProcessCluster
 let servers: LockServer[]
 
 beforeAll(async () => {
-  cluster = await createProcessCluster(root, 3)
+  cluster = await createProcessCluster(root, 3, 50, { clientWs: true })
   await waitForLeader(cluster.members)
   // A leader needs only two of the three nodes: the third may still be starting on a loaded
   // machine. The test is about three lock servers, so wait until each one answers.
@@ -66,18 +66,38 @@ describe('locks on a 3-node cluster', () => {
     expect(new Set(tokens).size).toBe(tokens.length)
   }, 90_000)
 
-  it('synod lock runs a command with the fencing token in its environment', async () => {
+  /** Runs `synod lock job --endpoints <endpoints> -- sh -c <script>`; the script's output goes to `out`. */
+  async function synodLock (endpoints: string[], out: string, script: string): Promise<number> {
     const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
-    const out = join(root, 'token.txt')
-    const endpoints = cluster.members.map((m) => `http://${m.api}`).join(',')
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'lock', 'job', '--endpoints', endpoints, '--',
-      'sh', '-c', `echo "$SYNOD_LOCK_NAME $SYNOD_LOCK_TOKEN" > ${out}; exit 3`],
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'lock', 'job', '--endpoints', endpoints.join(','), '--',
+      'sh', '-c', `${script} > ${out}; exit 3`],
     { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'ignore' })
     const [code] = await once(child, 'exit') as [number]
-    expect(code).toBe(3)
+    return code
+  }
+
+  it('synod lock runs a command with the fencing token in its environment, over the WebSocket client API', async () => {
+    const out = join(root, 'token-ws.txt')
+    // One endpoint is a node that is not there: the client routes around it.
+    const endpoints = ['ws://127.0.0.1:9', ...cluster.members.map((m) => `ws://${m.ws ?? ''}`)]
+    expect(await synodLock(endpoints, out, 'echo "$SYNOD_LOCK_NAME $SYNOD_LOCK_TOKEN"')).toBe(3)
     const [name, token] = readFileSync(out, 'utf8').trim().split(' ')
     expect(name).toBe('job')
     expect(Number(token)).toBeGreaterThan(0)
+  }, 60_000)
+
+  it('synod lock falls back to the HTTP lock routes when given only http:// endpoints; tokens keep increasing', async () => {
+    const first = join(root, 'token-http-1.txt')
+    const second = join(root, 'token-http-2.txt')
+    const endpoints = cluster.members.map((m) => `http://${m.api}`)
+    expect(await synodLock(endpoints, first, 'echo "$SYNOD_LOCK_NAME $SYNOD_LOCK_TOKEN"')).toBe(3)
+    // The first command's session was closed on exit, so the lock is free at once for the next one.
+    expect(await synodLock(endpoints, second, 'echo "$SYNOD_LOCK_NAME $SYNOD_LOCK_TOKEN"')).toBe(3)
+    const [name, token] = readFileSync(first, 'utf8').trim().split(' ')
+    const [, next] = readFileSync(second, 'utf8').trim().split(' ')
+    expect(name).toBe('job')
+    expect(Number(token)).toBeGreaterThan(0)
+    expect(Number(next)).toBeGreaterThan(Number(token))
   }, 60_000)
 
   it('refuses malformed and leader-only lock requests with 400', async () => {

@@ -13,6 +13,8 @@ export interface ClusterMember {
   api: string
   peer: string
   dir: string
+  /** `host:port` of its WebSocket client API, when the cluster was made with `clientWs`. */
+  ws?: string
   /** Started with `--join` (added at runtime) rather than as a founding member. */
   joined?: boolean
   process?: ChildProcess | undefined
@@ -23,6 +25,8 @@ export interface ProcessClusterOptions {
   consensus?: 'raft' | 'paxos'
   /** More `synod start` flags for every node. */
   args?: string[]
+  /** Also serve the WebSocket client API (`--client-ws`) on a port of each founding member. @default false */
+  clientWs?: boolean
 }
 
 export interface ProcessCluster {
@@ -64,6 +68,11 @@ export async function createProcessCluster (root: string, size: number, tickMs =
   writeFileSync(secretFile, 'test-cluster-secret-0123456789')
   const peers = members.map((m) => `${m.id}=${m.peer}`).join(',')
   const apiPeers = members.map((m) => `${m.id}=http://${m.api}`).join(',')
+  if (options.clientWs === true) {
+    const wsPorts = await freePorts(size)
+    for (const [i, member] of members.entries()) member.ws = `127.0.0.1:${wsPorts[i] ?? 0}`
+  }
+  const wsPeers = members.map((m) => `${m.id}=ws://${m.ws ?? ''}`).join(',')
 
   const extra = [...(options.consensus === undefined ? [] : ['--consensus', options.consensus]), ...(options.args ?? [])]
 
@@ -72,8 +81,9 @@ export async function createProcessCluster (root: string, size: number, tickMs =
     const log = createWriteStream(join(member.dir, 'node.log'), { flags: 'a' })
     // A joined node is told the founders' addresses to reach; it learns the rest from the log.
     const membership = member.joined === true ? ['--join', '--peers', peers] : ['--peers', peers, '--api-peers', apiPeers]
+    const clientWs = member.ws === undefined ? [] : ['--client-ws', member.ws, '--client-ws-peers', wsPeers]
     const child = spawn(process.execPath, ['--import', 'tsx', cliSource, 'start', '--id', member.id, '--listen', member.peer,
-      '--api', member.api, ...membership, '--data-dir', member.dir, '--secret-file', secretFile,
+      '--api', member.api, ...membership, ...clientWs, '--data-dir', member.dir, '--secret-file', secretFile,
       '--tick-ms', String(tickMs), '--log-level', 'warn', ...extra], { cwd: appDir, stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout.pipe(log)
     child.stderr.pipe(log)
