@@ -102,6 +102,10 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
   #tickTimer: TimerHandle = undefined
   #startedAt = 0
   #ticksDone = 0
+  /** Peers this node added to the transport because a configuration named them. */
+  #configPeers = new Set<NodeId>()
+  /** Peers that left the configuration, and the tick after which the transport forgets them. */
+  #leaving = new Map<NodeId, number>()
   #lastCommitSave = -1
   #savedHard: { term: number, vote: NodeId | null } | undefined
   /** A background save of a commit-index-only hard state change, while one runs. */
@@ -197,6 +201,8 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     this.#appliedConfig = point.config
     this.#lastSnapshotIndex = point.index
     this.#skipCommandsUntil = smApplied
+    this.#ticksDone = 0
+    this.#leaving.clear()
     this.#updatePeers(point.config)
     const core = this.#core
     this.#transfer = new SnapshotTransfer({
@@ -274,6 +280,11 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     for (let i = 0; i < run; i++) this.#core.tick()
     for (const pending of this.#deadlines.expire(this.#ticksDone)) {
       pending.fail(new TimeoutError('operation timed out', { indeterminate: true }))
+    }
+    for (const [id, due] of this.#leaving) {
+      if (due > this.#ticksDone) continue
+      this.#leaving.delete(id)
+      this.#c.transport.removePeer(id)
     }
     this.#schedule()
     this.#scheduleTick()
@@ -395,12 +406,29 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     }
   }
 
+  /**
+   * Keeps the transport's peers in step with the configuration. A configuration takes effect here
+   * once committed (its entry is handed out for applying), so a member that left is no longer
+   * needed by any quorum. It is forgotten one election timeout later, not at once: the messages of
+   * the Ready that committed its removal are still queued for it (the append carrying the new
+   * commit index tells it that it was removed, dissertation §4.2.2), and removing a peer drops its
+   * queue. Only peers a configuration named are removed; addresses the application gave the
+   * transport itself (a joining node's contacts) are left alone.
+   */
   #updatePeers (config: ClusterConfig): void {
     const transport = this.#c.transport
     const members = new Set([...config.voters, ...config.learners, ...(config.outgoingVoters ?? [])])
     for (const id of members) {
       const address = config.addresses[id]
-      if (id !== this.id && address !== undefined) transport.addPeer(id, address)
+      if (id === this.id || address === undefined) continue
+      transport.addPeer(id, address)
+      this.#configPeers.add(id)
+      this.#leaving.delete(id)
+    }
+    for (const id of this.#configPeers) {
+      if (members.has(id)) continue
+      this.#configPeers.delete(id)
+      this.#leaving.set(id, this.#ticksDone + this.#init.electionTicks)
     }
   }
 

@@ -1,6 +1,6 @@
 import type { ClusterConfig, NodeId, SnapshotStorage } from '@synod/interfaces'
 import { createSimCluster, createSimulation, uniform } from '@synod/sim'
-import type { SimCluster, SimNetworkOptions, Simulation } from '@synod/sim'
+import type { SimCluster, SimNetworkOptions, SimTransport, Simulation } from '@synod/sim'
 import { createRaftNode } from '../../src/index.js'
 import type { RaftNode, RaftNodeInit, RaftWireMessage } from '../../src/index.js'
 import { KvStateMachine } from './kv.js'
@@ -9,6 +9,8 @@ import type { KvResult } from './kv.js'
 export interface RaftApp {
   node: RaftNode<KvResult>
   kv: KvStateMachine
+  /** The incarnation's endpoint, to see which peers the node keeps. */
+  transport: SimTransport<RaftWireMessage>
 }
 
 export interface SimRaftOptions {
@@ -52,7 +54,7 @@ export function simRaft (options: SimRaftOptions = {}): { sim: Simulation, clust
         random: ctx.random
       })
       await node.start()
-      return { node, kv }
+      return { node, kv, transport: ctx.transport }
     },
     shutdown: async (app) => { await app.node.stop() }
   })

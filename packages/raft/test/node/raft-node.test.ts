@@ -113,6 +113,37 @@ describe('createRaftNode on the simulator', () => {
     expect(app(cluster, 'n5').node.status().config.voters).toEqual(joint.voters)
   })
 
+  it('forgets a removed member one election timeout after its removal commits, and dials it again once re-added', async () => {
+    const { sim, cluster } = simRaft({ seed: 5 })
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    await settle(sim, leader.node.propose(put('before', '1')))
+    const removed = cluster.nodes().map((n) => n.app!).find((a) => a !== leader)!
+    const removedId = removed.node.id
+    const stayers = cluster.nodes().map((n) => n.app!).filter((a) => a !== removed)
+    const config = await settle(sim, leader.node.changeMembership({ type: 'remove', id: removedId }))
+    expect(config.voters).not.toContain(removedId)
+    // Still known right after the commit: the append that carries the new commit index may be queued for it.
+    expect(leader.transport.peers()).toContain(removedId)
+    await sim.runFor(3 * 10 * 10)
+    for (const stayer of stayers) {
+      expect(stayer.node.status().config.voters).not.toContain(removedId)
+      expect(stayer.transport.peers()).not.toContain(removedId)
+      expect(stayer.transport.peers()).toHaveLength(1)
+    }
+    // The removed node heard that its removal committed, and keeps its own peers.
+    expect(removed.node.status().config.voters).toEqual(config.voters)
+    expect(removed.transport.peers()).toHaveLength(2)
+    // A later configuration that names it again brings it back.
+    const current = leaderOf(cluster)!
+    const readded = await settle(sim, current.node.changeMembership({ type: 'add-learner', id: removedId, address: removedId }))
+    expect(readded.learners).toEqual([removedId])
+    for (const stayer of stayers) await sim.runUntil(() => stayer.transport.peers().includes(removedId), { timeout: 2000 })
+    await settle(sim, current.node.propose(put('after', '2')))
+    await sim.runUntil(() => removed.kv.get('after') === '2', { timeout: 5000 })
+    expect(removed.kv.get('before')).toBe('1')
+  })
+
   it('survives a power loss of every node: acknowledged writes are still there after restart', async () => {
     const { sim, cluster } = simRaft({ seed: 11 })
     void cluster.startAll()
