@@ -28,7 +28,7 @@ const usage = `synod fault-injection suite (needs root, nft and iproute2; libfak
   --lock-transport http|ws|alternate
                          how lock clients reach the lock service: the node's HTTP lock routes, or
                          @synod/client's lock server over the WebSocket API; alternate: http for
-                         the first engine, ws for the second (default http)
+                         the first engine, ws for the second (default alternate)
   --results <dir>        results folder (default apps/faults/results/<timestamp>)
   --cleanup              only remove namespaces and processes left by an interrupted run`
 
@@ -42,7 +42,7 @@ async function main (): Promise<number> {
       'fault-seconds': { type: 'string' },
       kinds: { type: 'string' },
       'node-log-level': { type: 'string' },
-      'lock-transport': { type: 'string', default: 'http' },
+      'lock-transport': { type: 'string', default: 'alternate' },
       results: { type: 'string' },
       cleanup: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
