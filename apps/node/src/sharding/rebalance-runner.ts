@@ -25,6 +25,12 @@ export interface RunRebalanceOptions extends AbortOptions {
   stepTimeoutMs?: number
   /** Called after each step completes, for progress reporting. */
   onStep?: (step: RebalanceStep) => void
+  /**
+   * Records a shard's new placement once its move is done, before the hosts are told (with a shard
+   * host: `(placement) => host.proposeMetadata({ op: 'set-shard-placement', placement })`, so the
+   * metadata group, and through it every node, agrees on it). @default not recorded
+   */
+  record?: (placement: ShardPlacement) => Promise<unknown>
 }
 
 /**
@@ -86,6 +92,7 @@ export async function runRebalance (plan: RebalancePlan, after: readonly ShardPl
       await onLeader(move.shard, step)
       if (step.kind === 'remove') await hostOf(step.node).leaveShard(move.shard)
     }
+    await options.record?.(placement)
     for (const host of hosts) host.updatePlacement(placement)
   }
   for (const wave of plan.waves) await Promise.all(wave.map(runMove))

@@ -1,7 +1,7 @@
 import {
   InvalidArgumentError, NotLeaderError, NotStartedError, TimeoutError,
   type AbortOptions, type Clock, type Logger, type NodeId, type ProposeOptions, type Random, type Role, type Startable,
-  type TimerHandle, type Transport
+  type StateMachine, type TimerHandle, type Transport
 } from '@synod/interfaces'
 import { createRaftNode, isWireMessage, type RaftNode, type RaftNodeInit, type RaftWireMessage } from '@synod/raft'
 import { encodeCommand, type KvCommand, type KvResult } from '../kv/commands.js'
@@ -13,6 +13,10 @@ import {
   followerMayQuiesce, isQuiescenceMessage, leaderMayQuiesce, otherMembers, wakesQuiescedReplica,
   type QuiescenceMessage, type ShardMessage
 } from './quiescence.js'
+import {
+  createMetadataStateMachine, encodeMetadataCommand, METADATA_GROUP,
+  type MetadataCommand, type MetadataResult, type MetadataState, type MetadataStateMachine
+} from './metadata.js'
 import type { RebalanceStep } from './rebalance-plan.js'
 import { placeShards, shardOfKey, type ShardPlacement } from './shard-map.js'
 import type { ShardStorageFactory } from './shard-storage.js'
@@ -47,6 +51,10 @@ export interface ShardHostInit {
    * joins a running cluster hosts nothing until replicas move to it). @default placeShards(nodes)
    */
   placement?: readonly ShardPlacement[]
+  /** Run the metadata group (membership and placement agreed by Raft) beside the shards. @default true */
+  metadata?: boolean
+  /** How many of the first nodes of `nodes` are the metadata group's voters; the others are its learners. @default 3 */
+  metadataVoters?: number
   /** Raft tick of every shard, in ms. @default 100 */
   tickMs?: number
   /** Election timeout in ticks. @default 10 */
@@ -108,6 +116,8 @@ export interface ShardHostStats {
   shards: number
   awake: number
   quiesced: number
+  /** Whether this node's replica of the metadata group is awake (undefined: it runs none). */
+  metadataAwake: boolean | undefined
   /** Times a replica here quiesced / woke since start. */
   quiesces: number
   wakes: number
@@ -141,6 +151,10 @@ export interface ShardHost extends Startable {
   /** Runs a KV write on its shard. ERR_NOT_LEADER (with `leaderHint`) when this node does not host the shard. */
   write(command: KvCommand, options?: ProposeOptions): Promise<KvResult>
   get(key: string, options?: ShardReadOptions): Promise<KvRecord | undefined>
+  /** This node's view of the metadata group's state (undefined when the host runs none). */
+  metadata(): MetadataState | undefined
+  /** Proposes a change to the metadata group (membership, a shard's placement). */
+  proposeMetadata(command: MetadataCommand, options?: ProposeOptions): Promise<MetadataResult>
   /** Makes `node` known (address for Raft, node-level heartbeats and liveness). */
   addNode(node: ShardNode): void
   /**
@@ -168,8 +182,11 @@ export function createShardHost (init: ShardHostInit, components: ShardHostCompo
   return new ShardHostImpl(init, components)
 }
 
-interface Replica extends ShardReplica {
+/** A replica of any group hosted here: a shard, or the metadata group. */
+interface Member {
+  readonly shard: GroupId
   placement: ShardPlacement
+  readonly raft: RaftNode<unknown>
   readonly clock: PausableClock
   readonly view: Transport<ShardMessage>
   quiesced: boolean
@@ -177,6 +194,12 @@ interface Replica extends ShardReplica {
   busy: number
   idleTicks: number
   idleAtIndex: number
+}
+
+interface Replica extends Member, ShardReplica {
+  placement: ShardPlacement
+  quiesced: boolean
+  readonly raft: RaftNode<KvResult>
 }
 
 class ShardHostImpl implements ShardHost {
@@ -195,7 +218,9 @@ class ShardHostImpl implements ShardHost {
   readonly #mux: GroupMux<ShardMessage>
   readonly #liveness: NodeLiveness
   readonly #replicas = new Map<GroupId, Replica>()
-  readonly #awake = new Set<Replica>()
+  readonly #awake = new Set<Member>()
+  #metadata: { member: Member, machine: MetadataStateMachine } | undefined
+  #metadataEpochSeen = 0
   readonly #lastSentTo = new Map<NodeId, number>()
   #timer: TimerHandle = undefined
   #started = false
@@ -247,13 +272,15 @@ class ShardHostImpl implements ShardHost {
     }
     const local = this.#placement.filter((placement) => placement.replicas.includes(this.nodeId))
     for (const placement of local) this.#replicas.set(placement.shard, this.#createReplica(placement))
+    if (this.#init.metadata ?? true) this.#metadata = this.#createMetadataMember()
     // Storage start-up is I/O bound: open shards a batch at a time rather than one by one.
-    const replicas = [...this.#replicas.values()]
+    const replicas: Member[] = [...this.#members()]
     for (let i = 0; i < replicas.length; i += 64) {
       await Promise.all(replicas.slice(i, i + 64).map(async (replica) => { await replica.raft.start() }))
     }
     this.#started = true
     this.#scheduleTick()
+    if (this.#metadata !== undefined) void this.#bootstrapMetadata(this.#metadata)
     this.#logger?.info({ shards: this.#replicas.size, shardCount: this.shardCount }, 'shard host started')
   }
 
@@ -262,26 +289,32 @@ class ShardHostImpl implements ShardHost {
     this.#started = false
     if (this.#timer !== undefined) this.#c.clock.clearTimeout(this.#timer)
     this.#timer = undefined
-    await Promise.all([...this.#replicas.values()].map(async (replica) => { await replica.raft.stop() }))
+    await Promise.all([...this.#members()].map(async (replica) => { await replica.raft.stop() }))
     this.#replicas.clear()
+    this.#metadata = undefined
     this.#awake.clear()
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
     await this.#mux.stop()
   }
 
   #createReplica (placement: ShardPlacement, join = false): Replica {
+    const kv = createKvStateMachine()
+    const member = this.#createMember<KvResult>(placement, [], kv, join)
+    return Object.assign(member, { kv })
+  }
+
+  #createMember<Result> (placement: ShardPlacement, learners: NodeId[], stateMachine: StateMachine<Result>, join: boolean): Member & { raft: RaftNode<Result> } {
     const shard = placement.shard
     const clock = createPausableClock(this.#c.clock)
     const view = this.#mux.group(shard)
     const storage = this.#c.storage(shard)
-    const kv = createKvStateMachine()
     const addresses: Record<NodeId, string> = {}
-    for (const id of placement.replicas) addresses[id] = this.#addresses.get(id) as string
-    const raft = createRaftNode<KvResult>({
+    for (const id of [...placement.replicas, ...learners]) addresses[id] = this.#addresses.get(id) as string
+    const raft = createRaftNode<Result>({
       maxCacheBytes: 4 * 1024 * 1024,
       ...this.#init.raft,
       id: this.nodeId,
-      bootstrap: join ? undefined : { voters: [...placement.replicas], learners: [], addresses },
+      bootstrap: join ? undefined : { voters: [...placement.replicas], learners: [...learners], addresses },
       tickMs: this.#tickMs,
       electionTicks: this.#electionTicks,
       forwardProposals: this.#init.forwardToLeader ?? true
@@ -291,17 +324,85 @@ class ShardHostImpl implements ShardHost {
       log: storage.log,
       hardState: storage.hardState,
       snapshots: storage.snapshots,
-      stateMachine: kv,
+      stateMachine,
       clock,
       random: this.#c.random,
       logger: this.#logger?.child({ shard })
     })
-    const replica: Replica = { shard, placement, raft, kv, clock, view, quiesced: false, busy: 0, idleTicks: 0, idleAtIndex: -1 }
+    const replica = { shard, placement, raft, clock, view, quiesced: false, busy: 0, idleTicks: 0, idleAtIndex: -1 }
     // Registered before Raft's own handler (Raft registers in start()), so a quiesced replica
     // wakes before Raft steps the message.
     view.onMessage((from, message) => { this.#onShardMessage(replica, from, message) })
     this.#awake.add(replica)
     return replica
+  }
+
+  * #members (): Iterable<Member> {
+    yield * this.#replicas.values()
+    if (this.#metadata !== undefined) yield this.#metadata.member
+  }
+
+  // ------------------------------------------------------------------ the metadata group
+
+  /**
+   * The metadata group: voters on the first `metadataVoters` nodes of the node list, learners on
+   * the others, so every node holds the agreed membership and placement locally. A node started
+   * with an explicit `placement` (joining a running cluster) opens it empty, to be added.
+   */
+  #createMetadataMember (): { member: Member, machine: MetadataStateMachine } {
+    const ids = this.#init.nodes.map((node) => node.id)
+    const voters = ids.slice(0, this.#init.metadataVoters ?? 3)
+    const learners = ids.filter((id) => !voters.includes(id))
+    const machine = createMetadataStateMachine()
+    const placement: ShardPlacement = { shard: METADATA_GROUP, replicas: voters, preferredLeader: voters[0] as NodeId }
+    const member = this.#createMember<MetadataResult>(placement, learners, machine, this.#init.placement !== undefined)
+    member.raft.addEventListener('applied', () => { this.#onMetadataApplied(machine) })
+    return { member, machine }
+  }
+
+  /** Every founding voter proposes the same bootstrap; the state machine keeps the first. */
+  async #bootstrapMetadata (metadata: { member: Member, machine: MetadataStateMachine }): Promise<void> {
+    if (this.#init.placement !== undefined || !metadata.member.placement.replicas.includes(this.nodeId)) return
+    const command: MetadataCommand = {
+      op: 'bootstrap',
+      nodes: this.#init.nodes.map((node) => ({ id: node.id, address: node.address, zone: node.zone, weight: node.weight })),
+      shardCount: this.shardCount,
+      replicationFactor: this.#init.replicationFactor ?? 3
+    }
+    while (this.#started && this.#metadata === metadata && metadata.machine.state().epoch === 0) {
+      try {
+        await this.proposeMetadata(command)
+      } catch {
+        await new Promise<void>((resolve) => { this.#c.clock.setTimeout(resolve, this.#tickMs) })
+      }
+    }
+  }
+
+  #onMetadataApplied (machine: MetadataStateMachine): void {
+    const state = machine.state()
+    if (state.epoch <= this.#metadataEpochSeen) return
+    this.#metadataEpochSeen = state.epoch
+    for (const placement of state.placement) {
+      const current = this.#placement[placement.shard]
+      if (current === undefined || current.preferredLeader !== placement.preferredLeader || current.replicas.join() !== placement.replicas.join()) this.updatePlacement(placement)
+    }
+  }
+
+  metadata (): MetadataState | undefined {
+    return this.#metadata?.machine.state()
+  }
+
+  async proposeMetadata (command: MetadataCommand, options?: ProposeOptions): Promise<MetadataResult> {
+    if (!this.#started) throw new NotStartedError('shard host is not started')
+    const member = this.#metadata?.member
+    if (member === undefined) throw new NotStartedError('this host runs no metadata group')
+    member.busy++
+    this.#wake(member, 'local')
+    try {
+      return (await member.raft.propose(encodeMetadataCommand(command), options)).result as MetadataResult
+    } finally {
+      member.busy--
+    }
   }
 
   // ------------------------------------------------------------------ moving replicas
@@ -361,7 +462,7 @@ class ShardHostImpl implements ShardHost {
     }
   }
 
-  async #awaitCatchUp (replica: Replica, node: NodeId, target: number, options: { timeoutMs?: number } & AbortOptions): Promise<void> {
+  async #awaitCatchUp (replica: Member, node: NodeId, target: number, options: { timeoutMs?: number } & AbortOptions): Promise<void> {
     const clock = this.#c.clock
     const deadline = clock.now() + (options.timeoutMs ?? 30_000)
     for (;;) {
@@ -440,7 +541,7 @@ class ShardHostImpl implements ShardHost {
 
   // ------------------------------------------------------------------ quiescence
 
-  #onShardMessage (replica: Replica, from: NodeId, message: ShardMessage): void {
+  #onShardMessage (replica: Member, from: NodeId, message: ShardMessage): void {
     if (isQuiescenceMessage(message)) {
       if (message.to !== this.nodeId) return
       if (message.type === 'wake') {
@@ -479,7 +580,7 @@ class ShardHostImpl implements ShardHost {
     }
   }
 
-  #sleep (replica: Replica): void {
+  #sleep (replica: Member): void {
     if (replica.quiesced) return
     replica.clock.pause()
     replica.quiesced = true
@@ -492,7 +593,7 @@ class ShardHostImpl implements ShardHost {
    * Wakes a quiesced replica. A follower woken by anything but its leader tells the leader, so the
    * whole group resumes ticking rather than one follower timing out into a needless election.
    */
-  #wake (replica: Replica, reason: 'local' | 'leader' | 'peer' | 'peer-dead'): void {
+  #wake (replica: Member, reason: 'local' | 'leader' | 'peer' | 'peer-dead'): void {
     if (!replica.quiesced) return
     replica.clock.resume()
     replica.quiesced = false
@@ -506,7 +607,7 @@ class ShardHostImpl implements ShardHost {
     }
   }
 
-  #send (replica: Replica, to: NodeId, message: QuiescenceMessage): void {
+  #send (replica: Member, to: NodeId, message: QuiescenceMessage): void {
     replica.view.send(to, message)
   }
 
@@ -527,7 +628,7 @@ class ShardHostImpl implements ShardHost {
     const { died, revived } = this.#liveness.check(now)
     for (const peer of died) {
       this.#logger?.warn({ peer }, 'peer presumed dead; waking its shards')
-      for (const replica of this.#replicas.values()) {
+      for (const replica of this.#members()) {
         const config = replica.raft.status().config
         if (config.voters.includes(peer) || config.learners.includes(peer) || config.outgoingVoters?.includes(peer) === true) this.#wake(replica, 'peer-dead')
       }
@@ -582,8 +683,9 @@ class ShardHostImpl implements ShardHost {
   stats (): ShardHostStats {
     return {
       shards: this.#replicas.size,
-      awake: this.#awake.size,
-      quiesced: this.#replicas.size - this.#awake.size,
+      awake: [...this.#awake].filter((member) => member.shard !== METADATA_GROUP).length,
+      quiesced: [...this.#replicas.values()].filter((replica) => replica.quiesced).length,
+      metadataAwake: this.#metadata === undefined ? undefined : !this.#metadata.member.quiesced,
       quiesces: this.#quiesces,
       wakes: this.#wakes,
       deadPeers: this.#liveness.peers().filter((peer) => !this.#liveness.isLive(peer)),

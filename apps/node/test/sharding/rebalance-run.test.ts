@@ -66,7 +66,10 @@ describe('rebalancing live shards', () => {
         next++
       }
     })()
-    await runRebalance(grow, four, hosts)
+    const record = async (placement: ShardPlacement): Promise<void> => {
+      expect((await hosts[0]!.proposeMetadata({ op: 'set-shard-placement', placement })).ok).toBe(true)
+    }
+    await runRebalance(grow, four, hosts, { record })
     // The writer keeps going through and after the move until a few of its writes were acknowledged.
     await until(() => written.size >= 170, 'writes acknowledged across the move')
     writing = false
@@ -74,6 +77,8 @@ describe('rebalancing live shards', () => {
     await until(() => allLed(hosts, shardCount), 'a leader in every shard after growing')
     expectPlacementLive(hosts, four)
     expect(n4.stats().shards).toBe(four.filter((p) => p.replicas.includes('n4')).length)
+    // The founding nodes agree on the new placement through the metadata group.
+    await until(() => hosts.slice(0, 3).every((host) => JSON.stringify(host.metadata()?.placement) === JSON.stringify(four)), 'the metadata group to hold the new placement')
     // The logs were compacted before n4 joined, so its replicas started from installed snapshots.
     const installed = four.filter((p) => p.replicas.includes('n4')).map((p) => n4.replica(p.shard)!.raft.metrics().snapshotsInstalled)
     expect(installed.every((count) => count >= 1)).toBe(true)
@@ -100,7 +105,7 @@ describe('rebalancing live shards', () => {
 
     // And back to three: n4 gives up every replica.
     const shrink = planRebalance(four, three)
-    await runRebalance(shrink, three, hosts)
+    await runRebalance(shrink, three, hosts, { record })
     await until(() => allLed(hosts, shardCount), 'a leader in every shard after shrinking')
     expectPlacementLive(hosts, three)
     expect(n4.stats().shards).toBe(0)
