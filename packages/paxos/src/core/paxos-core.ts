@@ -94,6 +94,8 @@ interface Peer {
   readSeq: number
   active: boolean
   matchAtLastHeartbeat: number
+  /** The peer answered since the last go-back-N check (it is processing what we send). */
+  heard: boolean
   snapshotting: boolean
   /** The match a gap was last answered from, so a burst of gap replies triggers one resend. */
   gapResentAt: number
@@ -456,7 +458,7 @@ class MultiPaxos implements PaxosCore {
       if (id === this.#id || this.#peers.has(id)) continue
       const reply = this.#promises.get(id)
       const next = reply !== undefined ? Math.min(reply.commit, this.#commit) + 1 : this.#commit + 1
-      this.#peers.set(id, { next, match: 0, voter: true, ackedTick: -1, readSeq: 0, active: true, matchAtLastHeartbeat: -1, snapshotting: false, gapResentAt: -1 })
+      this.#peers.set(id, { next, match: 0, voter: true, ackedTick: -1, readSeq: 0, active: true, matchAtLastHeartbeat: -1, heard: false, snapshotting: false, gapResentAt: -1 })
     }
     for (const id of this.#peers.keys()) if (!replicas.has(id)) this.#peers.delete(id)
   }
@@ -591,14 +593,21 @@ class MultiPaxos implements PaxosCore {
     }
   }
 
-  /** Go-back-N: a peer whose acknowledged run did not move over a heartbeat gets the rest again. */
+  /**
+   * Go-back-N: a peer whose acknowledged run did not move over a heartbeat, although it answered
+   * in the meantime, lost an accept: it gets the rest again. A peer that did not answer at all is
+   * slow or unreachable, not missing anything we know of: resending the whole window to it would
+   * only pile work on a busy replica (or on this leader, when a stalled event loop runs several
+   * ticks back to back). It is resent to once it answers a heartbeat.
+   */
   #retransmit (): void {
     for (const [id, peer] of this.#peers) {
-      if (peer.match < this.#lastIndex() && peer.match === peer.matchAtLastHeartbeat && !peer.snapshotting) {
+      if (peer.heard && peer.match < this.#lastIndex() && peer.match === peer.matchAtLastHeartbeat && !peer.snapshotting) {
         peer.next = peer.match + 1
         this.#sendAccepts(id, peer, false)
       }
       peer.matchAtLastHeartbeat = peer.match
+      peer.heard = false
     }
   }
 
@@ -844,6 +853,7 @@ class MultiPaxos implements PaxosCore {
     const peer = this.#peers.get(m.from)
     if (peer === undefined) return
     peer.active = true
+    peer.heard = true
     peer.voter = m.voter
     if (m.gap) {
       // The acceptor's own account of its run wins: it may have lost state (a wiped disk).
@@ -889,6 +899,7 @@ class MultiPaxos implements PaxosCore {
     const peer = this.#peers.get(m.from)
     if (peer === undefined) return
     peer.active = true
+    peer.heard = true
     peer.voter = m.voter
     if (m.match > peer.match) peer.match = m.match
     if (m.voter) {
