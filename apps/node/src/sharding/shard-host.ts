@@ -162,7 +162,7 @@ export interface ShardHost extends Startable {
    * configuration of its own: it waits for the shard's leader to add it (as a learner).
    */
   joinShard(placement: ShardPlacement): Promise<void>
-  /** Stops and forgets this node's replica of `shard` (after the shard removed it). */
+  /** Stops and forgets this node's replica of `shard` (after the shard removed it) and deletes its data. */
   leaveShard(shard: GroupId): Promise<void>
   /** Records a shard's new placement (routing hints and preferred leader). */
   updatePlacement(placement: ShardPlacement): void
@@ -185,6 +185,7 @@ export function createShardHost (init: ShardHostInit, components: ShardHostCompo
 /** A replica of any group hosted here: a shard, or the metadata group. */
 interface Member {
   readonly shard: GroupId
+  readonly destroy: (() => Promise<void>) | undefined
   placement: ShardPlacement
   readonly raft: RaftNode<unknown>
   readonly clock: PausableClock
@@ -329,7 +330,7 @@ class ShardHostImpl implements ShardHost {
       random: this.#c.random,
       logger: this.#logger?.child({ shard })
     })
-    const replica = { shard, placement, raft, clock, view, quiesced: false, busy: 0, idleTicks: 0, idleAtIndex: -1 }
+    const replica = { shard, destroy: storage.destroy, placement, raft, clock, view, quiesced: false, busy: 0, idleTicks: 0, idleAtIndex: -1 }
     // Registered before Raft's own handler (Raft registers in start()), so a quiesced replica
     // wakes before Raft steps the message.
     view.onMessage((from, message) => { this.#onShardMessage(replica, from, message) })
@@ -430,6 +431,7 @@ class ShardHostImpl implements ShardHost {
     this.#awake.delete(replica)
     await replica.raft.stop()
     this.#mux.closeGroup(shard)
+    await replica.destroy?.()
   }
 
   updatePlacement (placement: ShardPlacement): void {

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { HardStateStorage, LogStorage, SnapshotStorage } from '@synod/interfaces'
 import {
@@ -12,6 +13,8 @@ export interface ShardStorage {
   log: LogStorage
   hardState: HardStateStorage
   snapshots: SnapshotStorage
+  /** Deletes the replica's data for good, once it is stopped (its shard moved away). @default keeps the data */
+  destroy?: () => Promise<void>
 }
 
 /** Opens (creates) the storage of a shard replica. Called once per hosted shard. */
@@ -63,7 +66,11 @@ export function fileShardStorage (init: FileShardStorageInit): ShardStorageFacto
     return {
       log: createFileLogStorage({ dir: join(dir, 'wal'), segmentBytes, preallocate }),
       hardState: shared?.forShard(shard) ?? createFileHardStateStorage({ dir }),
-      snapshots: createFileSnapshotStorage({ dir: join(dir, 'snapshots') })
+      snapshots: createFileSnapshotStorage({ dir: join(dir, 'snapshots') }),
+      destroy: async () => {
+        await shared?.forget(shard)
+        await rm(dir, { recursive: true, force: true })
+      }
     }
   }
 }

@@ -18,6 +18,8 @@ import type { GroupId } from './group-mux.js'
 export interface SharedHardStateStore {
   /** The view of one shard. Starting the first view loads the file; stopping the last one waits for writes. */
   forShard(shard: GroupId): HardStateStorage
+  /** Drops a shard's record (its replica moved away) and waits until that is durable. */
+  forget(shard: GroupId): Promise<void>
 }
 
 interface Waiter { resolve: () => void, reject: (error: Error) => void }
@@ -78,6 +80,16 @@ export function createSharedHardStateStore (path: string): SharedHardStateStore 
   }
 
   return {
+    async forget (shard) {
+      loaded ??= load()
+      await loaded
+      if (!states.delete(shard)) return
+      dirty = true
+      await new Promise<void>((resolve, reject) => {
+        waiting.push({ resolve, reject })
+        writing ??= drain().finally(() => { writing = undefined })
+      })
+    },
     forShard (shard) {
       let started = false
       return {

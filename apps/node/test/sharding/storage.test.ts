@@ -76,8 +76,13 @@ describe('file shard storage', () => {
 
     hosts = await boot()
     for (let i = 0; i < 20; i++) expect([...((await hosts[(i + 1) % 3]!.get(`k${i}`))?.value ?? [])]).toEqual([i])
-    await Promise.all(hosts.map(async (host) => { await host.stop() }))
-    expect(readFileSync(join(root, 'n1', 'shards', 'hard-state.json'), 'utf8')).toContain('checksum')
     for (let shard = 0; shard < 4; shard++) expect(existsSync(join(root, 'n1', 'shards', String(shard), 'wal'))).toBe(true)
+    // A replica that leaves its shard takes its data with it: directory and hard-state record.
+    const hardState = (): Record<string, unknown> => JSON.parse((JSON.parse(readFileSync(join(root, 'n1', 'shards', 'hard-state.json'), 'utf8')) as { states: string }).states) as Record<string, unknown>
+    expect(Object.keys(hardState())).toContain('3')
+    await hosts[0]!.leaveShard(3)
+    expect(existsSync(join(root, 'n1', 'shards', '3'))).toBe(false)
+    expect(Object.keys(hardState())).not.toContain('3')
+    await Promise.all(hosts.map(async (host) => { await host.stop() }))
   })
 })
