@@ -16,14 +16,28 @@ let servers: LockServer[]
 
 beforeAll(async () => {
   cluster = await createProcessCluster(root, 3, 50, { clientWs: true })
-  await waitForLeader(cluster.members)
-  // A leader needs only two of the three nodes: the third may still be starting on a loaded
-  // machine. The test is about three lock servers, so wait until each one answers.
-  servers = await Promise.all(cluster.members.map(async (m) => connectWhenUp(`http://${m.api}`)))
-}, 60_000)
+  try {
+    // A leader needs only two of the three nodes: the third may still be starting on a loaded
+    // machine. The test is about three lock servers, so wait until each one answers, then for a leader.
+    servers = await Promise.all(cluster.members.map(async (m) => connectWhenUp(`http://${m.api}`)))
+    await waitForLeader(cluster.members)
+  } catch (error) {
+    // Say why: a node that exited, or one that is slow to start, shows in its log.
+    const logs = cluster.members.map((m) => `${m.id} (exit ${String(m.process?.exitCode ?? 'none')}):\n${tail(join(m.dir, 'node.log'))}`)
+    throw new Error(`cluster setup failed: ${(error as Error).message}\n${logs.join('\n')}`)
+  }
+}, 100_000)
+
+function tail (file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-15).join('\n')
+  } catch {
+    return '(no log)'
+  }
+}
 
 /** Connects to a node's lock routes, retrying until it answers (it may still be starting). */
-async function connectWhenUp (endpoint: string, timeoutMs = 45_000): Promise<LockServer> {
+async function connectWhenUp (endpoint: string, timeoutMs = 60_000): Promise<LockServer> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const server = await connectHttpLockServer(endpoint)

@@ -56,7 +56,8 @@ export async function freePorts (count: number): Promise<number[]> {
 
 /** A cluster of real `synod start` processes on loopback, run from source through tsx. */
 export async function createProcessCluster (root: string, size: number, tickMs = 50, options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
-  const ports = await freePorts(size * 2)
+  // One call for every port: ports asked for in separate calls could come back the same.
+  const ports = await freePorts(size * (options.clientWs === true ? 3 : 2))
   const members: ClusterMember[] = Array.from({ length: size }, (_, i) => ({
     id: `n${i + 1}`,
     api: `127.0.0.1:${ports[i] ?? 0}`,
@@ -69,8 +70,7 @@ export async function createProcessCluster (root: string, size: number, tickMs =
   const peers = members.map((m) => `${m.id}=${m.peer}`).join(',')
   const apiPeers = members.map((m) => `${m.id}=http://${m.api}`).join(',')
   if (options.clientWs === true) {
-    const wsPorts = await freePorts(size)
-    for (const [i, member] of members.entries()) member.ws = `127.0.0.1:${wsPorts[i] ?? 0}`
+    for (const [i, member] of members.entries()) member.ws = `127.0.0.1:${ports[2 * size + i] ?? 0}`
   }
   const wsPeers = members.map((m) => `${m.id}=ws://${m.ws ?? ''}`).join(',')
 
