@@ -328,6 +328,12 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
   async #handleReady (core: PaxosCore, rd: PaxosReady): Promise<void> {
     for (const m of rd.earlyMessages) this.#send(m)
     if (rd.snapshot !== undefined) await this.#installSnapshotLog(rd.snapshot)
+    // Chosen slots are durable on a phase-2 quorum (the leader counts its own vote only once
+    // written, acceptors acknowledge only what they wrote), so applying them need not wait for
+    // this Ready's writes, which hold newer slots: that keeps one fsync out of every answer under
+    // steady load. A snapshot must be restored first, so with one they keep their place behind it.
+    const applyEarly = rd.snapshot === undefined && rd.committedEntries.length > 0
+    if (applyEarly) this.#enqueueApply(rd.committedEntries)
     const writes: Array<Promise<void>> = []
     if (rd.entries.length > 0) writes.push(this.#c.log.append(rd.entries))
     if (rd.hardState !== undefined) {
@@ -365,7 +371,7 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
     if (rd.softState !== undefined) this.#onSoftState(rd.softState.role, rd.softState.term, rd.softState.leader)
     for (const change of rd.configChanges) this.#updatePeers(change.config)
     if (rd.snapshot !== undefined) this.#enqueueRestore(rd.snapshot)
-    if (rd.committedEntries.length > 0) this.#enqueueApply(rd.committedEntries)
+    if (!applyEarly && rd.committedEntries.length > 0) this.#enqueueApply(rd.committedEntries)
     for (const read of rd.readStates) {
       const waiter = this.#reads.get(read.context)
       if (waiter !== undefined) {
