@@ -1,4 +1,5 @@
-import { createMemoryNetwork } from '@synod/sim'
+import type { Random } from '@synod/interfaces'
+import { createMemoryNetwork, createRandom } from '@synod/sim'
 import type { MuxEnvelope } from '../../src/sharding/group-mux.js'
 import type { ShardMessage } from '../../src/sharding/quiescence.js'
 import { createShardHost, type ShardHost, type ShardHostInit, type ShardNode } from '../../src/sharding/shard-host.js'
@@ -13,17 +14,9 @@ export async function until (condition: () => boolean, what: string, timeoutMs =
   }
 }
 
-/** Seeded randomness (mulberry32), so election timeouts differ per replica but runs repeat their choices. */
-export function seededRandom (seed: number): { next: () => number, int: (max: number) => number } {
-  let state = seed >>> 0
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return { next, int: (max) => Math.floor(next() * max) }
+/** Seeded randomness from the simulator's generator, so election timeouts differ per replica but runs repeat their choices. */
+export function seededRandom (seed: number): Random {
+  return createRandom(seed)
 }
 
 /** Fast timing for tests: 20 ms ticks, a 200 ms election timeout; a generous liveness timeout, so a stalled event loop on a loaded machine is not taken for a dead node. */
