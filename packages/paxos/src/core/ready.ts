@@ -50,7 +50,9 @@ export interface SoftState {
  *    stored suffix from its slot on, and `entries` always holds that whole suffix) and `hardState`;
  * 3. send `messages`. Promises and acknowledgements leave only after the state they vouch for is
  *    durable. If the write fails, send nothing and stop: the replica restarts from what is durable;
- * 4. apply `committedEntries` in slot order, serve `readStates`, start `snapshotSends`;
+ * 4. apply `committedEntries` in slot order (they are chosen, so durable on a phase-2 quorum: a
+ *    driver may start applying them before step 2 completes, after any `snapshot` is restored),
+ *    serve `readStates`, start `snapshotSends`;
  * 5. call `advance(ready)`.
  */
 export interface PaxosReady {

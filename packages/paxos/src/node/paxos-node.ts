@@ -52,10 +52,11 @@ export interface PaxosNode<Result = unknown> extends ReplicatedLog<Result> {
 /**
  * Creates a Multi-Paxos node that drives a core with real storage, transport and clock.
  *
- * Each Ready is handled as: send the leader's accepts at once, install a received snapshot,
- * write the accepted slots and then the promise durably, send the other messages (promises and
- * acknowledgements only once what they vouch for is durable; a failed write stops the node
- * without sending them), hand chosen slots to the apply queue, then advance the core.
+ * Each Ready is handled as: send the leader's accepts at once, hand chosen slots to the apply
+ * queue (they are durable on a phase-2 quorum already), install a received snapshot, write the
+ * accepted slots and then a changed promise durably (a commit-hint-only change is saved beside
+ * them, unawaited), send the other messages (promises and acknowledgements only once what they
+ * vouch for is durable; a failed write stops the node without sending them), then advance the core.
  */
 export function createPaxosNode<Result = unknown> (init: PaxosNodeInit, components: PaxosNodeComponents<Result>): PaxosNode<Result> {
   return new PaxosNodeImpl<Result>(resolveNodeInit(init), components)
