@@ -1,4 +1,5 @@
 import type { EntryType, LogEntry } from '@synod/interfaces'
+import { createRandom } from '@synod/sim'
 import { describe, expect, it } from 'vitest'
 import { createMemoryLogStorage } from '../src/index.js'
 
@@ -9,14 +10,8 @@ import { createMemoryLogStorage } from '../src/index.js'
 const TYPES: EntryType[] = ['command', 'noop', 'config']
 
 function seededRandom (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const random = createRandom(seed)
+  return () => random.next()
 }
 
 function entry (index: number, term: number, size: number): LogEntry {
