@@ -13,5 +13,5 @@ describe('simulation: Multi-Paxos KV on 5 nodes under every fault', () => {
       if (!result.ok) failures.push(`seed ${seed}: ${result.error ?? ''} (replay: pnpm --filter @synod/paxos sim paxos-5 --seed ${seed} --duration 2500 --trace)`)
     }
     expect(failures).toEqual([])
-  }, 110_000)
+  }, 300_000)
 })

@@ -1,4 +1,5 @@
 import { TypedEventEmitter, type MessageHandler, type NodeId, type SendOptions, type Transport, type TransportEvents } from '@synod/interfaces'
+import { wireClone } from './wire-clone.js'
 
 /** Options for `createMemoryNetwork`. */
 export interface MemoryNetworkOptions {
@@ -9,7 +10,7 @@ export interface MemoryNetworkOptions {
    */
   delivery?: 'microtask' | 'macrotask'
   /**
-   * Copy each message with `structuredClone`, as encoding on a real wire would.
+   * Copy each message (see `wireClone`: typed arrays keep only their view's bytes), as encoding on a real wire would.
    * @default true
    */
   clone?: boolean
@@ -101,7 +102,7 @@ class MemoryEndpoint<M> extends TypedEventEmitter<TransportEvents> implements Tr
 
   send (to: NodeId, message: M, _options?: SendOptions): boolean {
     if (!this.connected || !this.#peers.has(to)) return false
-    const payload = this.#network.clone ? structuredClone(message) : message
+    const payload = this.#network.clone ? wireClone(message) : message
     const from = this.localId
     this.#network.schedule(() => {
       const target = this.#network.endpoints.get(to)

@@ -4,11 +4,12 @@ import { describeValue } from '../core/trace.js'
 import type { SimRandom } from '../random/random.js'
 import { defaultLink, estimateSize, linkKey, type LinkOptions, type ResolvedLink } from './link.js'
 import { bridgePlan, groupsPlan, halvesPlan, isolatePlan, majorityRingPlan, oneWayPlan, type PartitionPlan } from './partitions.js'
+import { wireClone } from './wire-clone.js'
 
 /** Options for `createSimNetwork`. Link fields are the defaults of every link. */
 export interface SimNetworkOptions extends LinkOptions {
   /**
-   * Copy each message with `structuredClone` when it is sent, as a real transport's encoding
+   * Copy each message when it is sent (see `wireClone`: typed arrays keep only their view's bytes), as a real transport's encoding
    * would, so sender and receiver never share objects (and non-plain data fails loudly).
    * @default true
    */
@@ -249,7 +250,7 @@ class SimNetworkImpl implements SimNetwork {
   /** Puts a message on the wire. Called by an endpoint that is started and knows the peer. */
   transmit (from: NodeId, to: NodeId, message: unknown, bulk: boolean): void {
     this.stats.sent++
-    const payload = this.#clone ? structuredClone(message) : message
+    const payload = this.#clone ? wireClone(message) : message
     if (!this.isReachable(from, to)) {
       this.stats.cut++
       if (this.#traceMessages) this.#sim.log('net', `${from} -> ${to} CUT ${this.#describe(payload)}`)
@@ -264,7 +265,7 @@ class SimNetworkImpl implements SimNetwork {
     this.#scheduleDelivery(from, to, payload, link, bulk, false)
     if (this.#random.chance(link.duplicate)) {
       this.stats.duplicated++
-      this.#scheduleDelivery(from, to, this.#clone ? structuredClone(payload) : payload, link, bulk, true)
+      this.#scheduleDelivery(from, to, this.#clone ? wireClone(payload) : payload, link, bulk, true)
     }
   }
 
