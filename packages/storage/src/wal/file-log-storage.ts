@@ -36,11 +36,12 @@ export interface FileLogStorageInit {
    */
   maxBatchBytes?: number
   /**
-   * Most group commits whose `fdatasync` runs at the same time. While one commit syncs, appends
-   * that arrive are written and start their own sync instead of waiting; each is acknowledged only
-   * after its own sync and every earlier commit's. 1 means one sync at a time: choose it for a
-   * disk that serialises cache flushes (two smaller syncs then cost about twice one larger).
-   * @default 2
+   * Most group commits whose `fdatasync` runs at the same time. With more than 1, appends that
+   * arrive while one commit syncs are written and start their own sync instead of waiting; each is
+   * acknowledged only after its own sync and every earlier commit's. One sync at a time was faster
+   * on an idle machine here (the disk serialises cache flushes) and keeps recovery's torn-tail
+   * window at one write; 2 helped when the CPU was oversubscribed (see the README).
+   * @default 1
    */
   maxSyncsInFlight?: number
   /**
@@ -154,7 +155,7 @@ class FileLogStorage implements LogStorage {
     this.preallocate = init.preallocate ?? true
     this.maxBatchBytes = init.maxBatchBytes ?? 8 * 1024 * 1024
     this.maxEntryBytes = init.maxEntryBytes ?? 64 * 1024 * 1024
-    this.maxSyncsInFlight = init.maxSyncsInFlight ?? 2
+    this.maxSyncsInFlight = init.maxSyncsInFlight ?? 1
     if (!Number.isSafeInteger(this.maxSyncsInFlight) || this.maxSyncsInFlight < 1) {
       throw new InvalidArgumentError('maxSyncsInFlight must be a positive integer', { field: 'maxSyncsInFlight' })
     }
