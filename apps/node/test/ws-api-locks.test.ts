@@ -7,6 +7,7 @@ import { createKvStateMachine } from '../src/kv/state-machine.js'
 import { createJsonLogger } from '../src/system/logger.js'
 import { createWsApi, type WsApi, type WsApiInit } from '../src/ws-api/index.js'
 import { createLocalLog } from './support/local-log.js'
+import { failure } from './support/failure.js'
 
 const logger = createJsonLogger({ level: 'error', write: () => {} })
 
@@ -27,15 +28,6 @@ async function startApi (init: Partial<WsApiInit> = {}, withLocks = true): Promi
   const client = await connectRpcClient(api.address ?? '')
   clients.push(client)
   return client
-}
-
-async function failure (promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Record<string, unknown>
-  }
-  throw new Error('expected a rejection')
 }
 
 async function execute (client: RpcClient<unknown, unknown>, request: Record<string, unknown>): Promise<LockResponse> {

@@ -6,6 +6,7 @@ import { createKvStateMachine, type KvStateMachine } from '../src/kv/state-machi
 import { createJsonLogger } from '../src/system/logger.js'
 import { createWsApi, type WsApi, type WsApiInit, type WsGetResponse, type WsRangeResponse, type WsWriteResponse } from '../src/ws-api/index.js'
 import { createLocalLog } from './support/local-log.js'
+import { failure } from './support/failure.js'
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value)
 const decode = (value: Uint8Array | undefined): string | undefined => value === undefined ? undefined : new TextDecoder().decode(value)
@@ -27,15 +28,6 @@ async function connect (address: string, token?: string): Promise<RpcClient<unkn
   const client = await connectRpcClient(address, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })
   clients.push(client)
   return client
-}
-
-async function failure (promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Record<string, unknown>
-  }
-  throw new Error('expected a rejection')
 }
 
 afterEach(async () => {
