@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
-import { TooLargeError, isSynodError, type Logger, type ReplicatedLog } from '@synod/interfaces'
-import { encodeCommand, type KvCommand, type KvResult } from '../kv/commands.js'
+import { InvalidArgumentError, TooLargeError, isSynodError, type Logger, type ReplicatedLog } from '@synod/interfaces'
+import type { KvCommand, KvResult } from '../kv/commands.js'
+import { createGroupKv, type Consistency, type KvBackend } from '../kv/backend.js'
 import type { KvStateMachine } from '../kv/state-machine.js'
 import type { LockServer } from '@synod/lock'
+import { createGroupAdmin, type ClusterAdmin } from './admin.js'
 import { serveLocks } from './locks.js'
-import { changeMembers, membersOf, parseMembersRequest } from './members.js'
 import type { Observability } from '../observability/index.js'
 import { decodeValue, encodeValue, recordToJson } from './values.js'
 
@@ -21,8 +22,15 @@ export interface HttpApiInit {
 }
 
 export interface HttpApiComponents {
-  log: ReplicatedLog<KvResult>
-  kv: KvStateMachine
+  /** One consensus group's log and KV state machine; ignored for what `backend` and `admin` give. */
+  log?: ReplicatedLog<KvResult> | undefined
+  kv?: KvStateMachine | undefined
+  /** Where KV requests go. @default createGroupKv(log, kv) */
+  backend?: KvBackend | undefined
+  /** The status, snapshot and members routes. @default createGroupAdmin(log, apiUrls, engine) */
+  admin?: ClusterAdmin | undefined
+  /** Extra read-only routes (path to answer), e.g. a sharded node's `/v1/shards`. */
+  routes?: ReadonlyMap<string, () => object> | undefined
   /** This replica's lock service; without it the /v1/locks routes answer 404. */
   locks?: LockServer | undefined
   /** Metrics, dashboard and cluster routes; served before the API. */
@@ -48,9 +56,15 @@ class HttpError extends Error {
  */
 export function createHttpApi (init: HttpApiInit, components: HttpApiComponents): Server {
   const maxBodyBytes = init.maxBodyBytes ?? 1024 * 1024
-  const { log, kv, logger } = components
+  const { logger } = components
   const apiUrls = components.apiUrls ?? new Map<string, string>()
   const engine = init.engine ?? 'raft'
+  const { log, kv } = components
+  if ((components.backend === undefined || components.admin === undefined) && (log === undefined || kv === undefined)) {
+    throw new InvalidArgumentError('the HTTP API needs a log and a KV state machine, or a backend and an admin', { field: 'components' })
+  }
+  const backend = components.backend ?? createGroupKv(log as ReplicatedLog<KvResult>, kv as KvStateMachine)
+  const admin = components.admin ?? createGroupAdmin(log as ReplicatedLog<KvResult>, apiUrls, engine)
   const expectedToken = init.token === undefined ? undefined : Buffer.from(`Bearer ${init.token}`)
 
   async function route (req: IncomingMessage, url: URL): Promise<[number, unknown]> {
@@ -61,31 +75,31 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
       }
     }
     const path = url.pathname
-    if (path === '/v1/status' && req.method === 'GET') return [200, { ...log.status(), engine }]
+    if (path === '/v1/status' && req.method === 'GET') return [200, admin.status()]
+    const extra = components.routes?.get(path)
+    if (extra !== undefined) {
+      if (req.method !== 'GET') throw new HttpError(405, 'ERR_METHOD', `use GET for ${path}`)
+      return [200, extra()]
+    }
     if (path === '/v1/snapshot') {
       // A backup point: the state machine as of `index`, written under <data-dir>/snapshots/.
       if (req.method !== 'POST') throw new HttpError(405, 'ERR_METHOD', 'use POST for /v1/snapshot')
-      const meta = await log.snapshot()
-      logger.info({ index: meta.index, term: meta.term, size: meta.size }, 'snapshot taken on request')
-      return [200, { index: meta.index, term: meta.term, size: meta.size, checksum: meta.checksum, config: meta.config }]
+      const meta = await admin.snapshot()
+      logger.info({ snapshot: meta }, 'snapshot taken on request')
+      return [200, meta]
     }
     if (path === '/v1/members') {
-      if (req.method === 'GET') {
-        // Linearizable by default, as KV reads are: a lagging node must not report an old view.
-        await readBarrier(url)
-        const status = log.status()
-        return [200, membersOf(status.config, status.leader, apiUrls)]
-      }
+      if (req.method === 'GET') return [200, await admin.members({ linearizable: consistencyOf(url) === 'linearizable' })]
       if (req.method !== 'POST') throw new HttpError(405, 'ERR_METHOD', 'use GET or POST for /v1/members')
-      const request = parseMembersRequest(await readJson(req))
+      const body = await readJson(req)
       // A client that goes away stops the wait, not the change (it may already be in the log).
       const gone = new AbortController()
       const onClose = (): void => { gone.abort() }
       req.socket.once('close', onClose)
       try {
-        const result = await changeMembers(log, request, apiUrls, gone.signal)
-        logger.info({ op: request.op, member: request.id }, 'membership changed')
-        return [200, result]
+        const { view, op, id } = await admin.changeMembers(body, { signal: gone.signal })
+        logger.info({ op, member: id }, 'membership changed')
+        return [200, view]
       } finally {
         req.socket.off('close', onClose)
       }
@@ -95,11 +109,12 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
       return [200, await serveLocks(components.locks, path, await readJson(req), req)]
     }
     if (path === '/v1/kv' && req.method === 'GET') {
-      await readBarrier(url)
+      const consistency = consistencyOf(url)
       const limit = url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : 1000
       if (!Number.isInteger(limit) || limit < 1 || limit > 10000) throw new HttpError(400, 'ERR_INVALID_ARGUMENT', 'limit must be an integer from 1 to 10000')
       const prefix = url.searchParams.get('prefix') ?? ''
-      return [200, { revision: kv.revision(), items: kv.range({ prefix, limit }).map(([key, record]) => recordToJson(key, record)) }]
+      const { revision, rows, more } = await backend.range(prefix, limit, { consistency })
+      return [200, { revision, items: rows.map(([key, record]) => recordToJson(key, record)), more }]
     }
     const match = /^\/v1\/kv\/(.+?)(\/cas)?$/.exec(path)
     if (match === null) throw new HttpError(404, 'ERR_NOT_FOUND', `no route for ${req.method ?? ''} ${path}`)
@@ -120,9 +135,8 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
     }
     switch (req.method) {
       case 'GET': {
-        await readBarrier(url)
-        const record = kv.get(key)
-        if (record === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', `key ${key} not found`, { revision: kv.revision() })
+        const { revision, record } = await backend.get(key, { consistency: consistencyOf(url) })
+        if (record === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', `key ${key} not found`, { revision })
         return [200, recordToJson(key, record)]
       }
       case 'PUT': return [200, await write({ op: 'put', key, value: await readBody(req) })]
@@ -132,15 +146,14 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
   }
 
   async function write (command: KvCommand): Promise<Record<string, unknown>> {
-    const { index, result } = await log.propose(encodeCommand(command))
+    const { index, result } = await backend.write(command)
     return { ok: result.ok, revision: result.revision, index, ...(result.previous === undefined ? {} : { previous: encodeValue(result.previous) }) }
   }
 
-  async function readBarrier (url: URL): Promise<void> {
+  function consistencyOf (url: URL): Consistency {
     const consistency = url.searchParams.get('consistency') ?? 'linearizable'
-    if (consistency === 'serializable') return
-    if (consistency !== 'linearizable') throw new HttpError(400, 'ERR_INVALID_ARGUMENT', 'consistency is linearizable or serializable')
-    await log.readBarrier()
+    if (consistency !== 'serializable' && consistency !== 'linearizable') throw new HttpError(400, 'ERR_INVALID_ARGUMENT', 'consistency is linearizable or serializable')
+    return consistency
   }
 
   async function readBody (req: IncomingMessage): Promise<Uint8Array> {
@@ -178,8 +191,8 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
       const { code, message } = error
       switch (code) {
         case 'ERR_NOT_LEADER': {
-          const leader = (error as { leaderHint?: string }).leaderHint
-          return new HttpError(421, code, message, { leaderHint: leader, leaderUrl: leader === undefined ? undefined : init.apiUrlOf?.(leader) })
+          const { leaderHint: leader, shard, epoch } = error as { leaderHint?: string, shard?: number, epoch?: number }
+          return new HttpError(421, code, message, { leaderHint: leader, leaderUrl: leader === undefined ? undefined : init.apiUrlOf?.(leader), shard, epoch })
         }
         case 'ERR_TOO_LARGE': return new HttpError(413, code, message)
         case 'ERR_TIMEOUT': case 'ERR_ABORTED': return new HttpError(504, code, message, { indeterminate: (error as { indeterminate?: boolean }).indeterminate ?? true })
@@ -211,7 +224,7 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
 
 /** A bounded metric label: never the raw path (every key would become its own series). */
 function routeLabel (method = 'GET', path: string): string {
-  if (path === '/v1/status' || path === '/v1/members' || path === '/v1/snapshot' || path === '/v1/kv' || path === '/v1/locks/execute' || path === '/v1/locks/await-grant') return `${method} ${path}`
+  if (path === '/v1/status' || path === '/v1/shards' || path === '/v1/members' || path === '/v1/snapshot' || path === '/v1/kv' || path === '/v1/locks/execute' || path === '/v1/locks/await-grant') return `${method} ${path}`
   if (/^\/v1\/kv\/.+\/cas$/.test(path)) return `${method} /v1/kv/:key/cas`
   if (path.startsWith('/v1/kv/')) return `${method} /v1/kv/:key`
   return 'other'

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@synod/interfaces'
 import { parseGrantWait, parseLockRequest, type GrantWait, type LockRequest } from '@synod/lock'
 import type { KvCommand } from '../kv/commands.js'
+import type { Consistency } from '../kv/backend.js'
 
 /**
  * The client API over WebSocket + MessagePack, carried by transport-ws's RPC frames. Values are
@@ -20,6 +21,11 @@ export type WsRequest =
   /** Writes have exactly the shape of the state machine's commands. */
   | KvCommand
   | { op: 'status' }
+  /**
+   * The shard map a client routes by (`ShardMapView`): `shard = murmur3(key) % shardCount`, sent to
+   * the shard's `leader` (else `preferredLeader`). An unsharded node answers `shardCount: 0`.
+   */
+  | { op: 'shards' }
   /** Proposes a lock request through the log; answers `@synod/lock`'s `LockResponse` (`{ index, result }`). */
   | { op: 'lock.execute', request: LockRequest, timeoutMs?: number }
   /** Waits until a queued request is granted, as this node's state machine sees it; answers `{ token }`. */
@@ -28,8 +34,7 @@ export type WsRequest =
 /** Longest `timeoutMs` a `lock.execute` may ask for. */
 export const MAX_LOCK_TIMEOUT_MS = 60_000
 
-/** `linearizable` reads pass a read barrier first; `serializable` reads answer from local state. */
-export type Consistency = 'linearizable' | 'serializable'
+export type { Consistency } from '../kv/backend.js'
 
 /** One key as the API returns it. */
 export interface WsItem {
@@ -61,6 +66,7 @@ export function parseWsRequest (value: unknown): WsRequest {
   const request = value as Record<string, unknown>
   switch (request.op) {
     case 'status': return { op: 'status' }
+    case 'shards': return { op: 'shards' }
     case 'get': return { op: 'get', key: key(request), ...consistency(request) }
     case 'range': {
       const parsed: WsRequest = { op: 'range', ...consistency(request) }
@@ -101,7 +107,7 @@ export function parseWsRequest (value: unknown): WsRequest {
       return parsed
     }
     case 'lock.awaitGrant': return { op: 'lock.awaitGrant', wait: parseGrantWait(request.wait) }
-    default: throw invalid('op must be one of get, range, put, del, cas, status, lock.execute, lock.awaitGrant', 'op')
+    default: throw invalid('op must be one of get, range, put, del, cas, status, shards, lock.execute, lock.awaitGrant', 'op')
   }
 }
 

@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
-import { NotFoundError, NotLeaderError, isSynodError, type AbortOptions, type Logger, type ReplicatedLog, type Startable } from '@synod/interfaces'
+import { InvalidArgumentError, NotFoundError, NotLeaderError, isSynodError, type AbortOptions, type Logger, type ReplicatedLog, type Startable } from '@synod/interfaces'
 import type { LockService } from '@synod/lock'
 import { createRpcServer } from '@synod/transport-ws'
-import { encodeCommand, type KvCommand, type KvResult } from '../kv/commands.js'
+import type { KvCommand, KvResult } from '../kv/commands.js'
+import { createGroupKv, type KvBackend } from '../kv/backend.js'
 import type { KvRecord, KvStateMachine } from '../kv/state-machine.js'
 import {
   DEFAULT_RANGE_LIMIT, parseWsRequest,
-  type Consistency, type WsGetResponse, type WsItem, type WsRangeResponse, type WsRequest, type WsWriteResponse
+  type WsGetResponse, type WsItem, type WsRangeResponse, type WsRequest, type WsWriteResponse
 } from './protocol.js'
 
 export interface WsApiInit {
@@ -24,8 +25,15 @@ export interface WsApiInit {
 }
 
 export interface WsApiComponents {
-  log: ReplicatedLog<KvResult>
-  kv: KvStateMachine
+  /** One consensus group's log and KV state machine (`status` answers the log's status). */
+  log?: ReplicatedLog<KvResult> | undefined
+  kv?: KvStateMachine | undefined
+  /** Where KV requests go. @default createGroupKv(log, kv) */
+  backend?: KvBackend | undefined
+  /** What `status` answers. @default log.status() */
+  status?: (() => object) | undefined
+  /** What `shards` answers (a sharded node's map). @default an unsharded map: `{ epoch: 0, shardCount: 0, nodes: [], shards: [] }` */
+  shardMap?: (() => object) | undefined
   /** The node's lock service; without it the `lock.*` operations answer `ERR_NOT_FOUND`. */
   locks?: LockService | undefined
   logger: Logger
@@ -47,6 +55,12 @@ export interface WsApi extends Startable {
  */
 export function createWsApi (init: WsApiInit, components: WsApiComponents): WsApi {
   const { log, kv } = components
+  if ((components.backend === undefined || components.status === undefined) && (log === undefined || kv === undefined)) {
+    throw new InvalidArgumentError('the WebSocket API needs a log and a KV state machine, or a backend and a status', { field: 'components' })
+  }
+  const backend = components.backend ?? createGroupKv(log as ReplicatedLog<KvResult>, kv as KvStateMachine)
+  const status = components.status ?? (() => (log as ReplicatedLog<KvResult>).status())
+  const shardMap = components.shardMap ?? (() => ({ epoch: 0, shardCount: 0, nodes: [], shards: [] }))
   const logger = components.logger.child({ component: 'ws-api' })
   const expected = init.token === undefined ? undefined : Buffer.from(`Bearer ${init.token}`)
 
@@ -61,22 +75,17 @@ export function createWsApi (init: WsApiInit, components: WsApiComponents): WsAp
 
   async function serve (request: WsRequest, options: AbortOptions): Promise<unknown> {
     switch (request.op) {
-      case 'status': return log.status()
+      case 'status': return status()
+      case 'shards': return shardMap()
       case 'get': {
-        await readBarrier(request.consistency, options)
-        const record = kv.get(request.key)
-        const response: WsGetResponse = { revision: kv.revision(), item: record === undefined ? null : toItem(request.key, record) }
+        const { revision, record } = await backend.get(request.key, { ...options, consistency: request.consistency })
+        const response: WsGetResponse = { revision, item: record === undefined ? null : toItem(request.key, record) }
         return response
       }
       case 'range': {
-        await readBarrier(request.consistency, options)
         const limit = request.limit ?? DEFAULT_RANGE_LIMIT
-        const rows = kv.range({ prefix: request.prefix ?? '', limit: limit + 1 })
-        const response: WsRangeResponse = {
-          revision: kv.revision(),
-          items: rows.slice(0, limit).map(([key, record]) => toItem(key, record)),
-          more: rows.length > limit
-        }
+        const { revision, rows, more } = await backend.range(request.prefix ?? '', limit, { ...options, consistency: request.consistency })
+        const response: WsRangeResponse = { revision, items: rows.map(([key, record]) => toItem(key, record)), more }
         return response
       }
       case 'put': return write({ op: 'put', key: request.key, value: request.value, ...session(request) }, options)
@@ -102,15 +111,10 @@ export function createWsApi (init: WsApiInit, components: WsApiComponents): WsAp
   }
 
   async function write (command: KvCommand, options: AbortOptions): Promise<WsWriteResponse> {
-    const { index, result } = await log.propose(encodeCommand(command), options)
+    const { index, result } = await backend.write(command, options)
     const response: WsWriteResponse = { ok: result.ok, revision: result.revision, index }
     if (result.previous !== undefined) response.previous = result.previous
     return response
-  }
-
-  async function readBarrier (consistency: Consistency | undefined, options: AbortOptions): Promise<void> {
-    if (consistency === 'serializable') return
-    await log.readBarrier(options)
   }
 
   function withLeaderUrl (error: unknown): unknown {
@@ -118,10 +122,13 @@ export function createWsApi (init: WsApiInit, components: WsApiComponents): WsAp
       if (!isSynodError(error)) logger.error({ err: error }, 'unexpected error serving a request')
       return error
     }
-    const hint = (error as NotLeaderError).leaderHint
+    const { leaderHint: hint, term, shard, epoch } = error as NotLeaderError & { shard?: number, epoch?: number }
     const url = hint === undefined ? undefined : init.apiUrlOf?.(hint)
-    if (url === undefined) return error
-    return Object.assign(new NotLeaderError(error.message, { leaderHint: hint, term: (error as NotLeaderError).term }), { leaderUrl: url })
+    if (url === undefined && shard === undefined) return error
+    return Object.assign(new NotLeaderError(error.message, { leaderHint: hint, term }), {
+      ...(url === undefined ? {} : { leaderUrl: url }),
+      ...(shard === undefined ? {} : { shard, epoch })
+    })
   }
 
   function authenticate (request: IncomingMessage): true | undefined {
