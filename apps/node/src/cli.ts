@@ -20,6 +20,7 @@ Usage:
   synod cas <key> <value> [--expected v | --expected-absent | --expected-revision n]
   synod list [prefix]                   list keys by prefix
   synod status                          role, term, leader and indexes of every endpoint
+  synod shards                          a sharded cluster's shards: replicas, leaders, moves
   synod lock <name> -- <command>        run a command holding a lock (synod lock --help)
   synod members list|add|promote|remove change the cluster's members (synod members --help)
 
@@ -38,7 +39,7 @@ async function main (argv: string[]): Promise<number> {
     case 'start': return start(rest)
     case 'lock': return lockCommand(rest, print)
     case 'members': return membersCommand(rest, print)
-    case 'put': case 'get': case 'del': case 'cas': case 'list': case 'status': return clientCommand(command, rest, print)
+    case 'put': case 'get': case 'del': case 'cas': case 'list': case 'status': case 'shards': return clientCommand(command, rest, print)
     default:
       console.error(`unknown command "${command}"\n\n${help}`)
       return 2
@@ -72,6 +73,7 @@ async function clientCommand (command: string, argv: string[], print: (line: str
     case 'del': return client.del(options, needKey())
     case 'list': return client.list(options, key ?? '')
     case 'status': return client.status(options)
+    case 'shards': return client.shards(options)
     default: return client.cas(options, needKey(), needValue(), {
       ...(values['expected-absent'] === true ? { value: null } : typeof values.expected === 'string' ? { value: values.expected } : {}),
       ...(typeof values['expected-revision'] === 'string' ? { revision: Number(values['expected-revision']) } : {})
@@ -84,14 +86,15 @@ async function membersCommand (argv: string[], print: (line: string) => void): P
     endpoints: { type: 'string' },
     token: { type: 'string' },
     learner: { type: 'boolean' },
-    'api-url': { type: 'string' }
+    'api-url': { type: 'string' },
+    'ws-url': { type: 'string' }
   })
   if (values.help === true || positionals.length === 0) { print(membersHelp); return values.help === true ? 0 : 2 }
   return members({
     endpoints: ((values.endpoints as string | undefined) ?? defaultEndpoints).split(','),
     token: values.token as string | undefined,
     print
-  }, positionals, { learner: values.learner === true, apiUrl: values['api-url'] as string | undefined })
+  }, positionals, { learner: values.learner === true, apiUrl: values['api-url'] as string | undefined, wsUrl: values['ws-url'] as string | undefined })
 }
 
 async function lockCommand (argv: string[], print: (line: string) => void): Promise<number> {

@@ -206,6 +206,7 @@ export function peerUrl (address: string): string {
  * so a data directory records the engine it was created with and refuses the other one.
  */
 function checkEngineMarker (dataDir: string, engine: ConsensusEngine): void {
+  if (existsSync(join(dataDir, 'SHARDS'))) throw new InvalidArgumentError(`${dataDir} holds a sharded node's state; start it with --shards`, { field: 'shards' })
   const marker = join(dataDir, 'ENGINE')
   if (existsSync(marker)) {
     const recorded = readFileSync(marker, 'utf8').trim()

@@ -46,6 +46,14 @@ describe('HTTP API', () => {
     expect((await call('GET', '/v1/status')).json).toMatchObject({ role: 'leader', commitIndex: 5 })
   })
 
+  it('answers an unsharded map on /v1/shards and refuses a shard-scoped range', async () => {
+    expect((await call('GET', '/v1/shards')).json).toEqual({ epoch: 0, shardCount: 0, nodes: [], shards: [] })
+    expect(await call('GET', '/v1/kv?shard=3')).toMatchObject({ status: 400, json: { error: { code: 'ERR_INVALID_ARGUMENT' } } })
+    await call('PUT', '/v1/kv/a1', 'x')
+    await call('PUT', '/v1/kv/a2', 'y')
+    expect((await call('GET', '/v1/kv?prefix=a&limit=1')).json).toMatchObject({ items: [{ key: 'a1' }], more: true })
+  })
+
   it('returns binary values as base64', async () => {
     await fetch(`${base}/v1/kv/bin`, { method: 'PUT', body: new Uint8Array([0xff, 0x00, 0xfe]) })
     expect((await call('GET', '/v1/kv/bin')).json).toMatchObject({ value: Buffer.from([0xff, 0, 0xfe]).toString('base64'), encoding: 'base64' })

@@ -70,6 +70,11 @@ describe('WebSocket client API', () => {
     expect(await client.request({ op: 'status' })).toMatchObject({ id: 'n1', role: 'leader', commitIndex: 11 })
   })
 
+  it('answers an unsharded shard map, so a client keeps routing to one group', async () => {
+    const client = await connect(await startApi())
+    expect(await client.request({ op: 'shards' })).toEqual({ epoch: 0, shardCount: 0, nodes: [], shards: [] })
+  })
+
   it('applies a write carrying a client id and sequence number once, however often it is sent', async () => {
     const client = await connect(await startApi())
     const write = { op: 'put', key: 'k', value: text('v'), client: 'c1', seq: 1 }

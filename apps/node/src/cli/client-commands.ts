@@ -73,10 +73,46 @@ export async function status (options: ClientOptions): Promise<number> {
       const res = await fetch(new URL('/v1/status', endpoint), { signal: AbortSignal.timeout(3000), headers: options.token === undefined ? {} : { authorization: `Bearer ${options.token}` } })
       const body = await res.json() as Record<string, unknown>
       options.print(`${endpoint}  ${String(body.id)}  ${String(body.engine)}  ${String(body.role)}  term=${String(body.term)}  leader=${String(body.leader)}  commit=${String(body.commitIndex)}  applied=${String(body.appliedIndex)}`)
+      const sharding = body.sharding as ShardingStatus | undefined
+      if (sharding !== undefined) {
+        const { stats, rebalance } = sharding
+        options.print(`    shards: ${stats.hosted} of ${sharding.shardCount} hosted here, ${stats.leading} led, ${stats.awake} awake, ${stats.quiesced} quiesced; ` +
+          `map epoch ${sharding.epoch}; rebalancing: ${rebalance.active ? `${rebalance.moving} moving, ${rebalance.pending} waiting` : 'idle'}, ` +
+          `${rebalance.movesDone} moves done${rebalance.draining.length > 0 ? `, draining ${rebalance.draining.join(' ')}` : ''}`)
+      }
     } catch (err) {
       worst = 1
       options.print(`${endpoint}  unreachable (${(err as Error).message})`)
     }
   }
   return worst
+}
+
+/** The `sharding` section of a sharded node's `/v1/status`. */
+interface ShardingStatus {
+  shardCount: number
+  epoch: number
+  stats: { hosted: number, leading: number, awake: number, quiesced: number }
+  rebalance: { active: boolean, moving: number, pending: number, movesDone: number, draining: string[] }
+}
+
+/** `synod shards`: the shard map of the first endpoint that answers, one line a shard, then replicas per node. */
+export async function shards (options: ClientOptions): Promise<number> {
+  const reply = await request(options, 'GET', '/v1/shards')
+  if (reply.status >= 400) return report(options, reply)
+  const map = reply.body as { epoch: number, shardCount: number, shards: Array<{ shard: number, replicas: string[], leader: string | null, preferredLeader: string, moving: boolean }> }
+  if (map.shardCount === 0) {
+    options.print('this cluster is not sharded (one consensus group)')
+    return 0
+  }
+  options.print(`${map.shardCount} shards, map epoch ${map.epoch}`)
+  const replicas = new Map<string, number>()
+  const leaders = new Map<string, number>()
+  for (const shard of map.shards) {
+    for (const id of shard.replicas) replicas.set(id, (replicas.get(id) ?? 0) + 1)
+    if (shard.leader !== null) leaders.set(shard.leader, (leaders.get(shard.leader) ?? 0) + 1)
+    options.print(`  shard ${String(shard.shard).padStart(4)}  replicas ${shard.replicas.join(',').padEnd(12)}  leader ${shard.leader ?? '?'}  preferred ${shard.preferredLeader}${shard.moving ? '  moving' : ''}`)
+  }
+  for (const [id, count] of [...replicas].sort()) options.print(`  node ${id}: ${count} replicas, ${leaders.get(id) ?? 0} leaders`)
+  return 0
 }

@@ -81,6 +81,8 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
       if (req.method !== 'GET') throw new HttpError(405, 'ERR_METHOD', `use GET for ${path}`)
       return [200, extra()]
     }
+    // One group: the same shape as a sharded node's map, with no shards (clients route as before).
+    if (path === '/v1/shards' && req.method === 'GET') return [200, { epoch: 0, shardCount: 0, nodes: [], shards: [] }]
     if (path === '/v1/snapshot') {
       // A backup point: the state machine as of `index`, written under <data-dir>/snapshots/.
       if (req.method !== 'POST') throw new HttpError(405, 'ERR_METHOD', 'use POST for /v1/snapshot')
@@ -113,7 +115,11 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
       const limit = url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : 1000
       if (!Number.isInteger(limit) || limit < 1 || limit > 10000) throw new HttpError(400, 'ERR_INVALID_ARGUMENT', 'limit must be an integer from 1 to 10000')
       const prefix = url.searchParams.get('prefix') ?? ''
-      const { revision, rows, more } = await backend.range(prefix, limit, { consistency })
+      const shard = url.searchParams.get('shard')
+      if (shard !== null && (backend.rangeShard === undefined || !/^\d{1,9}$/.test(shard))) throw new HttpError(400, 'ERR_INVALID_ARGUMENT', 'shard must be a shard number, on a sharded node')
+      const { revision, rows, more } = shard === null
+        ? await backend.range(prefix, limit, { consistency })
+        : await (backend.rangeShard as NonNullable<KvBackend['rangeShard']>)(Number(shard), prefix, limit, { consistency })
       return [200, { revision, items: rows.map(([key, record]) => recordToJson(key, record)), more }]
     }
     const match = /^\/v1\/kv\/(.+?)(\/cas)?$/.exec(path)

@@ -21,3 +21,14 @@ export function decodeValue (value: unknown, encoding: unknown): Uint8Array | un
   if (encoding === 'base64') return new Uint8Array(Buffer.from(value, 'base64'))
   return new TextEncoder().encode(value)
 }
+
+/** The inverse of `recordToJson`, for a range part read from another node; throws on a malformed item. */
+export function jsonToRecord (item: unknown): [string, KvRecord] {
+  const json = item as Record<string, unknown> | null
+  const value = decodeValue(json?.value, json?.encoding)
+  if (json === null || typeof json.key !== 'string' || value === undefined || typeof json.createRevision !== 'number' ||
+    typeof json.modRevision !== 'number' || typeof json.version !== 'number') {
+    throw new TypeError('malformed range item from another node')
+  }
+  return [json.key, { value, createRevision: json.createRevision, modRevision: json.modRevision, version: json.version }]
+}

@@ -28,6 +28,8 @@ export interface KvBackend {
   get(key: string, options?: KvReadOptions): Promise<KvGetAnswer>
   range(prefix: string, limit: number, options?: KvReadOptions): Promise<KvRangeAnswer>
   write(command: KvCommand, options?: AbortOptions): Promise<KvWriteAnswer>
+  /** Sharded backends: the rows of one shard hosted on this node (how nodes gather a range). */
+  rangeShard?: (shard: number, prefix: string, limit: number, options?: KvReadOptions) => Promise<KvRangeAnswer>
 }
 
 /** The KV store of one consensus group: writes through its log, reads from the local state machine after a read barrier. */

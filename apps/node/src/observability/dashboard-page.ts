@@ -53,6 +53,12 @@ export const DASHBOARD_HTML = `<!doctype html>
     <h2>Members</h2>
     <table id="members"><thead><tr><th>Member</th><th>State</th><th>Role</th><th>Term</th><th>Leader</th><th>Commit</th><th>Applied</th><th>Last</th><th>API</th></tr></thead><tbody></tbody></table>
   </section>
+  <section id="sharding" hidden>
+    <h2>Shards</h2>
+    <p class="meta" id="rebalance"></p>
+    <table id="shard-nodes"><thead><tr><th>Node</th><th>Replicas</th><th>Leaders</th><th>Awake</th><th>Quiesced</th><th>Draining</th></tr></thead><tbody></tbody></table>
+    <table id="shards"><thead><tr><th>Shard</th><th>Replicas</th><th>Leader</th><th>Preferred</th><th>Moving</th></tr></thead><tbody></tbody></table>
+  </section>
   <section>
     <h2>Requests on this node</h2>
     <canvas id="chart" width="1100" height="90" aria-label="requests per second"></canvas>
@@ -233,13 +239,58 @@ export const DASHBOARD_HTML = `<!doctype html>
     ctx.fillStyle = '#6b7280'; ctx.font = '11px sans-serif'; ctx.fillText('max ' + rate(max) + '/s', 6, 12);
   }
 
+  // A sharded cluster: per-node shares from every member's status, the map from this node.
+  function renderShards(cluster, map) {
+    var section = $('sharding');
+    if (!map || !map.shardCount) { section.hidden = true; return; }
+    section.hidden = false;
+    var replicas = {}, leaders = {};
+    map.shards.forEach(function (shard) {
+      shard.replicas.forEach(function (id) { replicas[id] = (replicas[id] || 0) + 1; });
+      if (shard.leader) leaders[shard.leader] = (leaders[shard.leader] || 0) + 1;
+    });
+    var nodes = $('shard-nodes').tBodies[0];
+    nodes.textContent = '';
+    var rebalance;
+    map.nodes.forEach(function (node) {
+      var member = cluster && cluster.members.filter(function (m) { return m.id === node.id; })[0];
+      var sharding = member && member.up && member.status.sharding;
+      if (sharding && member.id === cluster.self) rebalance = sharding.rebalance;
+      var row = document.createElement('tr');
+      row.setAttribute('data-shard-node', node.id);
+      cell(row, node.id); cell(row, replicas[node.id] || 0); cell(row, leaders[node.id] || 0);
+      cell(row, sharding ? sharding.stats.awake : '-'); cell(row, sharding ? sharding.stats.quiesced : '-');
+      cell(row, sharding && sharding.rebalance.draining.indexOf(node.id) >= 0 ? 'yes' : '');
+      nodes.appendChild(row);
+    });
+    $('rebalance').textContent = map.shardCount + ' shards, map epoch ' + map.epoch + '; rebalancing: ' +
+      (!rebalance ? '-' : rebalance.active ? rebalance.moving + ' moving, ' + rebalance.pending + ' waiting' : 'idle') +
+      (rebalance ? ', ' + rebalance.movesDone + ' moves done' : '');
+    var body = $('shards').tBodies[0];
+    body.textContent = '';
+    map.shards.forEach(function (shard) {
+      var row = document.createElement('tr');
+      row.setAttribute('data-shard', shard.shard);
+      cell(row, shard.shard); cell(row, shard.replicas.join(', ')); cell(row, shard.leader || '?');
+      cell(row, shard.preferredLeader, 'muted'); cell(row, shard.moving ? 'moving' : '');
+      body.appendChild(row);
+    });
+  }
+
   async function poll() {
     var problems = [];
+    var cluster;
     try {
       var response = await fetch('/v1/cluster/status', { headers: headers, cache: 'no-store' });
       if (!response.ok) throw new Error('HTTP ' + response.status);
-      renderMembers(await response.json());
+      cluster = await response.json();
+      renderMembers(cluster);
     } catch (error) { problems.push('cluster status: ' + error.message); }
+    try {
+      var shardsResponse = await fetch('/v1/shards', { headers: headers, cache: 'no-store' });
+      // A node without shards answers 404: the section stays hidden.
+      renderShards(cluster, shardsResponse.ok ? await shardsResponse.json() : undefined);
+    } catch (error) { problems.push('shards: ' + error.message); }
     try {
       var metricsResponse = await fetch('/metrics', { cache: 'no-store' });
       if (!metricsResponse.ok) throw new Error('HTTP ' + metricsResponse.status);

@@ -100,8 +100,9 @@ export async function createProcessCluster (root: string, size: number, tickMs =
   }
 
   async function spawnJoiner (id: string): Promise<ClusterMember> {
-    const [api, peer] = await freePorts(2)
+    const [api, peer, ws] = await freePorts(3)
     const member: ClusterMember = { id, api: `127.0.0.1:${api ?? 0}`, peer: `127.0.0.1:${peer ?? 0}`, dir: join(root, id), joined: true }
+    if (options.clientWs === true) member.ws = `127.0.0.1:${ws ?? 0}`
     members.push(member)
     start(member)
     return member
