@@ -6,12 +6,20 @@ import { placeShards, type ShardPlacement } from './shard-map.js'
 /** The group id of the metadata group, which no shard uses (shards are numbered from 0). */
 export const METADATA_GROUP: GroupId = -1
 
+/** The group id of the lock group (the node's lock service), with the metadata group's members. */
+export const LOCK_GROUP: GroupId = -2
+
 /** A cluster member as the metadata group records it. */
 export interface MetadataNode {
   id: string
+  /** Its peer transport address (`ws://host:port`). */
   address: string
   zone?: string | undefined
   weight?: number | undefined
+  /** Its HTTP API base URL, for clients that read the shard map. */
+  apiUrl?: string | undefined
+  /** Its WebSocket client API URL. */
+  wsUrl?: string | undefined
 }
 
 /**
@@ -24,7 +32,17 @@ export interface MetadataState {
   nodes: MetadataNode[]
   shardCount: number
   replicationFactor: number
+  /** Every shard's recorded placement: the replicas that form its group once no move is under way. */
   placement: ShardPlacement[]
+  /**
+   * Moves under way: each entry is a shard's target placement, released by the metadata leader
+   * (a wave at a time) and finished by the shard's leader once the group's voters are the target's.
+   */
+  moves: ShardPlacement[]
+  /** Nodes being drained (`drain-node`), kept in `nodes` until they host nothing and are removed. */
+  draining: string[]
+  /** Moves finished since the cluster was created. */
+  movesDone: number
 }
 
 /** Commands of the metadata state machine. `expectedEpoch`, when given, makes a change conditional. */
@@ -32,6 +50,16 @@ export type MetadataCommand =
   | { op: 'bootstrap', nodes: MetadataNode[], shardCount: number, replicationFactor: number }
   | { op: 'set-nodes', nodes: MetadataNode[], expectedEpoch?: number }
   | { op: 'set-shard-placement', placement: ShardPlacement, expectedEpoch?: number }
+  /** Admits a node (appended: the node list is in join order), or updates its addresses; un-drains it. */
+  | { op: 'add-node', node: MetadataNode }
+  /** Starts draining a node: the target placement leaves it out. Refused if no other node would remain. */
+  | { op: 'drain-node', id: string }
+  /** Forgets a drained node; refused while any placement or move still names it. */
+  | { op: 'remove-node', id: string }
+  /** Releases moves (a wave): refused unless planned from `expectedEpoch` and no listed shard is moving. */
+  | { op: 'start-moves', targets: ShardPlacement[], expectedEpoch: number }
+  /** Records a move as done: the shard's placement becomes its target. Refused unless that move is under way. */
+  | { op: 'finish-move', placement: ShardPlacement }
 
 export interface MetadataResult {
   ok: boolean
@@ -49,7 +77,33 @@ export interface MetadataStateMachine extends StateMachine<MetadataResult> {
   state(): MetadataState
 }
 
-const EMPTY: MetadataState = { epoch: 0, nodes: [], shardCount: 0, replicationFactor: 0, placement: [] }
+const EMPTY: MetadataState = { epoch: 0, nodes: [], shardCount: 0, replicationFactor: 0, placement: [], moves: [], draining: [], movesDone: 0 }
+
+/** Whether two placements of a shard are the same (replicas in the same order, same preferred leader). */
+export function samePlacement (a: ShardPlacement | undefined, b: ShardPlacement | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b
+  return a.shard === b.shard && a.preferredLeader === b.preferredLeader && a.replicas.length === b.replicas.length &&
+    a.replicas.every((node, i) => b.replicas[i] === node)
+}
+
+/** Whether `id` is named by any shard's placement or move target. */
+export function hostsAnything (state: MetadataState, id: string): boolean {
+  return state.placement.some((p) => p.replicas.includes(id)) || state.moves.some((p) => p.replicas.includes(id))
+}
+
+function sameNode (a: MetadataNode, b: MetadataNode): boolean {
+  return a.address === b.address && a.zone === b.zone && a.weight === b.weight && a.apiUrl === b.apiUrl && a.wsUrl === b.wsUrl
+}
+
+/** A node without undefined fields: msgpack would record them as nil, and snapshots must compare equal to logs. */
+function cleanNode (node: MetadataNode): MetadataNode {
+  const out: MetadataNode = { id: node.id, address: node.address }
+  if (node.zone !== undefined) out.zone = node.zone
+  if (node.weight !== undefined) out.weight = node.weight
+  if (node.apiUrl !== undefined) out.apiUrl = node.apiUrl
+  if (node.wsUrl !== undefined) out.wsUrl = node.wsUrl
+  return out
+}
 
 export function createMetadataStateMachine (): MetadataStateMachine {
   let state: MetadataState = EMPTY
@@ -76,10 +130,13 @@ export function createMetadataStateMachine (): MetadataStateMachine {
           if (state.epoch !== 0) return refused
           state = {
             epoch: 1,
-            nodes: command.nodes,
+            nodes: command.nodes.map(cleanNode),
             shardCount: command.shardCount,
             replicationFactor: command.replicationFactor,
-            placement: placeShards({ nodes: command.nodes, shardCount: command.shardCount, replicationFactor: command.replicationFactor })
+            placement: placeShards({ nodes: command.nodes, shardCount: command.shardCount, replicationFactor: command.replicationFactor }),
+            moves: [],
+            draining: [],
+            movesDone: 0
           }
           return { ok: true, epoch: state.epoch }
         case 'set-nodes':
@@ -93,6 +150,59 @@ export function createMetadataStateMachine (): MetadataStateMachine {
           const placement = [...state.placement]
           placement[shard] = command.placement
           state = { ...state, epoch: state.epoch + 1, placement }
+          return { ok: true, epoch: state.epoch }
+        }
+        case 'add-node': {
+          if (state.epoch === 0 || typeof command.node?.id !== 'string' || typeof command.node.address !== 'string') return refused
+          const node = cleanNode(command.node)
+          const known = state.nodes.find((candidate) => candidate.id === node.id)
+          const draining = state.draining.includes(node.id)
+          // Idempotent: admitting a member again with the same addresses changes nothing.
+          if (known !== undefined && sameNode(known, node) && !draining) return { ok: true, epoch: state.epoch }
+          const nodes = known === undefined ? [...state.nodes, node] : state.nodes.map((candidate) => candidate.id === node.id ? node : candidate)
+          state = { ...state, epoch: state.epoch + 1, nodes, draining: state.draining.filter((id) => id !== node.id) }
+          return { ok: true, epoch: state.epoch }
+        }
+        case 'drain-node': {
+          if (state.epoch === 0 || !state.nodes.some((node) => node.id === command.id)) return refused
+          if (state.draining.includes(command.id)) return { ok: true, epoch: state.epoch }
+          if (state.nodes.filter((node) => node.id !== command.id && !state.draining.includes(node.id)).length === 0) return refused
+          state = { ...state, epoch: state.epoch + 1, draining: [...state.draining, command.id] }
+          return { ok: true, epoch: state.epoch }
+        }
+        case 'remove-node': {
+          if (state.epoch === 0 || !state.draining.includes(command.id) || hostsAnything(state, command.id)) return refused
+          state = {
+            ...state,
+            epoch: state.epoch + 1,
+            nodes: state.nodes.filter((node) => node.id !== command.id),
+            draining: state.draining.filter((id) => id !== command.id)
+          }
+          return { ok: true, epoch: state.epoch }
+        }
+        case 'start-moves': {
+          if (state.epoch === 0 || command.expectedEpoch !== state.epoch || !Array.isArray(command.targets) || command.targets.length === 0) return refused
+          const shards = new Set<number>()
+          for (const target of command.targets) {
+            if (target.shard < 0 || target.shard >= state.shardCount || shards.has(target.shard)) return refused
+            if (state.moves.some((move) => move.shard === target.shard)) return refused
+            shards.add(target.shard)
+          }
+          state = { ...state, epoch: state.epoch + 1, moves: [...state.moves, ...command.targets] }
+          return { ok: true, epoch: state.epoch }
+        }
+        case 'finish-move': {
+          const move = state.moves.find((candidate) => candidate.shard === command.placement?.shard)
+          if (state.epoch === 0 || move === undefined || !samePlacement(move, command.placement)) return refused
+          const placement = [...state.placement]
+          placement[move.shard] = move
+          state = {
+            ...state,
+            epoch: state.epoch + 1,
+            placement,
+            moves: state.moves.filter((candidate) => candidate !== move),
+            movesDone: state.movesDone + 1
+          }
           return { ok: true, epoch: state.epoch }
         }
         default:
@@ -111,7 +221,8 @@ export function createMetadataStateMachine (): MetadataStateMachine {
       if (typeof restored !== 'object' || restored === null || typeof restored.epoch !== 'number' || !Array.isArray(restored.placement)) {
         throw new CorruptionError('malformed metadata snapshot')
       }
-      state = restored
+      // Snapshots taken before moves and draining existed lack those fields.
+      state = { ...restored, moves: restored.moves ?? [], draining: restored.draining ?? [], movesDone: restored.movesDone ?? 0 }
     },
 
     state: () => state

@@ -1,7 +1,7 @@
 import {
   InvalidArgumentError, NotLeaderError, NotStartedError, TimeoutError,
-  type AbortOptions, type Clock, type Logger, type NodeId, type ProposeOptions, type Random, type Role, type Startable,
-  type StateMachine, type TimerHandle, type Transport
+  type AbortOptions, type Clock, type ClusterConfig, type Logger, type NodeId, type ProposeOptions, type Random, type Role, type Startable,
+  type ReadBarrier, type ReplicatedLog, type StateMachine, type TimerHandle, type Transport
 } from '@synod/interfaces'
 import { createRaftNode, isWireMessage, type RaftNode, type RaftNodeInit, type RaftWireMessage } from '@synod/raft'
 import { encodeCommand, type KvCommand, type KvResult } from '../kv/commands.js'
@@ -14,9 +14,13 @@ import {
   type QuiescenceMessage, type ShardMessage
 } from './quiescence.js'
 import {
-  createMetadataStateMachine, encodeMetadataCommand, METADATA_GROUP,
-  type MetadataCommand, type MetadataResult, type MetadataState, type MetadataStateMachine
+  createMetadataStateMachine, encodeMetadataCommand, hostsAnything, LOCK_GROUP, METADATA_GROUP, samePlacement,
+  type MetadataCommand, type MetadataNode, type MetadataResult, type MetadataState, type MetadataStateMachine
 } from './metadata.js'
+import {
+  groupMembers, nextGroupAction, nextShardAction, nextWave, rebalanceStatus,
+  type GroupMembers, type RebalanceStatus
+} from './cluster-plan.js'
 import type { RebalanceStep } from './rebalance-plan.js'
 import { placeShards, shardOfKey, type ShardPlacement } from './shard-map.js'
 import type { ShardStorageFactory } from './shard-storage.js'
@@ -30,6 +34,31 @@ export interface ShardNode {
   zone?: string | undefined
   /** Relative capacity for placement. @default 1 */
   weight?: number | undefined
+  /** Its HTTP API base URL, published to clients in the shard map. */
+  apiUrl?: string | undefined
+  /** Its WebSocket client API URL, published to clients in the shard map. */
+  wsUrl?: string | undefined
+}
+
+/**
+ * What clients need to route: the members and every shard's replicas and leader. JSON-safe (served
+ * as-is by `GET /v1/shards`).
+ */
+export interface ShardMapView {
+  /** Metadata epoch this view was built from (grows with every change; 0 before the metadata group bootstrapped). */
+  epoch: number
+  shardCount: number
+  nodes: Array<{ id: NodeId, address: string, zone?: string, apiUrl?: string, wsUrl?: string }>
+  shards: Array<{
+    shard: number
+    /** Voters, in preference order. */
+    replicas: NodeId[]
+    /** This node's best knowledge of the leader: its own replica's view, else the last hint, else null. */
+    leader: NodeId | null
+    preferredLeader: NodeId
+    /** A move of this shard is under way. */
+    moving: boolean
+  }>
 }
 
 /** Raft tuning applied to every shard (ids, bootstrap and timing come from the host). */
@@ -53,8 +82,32 @@ export interface ShardHostInit {
   placement?: readonly ShardPlacement[]
   /** Run the metadata group (membership and placement agreed by Raft) beside the shards. @default true */
   metadata?: boolean
-  /** How many of the first nodes of `nodes` are the metadata group's voters; the others are its learners. @default 3 */
+  /**
+   * How many members are the metadata (and lock) group's voters: the first ones in join order (at
+   * founding, the first of `nodes`); the others are its learners. @default 3
+   */
   metadataVoters?: number
+  /**
+   * Join a running cluster: no bootstrap, no shards at start; `nodes` are only peers to reach (this
+   * node must be in it with its own address). The host opens empty replicas of the metadata group
+   * (and lock group), which the metadata leader adds it to once `addMember` was called for it on a
+   * member. The shard count comes from the metadata group. @default false
+   */
+  join?: boolean
+  /**
+   * A second small Raft group (`LOCK_GROUP`, id -2) with the metadata group's voters and learners,
+   * running this state machine (the node's lock service). It never quiesces, so lease reads and
+   * session timers on it keep real time. @default none
+   */
+  lockGroup?: { stateMachine: StateMachine<unknown> }
+  /** Rebalance throttle: moves a node takes part in at once (receiving or giving up a replica). @default 1 */
+  maxMovesPerNode?: number
+  /**
+   * Follow the metadata group: its leader admits and drains members and releases moves, shard
+   * leaders carry moves out, and every host opens and drops replicas as the placement says. Off,
+   * the placement changes only through `runRebalance` (one process) or `updatePlacement`. @default true
+   */
+  autoRebalance?: boolean
   /** Raft tick of every shard, in ms. @default 100 */
   tickMs?: number
   /** Election timeout in ticks. @default 10 */
@@ -151,10 +204,34 @@ export interface ShardHost extends Startable {
   /** Runs a KV write on its shard. ERR_NOT_LEADER (with `leaderHint`) when this node does not host the shard. */
   write(command: KvCommand, options?: ProposeOptions): Promise<KvResult>
   get(key: string, options?: ShardReadOptions): Promise<KvRecord | undefined>
+  /**
+   * Confirms a linearizable read point on a shard hosted here (ReadIndex through its leader; the
+   * local replica has applied it when this resolves). ERR_NOT_LEADER when this node does not host it.
+   */
+  readBarrier(shard: GroupId, options?: ShardReadOptions): Promise<ReadBarrier>
   /** This node's view of the metadata group's state (undefined when the host runs none). */
   metadata(): MetadataState | undefined
   /** Proposes a change to the metadata group (membership, a shard's placement). */
   proposeMetadata(command: MetadataCommand, options?: ProposeOptions): Promise<MetadataResult>
+  /** The lock group's replica here (a RaftNode is a ReplicatedLog); undefined without `lockGroup`. */
+  lockLog(): ReplicatedLog<unknown> | undefined
+  /** The metadata group's replica here (for status pages and tests); undefined when the host runs none. */
+  metadataLog(): RaftNode<MetadataResult> | undefined
+  /** What clients need to route, from this node's view of the metadata group. */
+  shardMap(): ShardMapView
+  /**
+   * Admits a node: recorded in the metadata group; the metadata leader then adds it to the metadata
+   * and lock groups and rebalances shards onto it. Resolves once recorded. Idempotent. Call it on a
+   * member (a joining node's own metadata replica knows no leader yet).
+   */
+  addMember(node: MetadataNode, options?: ProposeOptions): Promise<MetadataResult>
+  /**
+   * Starts draining a node: the metadata leader moves every replica off it, then removes it from
+   * the metadata and lock groups and the member list. Resolves once recorded, not when done. Idempotent.
+   */
+  removeMember(id: NodeId, options?: ProposeOptions): Promise<MetadataResult>
+  /** Progress of rebalancing as this node sees it (from the metadata group). */
+  rebalanceStatus(): RebalanceStatus
   /** Makes `node` known (address for Raft, node-level heartbeats and liveness). */
   addNode(node: ShardNode): void
   /**
@@ -178,6 +255,10 @@ export interface ShardHost extends Startable {
   stats(): ShardHostStats
 }
 
+function inConfig (config: ClusterConfig, id: NodeId): boolean {
+  return config.voters.includes(id) || config.learners.includes(id) || config.outgoingVoters?.includes(id) === true
+}
+
 export function createShardHost (init: ShardHostInit, components: ShardHostComponents): ShardHost {
   return new ShardHostImpl(init, components)
 }
@@ -190,6 +271,8 @@ interface Member {
   readonly raft: RaftNode<unknown>
   readonly clock: PausableClock
   readonly view: Transport<ShardMessage>
+  /** False for groups that must keep real time (the lock group): they never quiesce. */
+  readonly mayQuiesce: boolean
   quiesced: boolean
   /** Host-level operations in flight: a busy shard never quiesces. */
   busy: number
@@ -203,10 +286,18 @@ interface Replica extends Member, ShardReplica {
   readonly raft: RaftNode<KvResult>
 }
 
+/** Longest wait for one rebalancing step (a learner to catch up, a change to commit) before it is retried. */
+const STEP_TIMEOUT_MS = 30_000
+
 class ShardHostImpl implements ShardHost {
   readonly nodeId: NodeId
-  readonly shardCount: number
+  #shardCount: number
   readonly #init: ShardHostInit
+  /** Started without a bootstrap: joining a running cluster (`join`, or an explicit `placement`). */
+  readonly #joining: boolean
+  readonly #autoRebalance: boolean
+  readonly #maxMovesPerNode: number
+  readonly #metadataVoters: number
   readonly #c: ShardHostComponents
   readonly #logger: Logger | undefined
   readonly #tickMs: number
@@ -221,6 +312,16 @@ class ShardHostImpl implements ShardHost {
   readonly #replicas = new Map<GroupId, Replica>()
   readonly #awake = new Set<Member>()
   #metadata: { member: Member, machine: MetadataStateMachine } | undefined
+  #lock: Member | undefined
+  // Rebalancing work in flight (one of each kind at a time; retried on later ticks).
+  #coordinating = false
+  #reconcilingLock = false
+  readonly #drivenShards = new Set<GroupId>()
+  #reconcilingLocal = false
+  #localDirty = true
+  #ticks = 0
+  /** Drained nodes about to leave the metadata group: when they had caught up (see `#removalReady`). */
+  readonly #removalGates = new Map<NodeId, { index: number, caughtUpAt: number | undefined }>()
   #metadataEpochSeen = 0
   readonly #lastSentTo = new Map<NodeId, number>()
   #timer: TimerHandle = undefined
@@ -234,7 +335,16 @@ class ShardHostImpl implements ShardHost {
     this.#init = init
     this.#c = components
     this.#logger = components.logger?.child({ component: 'shards' })
-    this.shardCount = init.placement?.length ?? init.shardCount ?? 64
+    this.#joining = (init.join ?? false) || init.placement !== undefined
+    // A joining node learns the shard count from the metadata group (unless given a placement).
+    this.#shardCount = init.placement?.length ?? init.shardCount ?? 64
+    if (init.join === true && init.placement === undefined) this.#shardCount = 0
+    this.#autoRebalance = init.autoRebalance ?? true
+    this.#maxMovesPerNode = init.maxMovesPerNode ?? 1
+    if (!Number.isSafeInteger(this.#maxMovesPerNode) || this.#maxMovesPerNode < 1) {
+      throw new InvalidArgumentError('maxMovesPerNode must be a positive integer', { field: 'maxMovesPerNode' })
+    }
+    this.#metadataVoters = init.metadataVoters ?? 3
     this.#tickMs = init.tickMs ?? 100
     this.#electionTicks = init.electionTicks ?? 10
     this.#quiesce = init.quiesce ?? true
@@ -245,9 +355,9 @@ class ShardHostImpl implements ShardHost {
     if (init.placement !== undefined && init.placement.some((placement, shard) => placement.shard !== shard)) {
       throw new InvalidArgumentError('placement must list shards 0..n-1 in order', { field: 'placement' })
     }
-    this.#placement = init.placement !== undefined ? [...init.placement] : placeShards({
+    this.#placement = init.placement !== undefined ? [...init.placement] : this.#shardCount === 0 ? [] : placeShards({
       nodes: init.nodes.map((node) => ({ id: node.id, zone: node.zone, weight: node.weight })),
-      shardCount: this.shardCount,
+      shardCount: this.#shardCount,
       replicationFactor: init.replicationFactor,
       spreadZones: init.spreadZones
     })
@@ -256,6 +366,10 @@ class ShardHostImpl implements ShardHost {
       onUnknownGroup: (group, from, message) => { this.#answerForGoneReplica(group, from, message) }
     })
     this.#liveness = new NodeLiveness(init.livenessTimeoutMs ?? this.#electionTicks * this.#tickMs)
+  }
+
+  get shardCount (): number {
+    return this.#shardCount
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -274,6 +388,7 @@ class ShardHostImpl implements ShardHost {
     const local = this.#placement.filter((placement) => placement.replicas.includes(this.nodeId))
     for (const placement of local) this.#replicas.set(placement.shard, this.#createReplica(placement))
     if (this.#init.metadata ?? true) this.#metadata = this.#createMetadataMember()
+    if (this.#init.lockGroup !== undefined) this.#lock = this.#createSmallGroup(LOCK_GROUP, this.#init.lockGroup.stateMachine, false)
     // Storage start-up is I/O bound: open shards a batch at a time rather than one by one.
     const replicas: Member[] = [...this.#members()]
     for (let i = 0; i < replicas.length; i += 64) {
@@ -293,6 +408,7 @@ class ShardHostImpl implements ShardHost {
     await Promise.all([...this.#members()].map(async (replica) => { await replica.raft.stop() }))
     this.#replicas.clear()
     this.#metadata = undefined
+    this.#lock = undefined
     this.#awake.clear()
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
     await this.#mux.stop()
@@ -304,7 +420,7 @@ class ShardHostImpl implements ShardHost {
     return Object.assign(member, { kv })
   }
 
-  #createMember<Result> (placement: ShardPlacement, learners: NodeId[], stateMachine: StateMachine<Result>, join: boolean): Member & { raft: RaftNode<Result> } {
+  #createMember<Result> (placement: ShardPlacement, learners: NodeId[], stateMachine: StateMachine<Result>, join: boolean, mayQuiesce = true): Member & { raft: RaftNode<Result> } {
     const shard = placement.shard
     const clock = createPausableClock(this.#c.clock)
     const view = this.#mux.group(shard)
@@ -330,7 +446,7 @@ class ShardHostImpl implements ShardHost {
       random: this.#c.random,
       logger: this.#logger?.child({ shard })
     })
-    const replica = { shard, destroy: storage.destroy, placement, raft, clock, view, quiesced: false, busy: 0, idleTicks: 0, idleAtIndex: -1 }
+    const replica = { shard, destroy: storage.destroy, placement, raft, clock, view, mayQuiesce, quiesced: false, busy: 0, idleTicks: 0, idleAtIndex: -1 }
     // Registered before Raft's own handler (Raft registers in start()), so a quiesced replica
     // wakes before Raft steps the message.
     view.onMessage((from, message) => { this.#onShardMessage(replica, from, message) })
@@ -341,33 +457,39 @@ class ShardHostImpl implements ShardHost {
   * #members (): Iterable<Member> {
     yield * this.#replicas.values()
     if (this.#metadata !== undefined) yield this.#metadata.member
+    if (this.#lock !== undefined) yield this.#lock
   }
 
   // ------------------------------------------------------------------ the metadata group
 
   /**
    * The metadata group: voters on the first `metadataVoters` nodes of the node list, learners on
-   * the others, so every node holds the agreed membership and placement locally. A node started
-   * with an explicit `placement` (joining a running cluster) opens it empty, to be added.
+   * the others, so every node holds the agreed membership and placement locally. A joining node
+   * opens it empty, to be added by the metadata leader once `addMember` recorded it.
    */
   #createMetadataMember (): { member: Member, machine: MetadataStateMachine } {
-    const ids = this.#init.nodes.map((node) => node.id)
-    const voters = ids.slice(0, this.#init.metadataVoters ?? 3)
-    const learners = ids.filter((id) => !voters.includes(id))
     const machine = createMetadataStateMachine()
-    const placement: ShardPlacement = { shard: METADATA_GROUP, replicas: voters, preferredLeader: voters[0] as NodeId }
-    const member = this.#createMember<MetadataResult>(placement, learners, machine, this.#init.placement !== undefined)
+    const member = this.#createSmallGroup<MetadataResult>(METADATA_GROUP, machine, true)
     member.raft.addEventListener('applied', () => { this.#onMetadataApplied(machine) })
     return { member, machine }
   }
 
+  /** A group on the metadata group's founding members (voters first in the node list, the others learners). */
+  #createSmallGroup<Result> (group: GroupId, machine: StateMachine<Result>, mayQuiesce: boolean): Member {
+    const ids = this.#init.nodes.map((node) => node.id)
+    const voters = ids.slice(0, this.#metadataVoters)
+    const learners = ids.filter((id) => !voters.includes(id))
+    const placement: ShardPlacement = { shard: group, replicas: voters, preferredLeader: voters[0] as NodeId }
+    return this.#createMember<Result>(placement, learners, machine, this.#joining, mayQuiesce)
+  }
+
   /** Every founding voter proposes the same bootstrap; the state machine keeps the first. */
   async #bootstrapMetadata (metadata: { member: Member, machine: MetadataStateMachine }): Promise<void> {
-    if (this.#init.placement !== undefined || !metadata.member.placement.replicas.includes(this.nodeId)) return
+    if (this.#joining || !metadata.member.placement.replicas.includes(this.nodeId)) return
     const command: MetadataCommand = {
       op: 'bootstrap',
-      nodes: this.#init.nodes.map((node) => ({ id: node.id, address: node.address, zone: node.zone, weight: node.weight })),
-      shardCount: this.shardCount,
+      nodes: this.#init.nodes.map((node) => ({ id: node.id, address: node.address, zone: node.zone, weight: node.weight, apiUrl: node.apiUrl, wsUrl: node.wsUrl })),
+      shardCount: this.#shardCount,
       replicationFactor: this.#init.replicationFactor ?? 3
     }
     while (this.#started && this.#metadata === metadata && metadata.machine.state().epoch === 0) {
@@ -383,6 +505,9 @@ class ShardHostImpl implements ShardHost {
     const state = machine.state()
     if (state.epoch <= this.#metadataEpochSeen) return
     this.#metadataEpochSeen = state.epoch
+    if (this.#shardCount === 0 && state.shardCount > 0) this.#shardCount = state.shardCount
+    for (const node of state.nodes) if (this.#addresses.get(node.id) !== node.address) this.addNode(node)
+    this.#localDirty = true
     for (const placement of state.placement) {
       const current = this.#placement[placement.shard]
       if (current === undefined || current.preferredLeader !== placement.preferredLeader || current.replicas.join() !== placement.replicas.join()) this.updatePlacement(placement)
@@ -401,6 +526,242 @@ class ShardHostImpl implements ShardHost {
     this.#wake(member, 'local')
     try {
       return (await member.raft.propose(encodeMetadataCommand(command), options)).result as MetadataResult
+    } finally {
+      member.busy--
+    }
+  }
+
+  // ------------------------------------------------------------------ members and the shard map
+
+  lockLog (): ReplicatedLog<unknown> | undefined {
+    return this.#lock?.raft
+  }
+
+  metadataLog (): RaftNode<MetadataResult> | undefined {
+    return this.#metadata?.member.raft as RaftNode<MetadataResult> | undefined
+  }
+
+  async addMember (node: MetadataNode, options?: ProposeOptions): Promise<MetadataResult> {
+    const { id, address, zone, weight, apiUrl, wsUrl } = node
+    return await this.proposeMetadata({ op: 'add-node', node: { id, address, zone, weight, apiUrl, wsUrl } }, options)
+  }
+
+  async removeMember (id: NodeId, options?: ProposeOptions): Promise<MetadataResult> {
+    return await this.proposeMetadata({ op: 'drain-node', id }, options)
+  }
+
+  rebalanceStatus (): RebalanceStatus {
+    return rebalanceStatus(this.#metadata?.machine.state())
+  }
+
+  shardMap (): ShardMapView {
+    const state = this.#metadata?.machine.state()
+    const known = state !== undefined && state.epoch > 0
+    const nodes = (known ? state.nodes : this.#init.nodes).map((node) => {
+      const view: ShardMapView['nodes'][number] = { id: node.id, address: node.address }
+      if (node.zone !== undefined) view.zone = node.zone
+      if (node.apiUrl !== undefined) view.apiUrl = node.apiUrl
+      if (node.wsUrl !== undefined) view.wsUrl = node.wsUrl
+      return view
+    })
+    const moving = new Set(known ? state.moves.map((move) => move.shard) : [])
+    const placement = known ? state.placement : this.#placement
+    return {
+      epoch: known ? state.epoch : 0,
+      shardCount: placement.length,
+      nodes,
+      shards: placement.map((p) => ({
+        shard: p.shard,
+        replicas: [...p.replicas],
+        leader: this.#replicas.get(p.shard)?.raft.status().leader ?? null,
+        preferredLeader: p.preferredLeader,
+        moving: moving.has(p.shard)
+      }))
+    }
+  }
+
+  // ------------------------------------------------------------------ driving membership and moves
+
+  /**
+   * Runs on every host tick. Each duty belongs to the leader of one group, read from replicated
+   * state only, so hosts in different processes never call each other: the metadata leader admits
+   * and removes members of the small groups and releases waves of moves; the lock leader makes its
+   * group's members follow; each shard's leader carries out its shard's move and records it done;
+   * every host opens and drops its own replicas as the metadata says. A failed duty is retried on a
+   * later tick, by whoever leads then.
+   */
+  #drive (): void {
+    const metadata = this.#metadata
+    const state = metadata?.machine.state()
+    if (metadata === undefined || state === undefined || state.epoch === 0) return
+    this.#ticks++
+    if (!this.#coordinating && metadata.member.raft.isLeader()) {
+      this.#coordinating = true
+      void this.#duty('coordinate', async () => { await this.#coordinate(metadata.member, state) }).finally(() => { this.#coordinating = false })
+    }
+    const lock = this.#lock
+    if (lock !== undefined && !this.#reconcilingLock && lock.raft.isLeader()) {
+      this.#reconcilingLock = true
+      void this.#duty('lock group members', async () => { await this.#reconcileGroup(lock, state) }).finally(() => { this.#reconcilingLock = false })
+    }
+    for (const target of state.moves) {
+      const replica = this.#replicas.get(target.shard)
+      if (replica === undefined || this.#drivenShards.has(target.shard) || !replica.raft.isLeader()) continue
+      this.#drivenShards.add(target.shard)
+      void this.#duty(`move of shard ${target.shard}`, async () => { await this.#driveMove(replica, target) })
+        .finally(() => { this.#drivenShards.delete(target.shard) })
+    }
+    // Replicas follow the metadata when it changes, and every few seconds in case an open or drop failed.
+    if (!this.#reconcilingLocal && (this.#localDirty || this.#ticks % 50 === 0)) {
+      this.#reconcilingLocal = true
+      this.#localDirty = false
+      void this.#duty('local replicas', async () => { await this.#reconcileLocal() }).finally(() => { this.#reconcilingLocal = false })
+    }
+  }
+
+  /** Runs a duty; on failure (an election, a change still pending, a timeout) logs it and pauses a little before it may run again. */
+  async #duty (what: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run()
+    } catch (error) {
+      if (!this.#started) return
+      this.#logger?.debug({ error, what }, 'rebalancing duty failed; retrying')
+      await new Promise<void>((resolve) => { this.#c.clock.setTimeout(resolve, this.#electionTicks * this.#tickMs / 2) })
+    }
+  }
+
+  /** The metadata leader's duty: one change per round, members of the metadata group first, then drained nodes, then the next wave. */
+  async #coordinate (member: Member, state: MetadataState): Promise<void> {
+    if (await this.#reconcileGroup(member, state)) return
+    const lockConfig = this.#lock?.raft.status().config
+    for (const id of state.draining) {
+      if (hostsAnything(state, id) || inConfig(member.raft.status().config, id) || (lockConfig !== undefined && inConfig(lockConfig, id))) continue
+      await this.proposeMetadata({ op: 'remove-node', id })
+      return
+    }
+    const targets = nextWave(state, this.#maxMovesPerNode)
+    if (targets.length > 0) {
+      const result = await this.proposeMetadata({ op: 'start-moves', targets, expectedEpoch: state.epoch })
+      if (result.ok) this.#logger?.info({ shards: targets.map((target) => target.shard), epoch: result.epoch }, 'released a wave of shard moves')
+    }
+  }
+
+  /**
+   * Makes one change that brings a small group (metadata or lock) toward the members the metadata
+   * state wants; resolves true if there was one to make (or one is waiting), false if the group is
+   * as wanted. This host must lead the group.
+   */
+  async #reconcileGroup (member: Member, state: MetadataState): Promise<boolean> {
+    const status = member.raft.status()
+    if (status.role !== 'leader') return false
+    const wanted: GroupMembers = groupMembers(state, this.#metadataVoters)
+    const action = nextGroupAction(status.config, wanted, this.nodeId)
+    if (action === undefined) return false
+    if (action.kind === 'remove' && member === this.#metadata?.member && !this.#removalReady(member, action.node)) return true
+    await this.#withBusy(member, async () => {
+      switch (action.kind) {
+        case 'add-learner': {
+          const address = state.nodes.find((node) => node.id === action.node)?.address ?? this.#addresses.get(action.node)
+          if (address === undefined) throw new InvalidArgumentError(`no address for node ${action.node}`, { field: 'node' })
+          await member.raft.changeMembership({ type: 'add-learner', id: action.node, address })
+          break
+        }
+        case 'promote':
+          await this.#awaitCatchUp(member, action.node, status.commitIndex, { timeoutMs: STEP_TIMEOUT_MS })
+          await member.raft.changeMembership({ type: 'promote', id: action.node })
+          break
+        case 'remove': await member.raft.changeMembership({ type: 'remove', id: action.node }); break
+        case 'transfer-leadership': await member.raft.transferLeadership(action.to); break
+      }
+    })
+    this.#logger?.info({ group: member.shard, ...action }, 'changed a group\'s members')
+    return true
+  }
+
+  /**
+   * A drained node leaves the metadata group only once it holds every entry up to the one that
+   * emptied it, plus an election timeout for the commit index to reach it: once removed, it hears
+   * nothing more, and it must have applied the moves off it to drop its last replicas.
+   */
+  #removalReady (member: Member, node: NodeId): boolean {
+    const status = member.raft.status()
+    const now = this.#c.clock.now()
+    let gate = this.#removalGates.get(node)
+    if (gate === undefined) {
+      gate = { index: status.commitIndex, caughtUpAt: undefined }
+      this.#removalGates.set(node, gate)
+    }
+    if (gate.caughtUpAt === undefined) {
+      if ((status.progress[node]?.match ?? 0) < gate.index) return false
+      gate.caughtUpAt = now
+    }
+    if (now - gate.caughtUpAt < this.#electionTicks * this.#tickMs) return false
+    this.#removalGates.delete(node)
+    return true
+  }
+
+  /**
+   * A shard leader's duty: carry its shard's move out step by step (each step decided afresh from
+   * the group's configuration, so a new leader continues where the old one stopped), then record
+   * it finished in the metadata group.
+   */
+  async #driveMove (replica: Replica, target: ShardPlacement): Promise<void> {
+    const shard = target.shard
+    const current = (): boolean => this.#started && this.#replicas.get(shard) === replica && replica.raft.isLeader() &&
+      samePlacement(this.#metadata?.machine.state().moves.find((move) => move.shard === shard), target)
+    for (let steps = 0; steps < 16 && current(); steps++) {
+      const action = nextShardAction(replica.raft.status().config, target, this.nodeId)
+      if (action.kind === 'wait') return
+      if (action.kind === 'step') {
+        if (action.step.kind === 'promote') await this.executeStep({ kind: 'await-catch-up', shard, node: action.step.node }, { timeoutMs: STEP_TIMEOUT_MS })
+        await this.executeStep(action.step, { timeoutMs: STEP_TIMEOUT_MS })
+        this.#logger?.debug({ shard, step: action.step }, 'shard move step done')
+        if (action.step.kind === 'transfer-leadership') return
+        continue
+      }
+      // The configuration read above may be a predecessor's uncommitted entry: a read barrier
+      // commits this term's first entry, and with it everything before.
+      await this.#withBusy(replica, async () => { await replica.raft.readBarrier({ mode: 'read-index' }) })
+      if (!current() || nextShardAction(replica.raft.status().config, target, this.nodeId).kind !== 'finish') continue
+      if (action.transferTo !== undefined && this.#liveness.isLive(action.transferTo)) {
+        // Best effort: a preferred leader that cannot take over now gets it from balanceLeaders later.
+        await this.executeStep({ kind: 'transfer-leadership', shard, to: action.transferTo }, { timeoutMs: STEP_TIMEOUT_MS }).catch(() => {})
+      }
+      const result = await this.proposeMetadata({ op: 'finish-move', placement: target })
+      if (result.ok) this.#logger?.info({ shard, replicas: target.replicas, epoch: result.epoch }, 'shard move finished')
+      return
+    }
+  }
+
+  /**
+   * Every host's duty: host exactly the shards the metadata names this node for (in the recorded
+   * placement or a move's target). A replica opens empty and waits for the shard's leader to add
+   * it; one is dropped only once the placement no longer names it, which the shard's leader
+   * records only after the group's configuration left it out.
+   */
+  async #reconcileLocal (): Promise<void> {
+    const state = this.#metadata?.machine.state()
+    if (state === undefined || state.epoch === 0) return
+    const moves = new Map(state.moves.map((move) => [move.shard, move]))
+    for (const placement of state.placement) {
+      const move = moves.get(placement.shard)
+      const wanted = placement.replicas.includes(this.nodeId) || move?.replicas.includes(this.nodeId) === true
+      const hosted = this.#replicas.has(placement.shard)
+      if (wanted && !hosted) {
+        await this.joinShard(move ?? placement)
+        this.#logger?.info({ shard: placement.shard }, 'opened a replica to receive a shard')
+      } else if (!wanted && hosted) {
+        await this.leaveShard(placement.shard)
+        this.#logger?.info({ shard: placement.shard }, 'dropped a replica that moved away')
+      }
+    }
+  }
+
+  async #withBusy<T> (member: Member, run: () => Promise<T>): Promise<T> {
+    member.busy++
+    this.#wake(member, 'local')
+    try {
+      return await run()
     } finally {
       member.busy--
     }
@@ -480,7 +841,8 @@ class ShardHostImpl implements ShardHost {
   // ------------------------------------------------------------------ routing
 
   shardOf (key: string): GroupId {
-    return shardOfKey(key, this.shardCount)
+    if (this.#shardCount === 0) throw new NotStartedError('the shard count is not known yet: this node has not joined the metadata group')
+    return shardOfKey(key, this.#shardCount)
   }
 
   placement (): readonly ShardPlacement[] {
@@ -495,8 +857,8 @@ class ShardHostImpl implements ShardHost {
     if (!this.#started) throw new NotStartedError('shard host is not started')
     const replica = this.#replicas.get(shard)
     if (replica === undefined) {
-      const placement = this.#placement[shard] as ShardPlacement
-      throw new NotLeaderError(`shard ${shard} is not hosted on ${this.nodeId}`, { leaderHint: placement.preferredLeader })
+      const hint = this.#placement[shard]?.preferredLeader
+      throw new NotLeaderError(`shard ${shard} is not hosted on ${this.nodeId}`, { leaderHint: hint })
     }
     return replica
   }
@@ -510,6 +872,12 @@ class ShardHostImpl implements ShardHost {
     } finally {
       replica.busy--
     }
+  }
+
+  async readBarrier (shard: GroupId, options: ShardReadOptions = {}): Promise<ReadBarrier> {
+    const replica = this.#local(shard)
+    return await this.#withBusy(replica, async () =>
+      await replica.raft.readBarrier({ mode: 'read-index', timeoutMs: options.timeoutMs, signal: options.signal }))
   }
 
   async get (key: string, options: ShardReadOptions = {}): Promise<KvRecord | undefined> {
@@ -553,7 +921,7 @@ class ShardHostImpl implements ShardHost {
       const status = replica.raft.status()
       // A follower with a request of its own in flight (a forwarded write, a ReadIndex) stays
       // awake: its request's deadline runs on the group's clock.
-      if (this.#quiesce && replica.busy === 0 && followerMayQuiesce(status, message)) {
+      if (this.#quiesce && replica.mayQuiesce && replica.busy === 0 && followerMayQuiesce(status, message)) {
         this.#sleep(replica)
       } else {
         // Not at the leader's position, busy, or quiescence is off here: the leader must keep going.
@@ -637,13 +1005,14 @@ class ShardHostImpl implements ShardHost {
     }
     for (const peer of revived) this.#logger?.info({ peer }, 'peer is back')
     if (this.#quiesce) this.#quiesceIdleLeaders()
+    if (this.#autoRebalance) this.#drive()
     this.#scheduleTick()
   }
 
   #quiesceIdleLeaders (): void {
     const isLive = (node: NodeId): boolean => this.#liveness.isLive(node)
     for (const replica of this.#awake) {
-      if (!replica.raft.isLeader()) continue
+      if (!replica.mayQuiesce || !replica.raft.isLeader()) continue
       const status = replica.raft.status()
       if (!leaderMayQuiesce(status, isLive, replica.busy > 0)) {
         replica.idleTicks = 0
@@ -685,7 +1054,7 @@ class ShardHostImpl implements ShardHost {
   stats (): ShardHostStats {
     return {
       shards: this.#replicas.size,
-      awake: [...this.#awake].filter((member) => member.shard !== METADATA_GROUP).length,
+      awake: [...this.#awake].filter((member) => member.shard >= 0).length,
       quiesced: [...this.#replicas.values()].filter((replica) => replica.quiesced).length,
       metadataAwake: this.#metadata === undefined ? undefined : !this.#metadata.member.quiesced,
       quiesces: this.#quiesces,

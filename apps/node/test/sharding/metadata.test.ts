@@ -34,7 +34,7 @@ afterEach(async () => {
 
 describe('metadata group', () => {
   it('gives every node, learners included, the same placement, and carries a change to all of them', async () => {
-    cluster = await startShardCluster(['n1', 'n2', 'n3', 'n4'], { ...fastTiming, shardCount: 6 })
+    cluster = await startShardCluster(['n1', 'n2', 'n3', 'n4'], { ...fastTiming, shardCount: 6, autoRebalance: false })
     const hosts = cluster.hosts
     await until(() => hosts.every((host) => host.metadata()?.epoch === 1), 'the bootstrap to reach every node')
     for (const host of hosts) expect(host.metadata()!.placement).toEqual(hosts[0]!.placement())

@@ -60,7 +60,7 @@ describe('file shard storage', () => {
     const nodes: ShardNode[] = ids.map((id) => ({ id, address: `memory://${id}` }))
     const boot = async (): Promise<ShardHost[]> => {
       const network = createMemoryNetwork()
-      const hosts = ids.map((id, i) => createShardHost({ ...fastTiming, nodeId: id, nodes, shardCount: 4 }, {
+      const hosts = ids.map((id, i) => createShardHost({ ...fastTiming, nodeId: id, nodes, shardCount: 4, autoRebalance: false }, {
         transport: network.endpoint<MuxEnvelope<ShardMessage>>(id),
         storage: fileShardStorage({ dataDir: join(root, id) }),
         clock: systemClock,
