@@ -59,6 +59,22 @@ export function nextWave (state: MetadataState, maxMovesPerNode: number): ShardP
   return (plan.waves[0] ?? []).map((move) => target[move.shard] as ShardPlacement)
 }
 
+/**
+ * Moves under way whose target names a node that is draining or gone (it was admitted, a move
+ * toward it started, then it was removed, perhaps because it died): each with the target the
+ * members give now. Such a move could not finish as released; it is pointed at the new target.
+ */
+export function staleMoves (state: MetadataState): ShardPlacement[] {
+  const active = new Set(activeNodes(state).map((node) => node.id))
+  const target = targetPlacement(state)
+  const stale: ShardPlacement[] = []
+  for (const move of state.moves) {
+    const next = target[move.shard]
+    if (next !== undefined && move.replicas.some((id) => !active.has(id))) stale.push(next)
+  }
+  return stale
+}
+
 export function rebalanceStatus (state: MetadataState | undefined): RebalanceStatus {
   if (state === undefined || state.epoch === 0) return { active: false, moving: 0, pending: 0, movesDone: 0, draining: [] }
   const target = targetPlacement(state)

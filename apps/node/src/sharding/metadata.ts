@@ -22,6 +22,15 @@ export interface MetadataNode {
   wsUrl?: string | undefined
 }
 
+/** A move under way: the shard's target placement, and who else may still be in its group. */
+export interface ShardMove extends ShardPlacement {
+  /**
+   * Nodes of earlier targets of this move (it was retargeted) that may still be members of the
+   * shard's group: they keep their replicas until the move finishes. @default none
+   */
+  previous?: string[]
+}
+
 /**
  * What every node agrees on through the metadata group: the members, the shard count and the
  * placement of every shard. `epoch` grows with every change, so a reader can tell which of two
@@ -38,7 +47,7 @@ export interface MetadataState {
    * Moves under way: each entry is a shard's target placement, released by the metadata leader
    * (a wave at a time) and finished by the shard's leader once the group's voters are the target's.
    */
-  moves: ShardPlacement[]
+  moves: ShardMove[]
   /** Nodes being drained (`drain-node`), kept in `nodes` until they host nothing and are removed. */
   draining: string[]
   /** Moves finished since the cluster was created. */
@@ -58,6 +67,11 @@ export type MetadataCommand =
   | { op: 'remove-node', id: string }
   /** Releases moves (a wave): refused unless planned from `expectedEpoch` and no listed shard is moving. */
   | { op: 'start-moves', targets: ShardPlacement[], expectedEpoch: number }
+  /**
+   * Points a move under way at a new target (its old target named a node that is draining or gone);
+   * the old target's nodes are kept in `previous` until the move finishes.
+   */
+  | { op: 'retarget-move', placement: ShardPlacement, expectedEpoch: number }
   /** Records a move as done: the shard's placement becomes its target. Refused unless that move is under way. */
   | { op: 'finish-move', placement: ShardPlacement }
 
@@ -86,9 +100,18 @@ export function samePlacement (a: ShardPlacement | undefined, b: ShardPlacement 
     a.replicas.every((node, i) => b.replicas[i] === node)
 }
 
-/** Whether `id` is named by any shard's placement or move target. */
+/** Nodes a shard's group may hold while `move` is under way: its target's and those of earlier targets. */
+export function moveMembers (move: ShardMove): string[] {
+  return [...move.replicas, ...(move.previous ?? [])]
+}
+
+/** Whether `id` is named by any shard's placement or move (target or earlier target). */
 export function hostsAnything (state: MetadataState, id: string): boolean {
-  return state.placement.some((p) => p.replicas.includes(id)) || state.moves.some((p) => p.replicas.includes(id))
+  return state.placement.some((p) => p.replicas.includes(id)) || state.moves.some((move) => moveMembers(move).includes(id))
+}
+
+function placementOnly (placement: ShardPlacement): ShardPlacement {
+  return { shard: placement.shard, replicas: [...placement.replicas], preferredLeader: placement.preferredLeader }
 }
 
 function sameNode (a: MetadataNode, b: MetadataNode): boolean {
@@ -188,14 +211,23 @@ export function createMetadataStateMachine (): MetadataStateMachine {
             if (state.moves.some((move) => move.shard === target.shard)) return refused
             shards.add(target.shard)
           }
-          state = { ...state, epoch: state.epoch + 1, moves: [...state.moves, ...command.targets] }
+          state = { ...state, epoch: state.epoch + 1, moves: [...state.moves, ...command.targets.map(placementOnly)] }
+          return { ok: true, epoch: state.epoch }
+        }
+        case 'retarget-move': {
+          const move = state.moves.find((candidate) => candidate.shard === command.placement?.shard)
+          if (state.epoch === 0 || command.expectedEpoch !== state.epoch || move === undefined || samePlacement(move, command.placement)) return refused
+          const target = placementOnly(command.placement)
+          const previous = [...new Set(moveMembers(move))].filter((id) => !target.replicas.includes(id))
+          const retargeted: ShardMove = previous.length > 0 ? { ...target, previous } : target
+          state = { ...state, epoch: state.epoch + 1, moves: state.moves.map((candidate) => candidate === move ? retargeted : candidate) }
           return { ok: true, epoch: state.epoch }
         }
         case 'finish-move': {
           const move = state.moves.find((candidate) => candidate.shard === command.placement?.shard)
           if (state.epoch === 0 || move === undefined || !samePlacement(move, command.placement)) return refused
           const placement = [...state.placement]
-          placement[move.shard] = move
+          placement[move.shard] = placementOnly(move)
           state = {
             ...state,
             epoch: state.epoch + 1,

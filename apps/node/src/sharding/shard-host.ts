@@ -14,11 +14,11 @@ import {
   type QuiescenceMessage, type ShardMessage
 } from './quiescence.js'
 import {
-  createMetadataStateMachine, encodeMetadataCommand, hostsAnything, LOCK_GROUP, METADATA_GROUP, samePlacement,
+  createMetadataStateMachine, encodeMetadataCommand, hostsAnything, LOCK_GROUP, METADATA_GROUP, moveMembers, samePlacement,
   type MetadataCommand, type MetadataNode, type MetadataResult, type MetadataState, type MetadataStateMachine
 } from './metadata.js'
 import {
-  groupMembers, nextGroupAction, nextShardAction, nextWave, rebalanceStatus,
+  groupMembers, nextGroupAction, nextShardAction, nextWave, rebalanceStatus, staleMoves,
   type GroupMembers, type RebalanceStatus
 } from './cluster-plan.js'
 import type { RebalanceStep } from './rebalance-plan.js'
@@ -316,7 +316,8 @@ class ShardHostImpl implements ShardHost {
   // Rebalancing work in flight (one of each kind at a time; retried on later ticks).
   #coordinating = false
   #reconcilingLock = false
-  readonly #drivenShards = new Set<GroupId>()
+  /** Shard moves this node drives as the shard's leader, each with a way to stop it when the move's target changes. */
+  readonly #drivenShards = new Map<GroupId, { target: ShardPlacement, stop: AbortController }>()
   #reconcilingLocal = false
   #localDirty = true
   #ticks = 0
@@ -604,11 +605,16 @@ class ShardHostImpl implements ShardHost {
       this.#reconcilingLock = true
       void this.#duty('lock group members', async () => { await this.#reconcileGroup(lock, state) }).finally(() => { this.#reconcilingLock = false })
     }
+    for (const [shard, driven] of this.#drivenShards) {
+      // A move retargeted (or finished by another leader) stops waiting for its old target now.
+      if (!samePlacement(driven.target, state.moves.find((move) => move.shard === shard))) driven.stop.abort()
+    }
     for (const target of state.moves) {
       const replica = this.#replicas.get(target.shard)
       if (replica === undefined || this.#drivenShards.has(target.shard) || !replica.raft.isLeader()) continue
-      this.#drivenShards.add(target.shard)
-      void this.#duty(`move of shard ${target.shard}`, async () => { await this.#driveMove(replica, target) })
+      const driven = { target, stop: new AbortController() }
+      this.#drivenShards.set(target.shard, driven)
+      void this.#duty(`move of shard ${target.shard}`, async () => { await this.#driveMove(replica, target, driven.stop.signal) })
         .finally(() => { this.#drivenShards.delete(target.shard) })
     }
     // Replicas follow the metadata when it changes, and every few seconds in case an open or drop failed.
@@ -637,6 +643,13 @@ class ShardHostImpl implements ShardHost {
     for (const id of state.draining) {
       if (hostsAnything(state, id) || inConfig(member.raft.status().config, id) || (lockConfig !== undefined && inConfig(lockConfig, id))) continue
       await this.proposeMetadata({ op: 'remove-node', id })
+      return
+    }
+    for (const gate of this.#removalGates.keys()) if (!state.draining.includes(gate)) this.#removalGates.delete(gate)
+    const stale = staleMoves(state)[0]
+    if (stale !== undefined) {
+      const result = await this.proposeMetadata({ op: 'retarget-move', placement: stale, expectedEpoch: state.epoch })
+      if (result.ok) this.#logger?.info({ shard: stale.shard, replicas: stale.replicas }, 'retargeted a move away from a removed node')
       return
     }
     const targets = nextWave(state, this.#maxMovesPerNode)
@@ -684,6 +697,8 @@ class ShardHostImpl implements ShardHost {
    * nothing more, and it must have applied the moves off it to drop its last replicas.
    */
   #removalReady (member: Member, node: NodeId): boolean {
+    // A node presumed dead cannot be waited for; if it comes back, its leftover replicas belong to no group.
+    if (!this.#liveness.isLive(node)) return true
     const status = member.raft.status()
     const now = this.#c.clock.now()
     let gate = this.#removalGates.get(node)
@@ -705,27 +720,28 @@ class ShardHostImpl implements ShardHost {
    * the group's configuration, so a new leader continues where the old one stopped), then record
    * it finished in the metadata group.
    */
-  async #driveMove (replica: Replica, target: ShardPlacement): Promise<void> {
+  async #driveMove (replica: Replica, target: ShardPlacement, signal: AbortSignal): Promise<void> {
     const shard = target.shard
-    const current = (): boolean => this.#started && this.#replicas.get(shard) === replica && replica.raft.isLeader() &&
+    const current = (): boolean => this.#started && !signal.aborted && this.#replicas.get(shard) === replica && replica.raft.isLeader() &&
       samePlacement(this.#metadata?.machine.state().moves.find((move) => move.shard === shard), target)
+    const options = { timeoutMs: STEP_TIMEOUT_MS, signal }
     for (let steps = 0; steps < 16 && current(); steps++) {
       const action = nextShardAction(replica.raft.status().config, target, this.nodeId)
       if (action.kind === 'wait') return
       if (action.kind === 'step') {
-        if (action.step.kind === 'promote') await this.executeStep({ kind: 'await-catch-up', shard, node: action.step.node }, { timeoutMs: STEP_TIMEOUT_MS })
-        await this.executeStep(action.step, { timeoutMs: STEP_TIMEOUT_MS })
+        if (action.step.kind === 'promote') await this.executeStep({ kind: 'await-catch-up', shard, node: action.step.node }, options)
+        await this.executeStep(action.step, options)
         this.#logger?.debug({ shard, step: action.step }, 'shard move step done')
         if (action.step.kind === 'transfer-leadership') return
         continue
       }
       // The configuration read above may be a predecessor's uncommitted entry: a read barrier
       // commits this term's first entry, and with it everything before.
-      await this.#withBusy(replica, async () => { await replica.raft.readBarrier({ mode: 'read-index' }) })
+      await this.#withBusy(replica, async () => { await replica.raft.readBarrier({ mode: 'read-index', signal }) })
       if (!current() || nextShardAction(replica.raft.status().config, target, this.nodeId).kind !== 'finish') continue
       if (action.transferTo !== undefined && this.#liveness.isLive(action.transferTo)) {
         // Best effort: a preferred leader that cannot take over now gets it from balanceLeaders later.
-        await this.executeStep({ kind: 'transfer-leadership', shard, to: action.transferTo }, { timeoutMs: STEP_TIMEOUT_MS }).catch(() => {})
+        await this.executeStep({ kind: 'transfer-leadership', shard, to: action.transferTo }, options).catch(() => {})
       }
       const result = await this.proposeMetadata({ op: 'finish-move', placement: target })
       if (result.ok) this.#logger?.info({ shard, replicas: target.replicas, epoch: result.epoch }, 'shard move finished')
@@ -745,7 +761,7 @@ class ShardHostImpl implements ShardHost {
     const moves = new Map(state.moves.map((move) => [move.shard, move]))
     for (const placement of state.placement) {
       const move = moves.get(placement.shard)
-      const wanted = placement.replicas.includes(this.nodeId) || move?.replicas.includes(this.nodeId) === true
+      const wanted = placement.replicas.includes(this.nodeId) || (move !== undefined && moveMembers(move).includes(this.nodeId))
       const hosted = this.#replicas.has(placement.shard)
       if (wanted && !hosted) {
         await this.joinShard(move ?? placement)

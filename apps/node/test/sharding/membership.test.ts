@@ -245,6 +245,27 @@ describe('membership changes across hosts', () => {
       expect([...(record?.value ?? [])]).toEqual([i])
     }
   })
+  it('removes a node that never came up: moves toward it are retargeted and the cluster settles without it', async () => {
+    running = cluster()
+    const { hosts } = running
+    const founders = ['n1', 'n2', 'n3'].map(nodeOf)
+    for (const [i, node] of founders.entries()) await running.start(node.id, { nodes: founders, shardCount: 8 }, 4000 + i)
+    const all = (): ShardHost[] => [...hosts.values()]
+    await until(() => allLed(all(), 8) && all().every((host) => host.metadata()?.epoch === 1), 'a leader in every shard and the metadata bootstrapped', 20_000)
+    for (let i = 0; i < 20; i++) await asClient(hosts, `n${1 + (i % 3)}`, async (host) => await host.write({ op: 'put', key: `k${i}`, value: new Uint8Array([i]) }))
+
+    // n4 is admitted but never started: moves toward it start and cannot finish.
+    expect((await hosts.get('n1')!.addMember(nodeOf('n4'))).ok).toBe(true)
+    await until(() => hosts.get('n1')!.metadata()!.moves.some((move) => move.replicas.includes('n4')), 'a move toward n4')
+    expect((await hosts.get('n2')!.removeMember('n4')).ok).toBe(true)
+    await until(() => settled(all(), ['n1', 'n2', 'n3']), 'the cluster to settle without n4', 30_000)
+    await until(() => smallGroupsFollow(all(), ['n1', 'n2', 'n3'], []), 'the metadata and lock groups to drop n4')
+    expect(hosts.get('n1')!.metadata()!.placement).toEqual(hosts.get('n1')!.placement())
+    for (let i = 0; i < 20; i++) {
+      const record = await asClient(hosts, 'n3', async (host) => await host.get(`k${i}`))
+      expect([...(record?.value ?? [])]).toEqual([i])
+    }
+  })
 })
 
 function n1Placement (hosts: Map<string, ShardHost>): ReturnType<ShardHost['placement']> {
