@@ -55,6 +55,8 @@ const decoder = new TextDecoder()
  */
 /** Encoded node ids: a cluster has a handful, and encoding one per stored slot is measurable. */
 const encodedIds = new Map<string, Uint8Array>()
+/** The first `2 + id length` bytes of every slot stored at a ballot of that node, as plain numbers. */
+const envelopeHeads = new Map<string, number[]>()
 
 function encodeId (node: string): Uint8Array {
   let id = encodedIds.get(node)
@@ -66,9 +68,34 @@ function encodeId (node: string): Uint8Array {
   return id
 }
 
-/** The envelope prefix of every slot stored at `ballot` (its node id, encoded): compute it once per message. */
-export function ballotEnvelope (ballot: Ballot): Uint8Array {
-  return encodeId(ballot.node)
+/**
+ * The envelope prefix of every slot stored at `ballot` (length and node id bytes, in a plain
+ * array: comparing against it reads no typed-array getters): compute it once per message.
+ */
+export function ballotEnvelope (ballot: Ballot): readonly number[] {
+  let head = envelopeHeads.get(ballot.node)
+  if (head === undefined) {
+    const id = encodeId(ballot.node)
+    head = [id.byteLength >>> 8, id.byteLength & 0xff, ...id]
+    if (envelopeHeads.size > 1024) envelopeHeads.clear()
+    envelopeHeads.set(ballot.node, head)
+  }
+  return head
+}
+
+/**
+ * A stored slot may carry its applied form: the entry handed to the state machine, with the bare
+ * value. The slot that encodes a value builds it once from the value it was given (no view into
+ * the envelope to allocate), and every holder of that same slot object applies it from there. A
+ * symbol key is invisible to storage (which keeps index, term, type and data) and to anything
+ * that encodes a message for a wire (own string keys only): a slot decoded from the wire or read
+ * back from storage has none, and its applied form is built from its bytes (`appliedForm`).
+ */
+const APPLIED: unique symbol = Symbol('synod.paxos.applied')
+
+/** A stored slot as the core holds it: `LogEntry` plus, when it was encoded here, its applied form. */
+export interface StoredSlot extends LogEntry {
+  readonly [APPLIED]?: LogEntry
 }
 
 function envelopeLength (entry: LogEntry): number {
@@ -82,7 +109,7 @@ function envelopeLength (entry: LogEntry): number {
  * Encodes values at one ballot into stored slots `first, first + 1, ..` sharing one buffer: one
  * allocation per batch instead of one per slot.
  */
-export function encodeRun (first: number, ballot: Ballot, types: EntryType | readonly EntryType[], values: readonly Uint8Array[], count = values.length, into: LogEntry[] = []): LogEntry[] {
+export function encodeRun (first: number, ballot: Ballot, types: EntryType | readonly EntryType[], values: readonly Uint8Array[], count = values.length, into: StoredSlot[] = []): StoredSlot[] {
   const id = encodeId(ballot.node)
   const idLength = id.byteLength
   let size = 0
@@ -103,7 +130,8 @@ export function encodeRun (first: number, ballot: Ballot, types: EntryType | rea
     offset += value.byteLength
     // A view built from the buffer: cheaper than subarray(), which goes through the species constructor.
     const type = typeof types === 'string' ? types : types[i]!
-    into.push({ index: first + i, term: round, type, data: new Uint8Array(buffer, start, offset - start) })
+    const index = first + i
+    into.push({ index, term: round, type, data: new Uint8Array(buffer, start, offset - start), [APPLIED]: { index, term: round, type, data: value } })
   }
   if (offset !== end) throw new RangeError('slot encoding overran its reservation')
   return into
@@ -130,11 +158,11 @@ function reserve (size: number): Uint8Array {
 }
 
 /** Encodes decoded values, each with its own ballot, into stored slots `first, first + 1, ..`. */
-export function encodeSlots (first: number, values: readonly AcceptedValue[]): LogEntry[] {
+export function encodeSlots (first: number, values: readonly AcceptedValue[]): StoredSlot[] {
   return values.map((value, i) => encodeSlot(first + i, value))
 }
 
-export function encodeSlot (slot: number, value: AcceptedValue): LogEntry {
+export function encodeSlot (slot: number, value: AcceptedValue): StoredSlot {
   return encodeRun(slot, value.ballot, value.type, [value.data])[0]!
 }
 
@@ -149,20 +177,26 @@ export function storedBallot (entry: LogEntry): Ballot {
   return { round: entry.term, node: decoder.decode(entry.data.subarray(2, 2 + length)) }
 }
 
-/** The bare value of a stored slot: a view past its envelope, no copy. */
-export function storedValue (entry: LogEntry): Uint8Array {
+/** The bare value of a stored slot: the value it was encoded from, else a view past its envelope (no copy). */
+export function storedValue (entry: StoredSlot): Uint8Array {
+  const applied = entry[APPLIED]
+  if (applied !== undefined) return applied.data
   const data = entry.data
   const skip = 2 + envelopeLength(entry)
   return new Uint8Array(data.buffer, data.byteOffset + skip, data.byteLength - skip)
 }
 
-/** True when the stored slot holds a value accepted at `ballot`; `id` is `ballotEnvelope(ballot)`. */
-export function storedAt (entry: LogEntry, ballot: Ballot, id: Uint8Array): boolean {
+/** The entry to hand to the state machine for a stored slot: its bare value at its slot and round. */
+export function appliedForm (entry: StoredSlot): LogEntry {
+  return entry[APPLIED] ?? { index: entry.index, term: entry.term, type: entry.type, data: storedValue(entry) }
+}
+
+/** True when the stored slot holds a value accepted at `ballot`; `head` is `ballotEnvelope(ballot)`. */
+export function storedAt (entry: LogEntry, ballot: Ballot, head: readonly number[]): boolean {
   if (entry.term !== ballot.round) return false
+  // Past the end of a short (truncated) envelope, data[i] is undefined and the comparison fails.
   const data = entry.data
-  const length = ((data[0] ?? 0) << 8) | (data[1] ?? 0)
-  if (length !== id.byteLength || data.byteLength < 2 + length) return false
-  for (let i = 0; i < length; i++) if (data[2 + i] !== id[i]) return false
+  for (let i = 0; i < head.length; i++) if (data[i] !== head[i]) return false
   return true
 }
 
@@ -171,7 +205,7 @@ export function storedAt (entry: LogEntry, ballot: Ballot, id: Uint8Array): bool
  * stored at that ballot, the usual case; re-encoded at `ballot` otherwise (a chosen slot re-sent
  * from an older ballot). Throws on a truncated envelope.
  */
-export function storedFromWire (entry: LogEntry, ballot: Ballot, id: Uint8Array): LogEntry {
-  if (storedAt(entry, ballot, id)) return entry
+export function storedFromWire (entry: StoredSlot, ballot: Ballot, head: readonly number[]): StoredSlot {
+  if (storedAt(entry, ballot, head)) return entry
   return encodeRun(entry.index, ballot, entry.type, [storedValue(entry)])[0]!
 }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, InvalidMembershipError, NotLeaderError, OverloadedError } from '@synod/interfaces'
 import type { ClusterConfig, EntryType, LogEntry, MembershipChange, NodeId, Role } from '@synod/interfaces'
-import { ZERO_BALLOT, ballotEnvelope, compareBallots, encodeRun, encodeSlot, maxBallot, sameBallot, storedAt, storedBallot, storedFromWire, storedValue } from './ballot.js'
-import type { Ballot } from './ballot.js'
+import { ZERO_BALLOT, appliedForm, ballotEnvelope, compareBallots, encodeRun, encodeSlot, maxBallot, sameBallot, storedAt, storedBallot, storedFromWire, storedValue } from './ballot.js'
+import type { Ballot, StoredSlot } from './ballot.js'
 import { resolvePaxosConfig } from './config.js'
 import type { PaxosCoreConfig, PaxosSnapshotPoint, ResolvedPaxosConfig } from './config.js'
 import { applyChange, decodeConfig, emptyConfig, encodeConfig, members } from './membership.js'
@@ -119,7 +119,7 @@ class MultiPaxos implements PaxosCore {
   #recovering: boolean
   #recoverUntil: number
   /** Accepted values for slots `#compacted + 1 ..`, in their stored form (see ballot.ts). */
-  #slots: LogEntry[] = []
+  #slots: StoredSlot[] = []
   #compacted: number
   #checkpoint: PaxosSnapshotPoint
   // Learner state.
@@ -157,13 +157,6 @@ class MultiPaxos implements PaxosCore {
   #remoteReads = new Map<string, NodeId>()
   #transferring = false
   #lastBatch: { from: number, to: number, ballot: Ballot, entries: WireSlot[] } | undefined
-  /**
-   * The bare values this leader proposed at its ballot for slots `#ownFrom ..` that are not yet
-   * applied: chosen slots are handed out with the very bytes the caller proposed (no view into the
-   * envelope to allocate, and the driver recognises its proposal by identity).
-   */
-  #own: Uint8Array[] = []
-  #ownFrom = 0
   // Ready bookkeeping.
   #dirtyFrom = Number.POSITIVE_INFINITY
   #hardDirty = false
@@ -219,12 +212,12 @@ class MultiPaxos implements PaxosCore {
     return this.#compacted + this.#slots.length
   }
 
-  #slot (slot: number): LogEntry | undefined {
+  #slot (slot: number): StoredSlot | undefined {
     return slot > this.#compacted ? this.#slots[slot - this.#compacted - 1] : undefined
   }
 
   /** Holds `value` (a stored slot, `value.index === slot`) for `slot`. */
-  #write (slot: number, value: LogEntry): void {
+  #write (slot: number, value: StoredSlot): void {
     const offset = slot - this.#compacted - 1
     if (offset < 0) return
     if (offset > this.#slots.length) throw new RangeError(`slot ${slot} leaves a gap after ${this.#lastIndex()}`)
@@ -323,7 +316,6 @@ class MultiPaxos implements PaxosCore {
     if (wasLeader) {
       this.#peers.clear()
       this.#queued = []
-      this.#own = []
       this.#transferring = false
       for (const read of [...this.#pendingReads, ...this.#readsAwaitingReady]) this.#failRead(read, 'not-leader')
       this.#pendingReads = []
@@ -440,7 +432,6 @@ class MultiPaxos implements PaxosCore {
     this.#syncPeers()
     this.#promises.clear()
     this.#selfMatch = 0
-    this.#own = []
     this.#heartbeatElapsed = 0
     this.#checkQuorumElapsed = 0
     // A no-op at our ballot: once it is chosen every earlier slot is, and reads may be served.
@@ -512,16 +503,7 @@ class MultiPaxos implements PaxosCore {
     if (count <= 0) return 0
     encodeRun(first, this.#ballot, 'command', commands, count, this.#slots)
     if (first < this.#dirtyFrom) this.#dirtyFrom = first
-    this.#rememberOwn(first, commands, count)
     return count
-  }
-
-  #rememberOwn (first: number, values: readonly Uint8Array[], count: number): void {
-    if (this.#ownFrom + this.#own.length !== first) {
-      this.#own = []
-      this.#ownFrom = first
-    }
-    for (let i = 0; i < count; i++) this.#own.push(values[i]!)
   }
 
   proposeMembership (change: MembershipChange): ProposalPosition {
@@ -556,7 +538,6 @@ class MultiPaxos implements PaxosCore {
     // Encoded once here: the same bytes are stored by the leader and carried to every acceptor.
     const entries = encodeRun(first, this.#ballot, queued.map((q) => q.type), values)
     for (const entry of entries) this.#write(entry.index, entry)
-    this.#rememberOwn(first, values, taken)
     this.#queued = taken === this.#queued.length ? [] : this.#queued.slice(taken)
   }
 
@@ -1116,19 +1097,9 @@ class MultiPaxos implements PaxosCore {
     }
     const committed: LogEntry[] = []
     const applyTo = Math.min(this.#commit, this.#lastIndex())
-    const own = this.#own
-    const ownFrom = this.#ownFrom
-    for (let slot = Math.max(this.#applied + 1, this.#compacted + 1); slot <= applyTo; slot++) {
-      const stored = this.#slot(slot)!
-      // A leader's own slots hold what it proposed (it never rewrites them while it leads).
-      const data = slot >= ownFrom && slot - ownFrom < own.length ? own[slot - ownFrom]! : storedValue(stored)
-      committed.push({ index: slot, term: stored.term, type: stored.type, data })
-    }
-    if (own.length > 0 && applyTo >= ownFrom) {
-      const drop = Math.min(own.length, applyTo - ownFrom + 1)
-      this.#own = drop === own.length ? [] : own.slice(drop)
-      this.#ownFrom = ownFrom + drop
-    }
+    // A slot encoded in this process hands out the applied form built with it (on a leader, the
+    // very bytes the caller proposed, which the driver recognises by identity); others get a view.
+    for (let slot = Math.max(this.#applied + 1, this.#compacted + 1); slot <= applyTo; slot++) committed.push(appliedForm(this.#slot(slot)!))
     if (applyTo > this.#applied) this.#applied = applyTo
     const rd: PaxosReady = {
       softState: softChanged ? soft : undefined,
