@@ -12,11 +12,13 @@ import type {
 } from './options.js'
 import { backoffDelay, classifyFailure } from './retry/classify.js'
 import { sleep } from './retry/signals.js'
-import { Router } from './routing/router.js'
+import { Router, type Route } from './routing/router.js'
+import { UNSHARDED, parseShardMapView, type ShardMapView } from './routing/shard-map.js'
+import { ShardRouting, isUnknownRequest } from './routing/shard-routing.js'
 import { WriteSessions } from './sessions.js'
 import { ConnectionPool, type Connection } from './transport/connection-pool.js'
 import type {
-  WireGetResponse, WireItem, WireRangeResponse, WireRequest, WireStatusResponse, WireWrite, WireWriteResponse
+  Consistency, WireGetResponse, WireItem, WireRangeResponse, WireRequest, WireStatusResponse, WireWrite, WireWriteResponse
 } from './wire.js'
 
 const systemClock: Clock = {
@@ -36,6 +38,11 @@ interface Attempt {
   resendable: boolean
   /** Send every attempt to this endpoint. */
   endpoint?: string | undefined
+  /** Send the first attempt here (another node may answer later ones). */
+  prefer?: string | undefined
+  /** The key a keyed call (get, put, del, cas) is about: routed to its shard in a sharded cluster. */
+  key?: string | undefined
+  consistency?: Consistency | undefined
 }
 
 /**
@@ -69,6 +76,27 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     maxResponseBytes: init.maxResponseBytes ?? 16 * 1024 * 1024,
     onConnect: (endpoint, connection) => { learnIdentity(endpoint, connection) }
   }, clock)
+
+  const shardRouting = init.shardRouting ?? true
+  const shards = new ShardRouting({
+    router,
+    pool,
+    endpoints: init.endpoints,
+    fetch: fetchShardMap,
+    minRefreshIntervalMs: init.shardMapRefreshMs ?? 250,
+    clock,
+    logger
+  })
+
+  /** One `shards` request with the usual retries; a node that does not know it is not sharded. */
+  async function fetchShardMap (signal: AbortSignal, prefer: string | undefined): Promise<ShardMapView> {
+    try {
+      return parseShardMapView(await execute({ request: { op: 'shards' }, kind: 'read', resendable: true, prefer }, { signal }))
+    } catch (error) {
+      if (isUnknownRequest(error)) return UNSHARDED
+      throw error
+    }
+  }
 
   /** Asks a freshly connected node who it is, so leader hints (node ids) map to endpoints. */
   function learnIdentity (endpoint: string, connection: Connection): void {
@@ -108,7 +136,8 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     else options.signal?.addEventListener('abort', onCallerAbort, { once: true })
     inFlight.add(call)
     const exclude = new Set<string>()
-    let preferred: string | undefined
+    let preferred = attempt.prefer
+    const key = shardRouting ? attempt.key : undefined
     /** True once an attempt may have reached the log. */
     let maybeApplied = false
     let lastError: unknown
@@ -121,12 +150,15 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     }
 
     try {
+      // The first keyed call learns whether the cluster is sharded (one request, shared by all).
+      if (key !== undefined && !signal.aborted && shards.needsDiscovery()) await shards.discover(signal)
       for (let n = 1; ; n++) {
         if (signal.aborted) throw giveUp()
         // A call pinned to one endpoint (status of a given node) never goes elsewhere.
-        const route = attempt.endpoint !== undefined
+        const route: Route = attempt.endpoint !== undefined
           ? { endpoint: attempt.endpoint, complete: () => {} }
-          : router.route(attempt.kind, exclude, preferred)
+          : (key === undefined ? undefined : shards.route(key, attempt.kind, attempt.consistency, exclude, preferred)) ??
+            router.route(attempt.kind, exclude, preferred)
         preferred = undefined
         let followed = false
         let connection: Connection | undefined
@@ -134,9 +166,14 @@ export function createClient (init: ClientInit, components: ClientComponents = {
         const attemptSignal = attemptDeadline?.signal ?? signal
         try {
           connection = await pool.get(route.endpoint, { signal: attemptSignal })
-          const response = await connection.request(attempt.request, { signal: attemptSignal })
-          route.complete('success')
-          return response
+          const release = pool.hold(connection)
+          try {
+            const response = await connection.request(attempt.request, { signal: attemptSignal })
+            route.complete('success')
+            return response
+          } finally {
+            release()
+          }
         } catch (caught) {
           if (signal.aborted) {
             route.complete('cancelled')
@@ -159,16 +196,19 @@ export function createClient (init: ClientInit, components: ClientComponents = {
             // A slow node keeps its connection: other calls on it may be fine.
             if (connection !== undefined && !timedOut) pool.drop(route.endpoint, connection)
             router.unreachable(route.endpoint)
+            shards.unreachable(route.endpoint)
             exclude.add(route.endpoint)
           }
           if (isSynodError(error, 'ERR_NOT_LEADER')) {
-            const next = router.followHint(route.endpoint, error as { leaderHint?: unknown, leaderUrl?: unknown })
+            // A sharded node redirects to the key's shard leader; otherwise the hint is the cluster's leader.
+            const redirect = key === undefined ? undefined : shards.followRedirect(route.endpoint, key, error)
+            const next = redirect === undefined ? router.followHint(route.endpoint, error as { leaderHint?: unknown, leaderUrl?: unknown }) : redirect.next
             // A hint to another node is fresh news: try it at once. No hint means an election is on: back off.
             if (next !== undefined && next !== route.endpoint) {
               preferred = next
               followed = true
             }
-            if (attempt.kind === 'write') exclude.add(route.endpoint)
+            if (attempt.kind === 'write' || redirect !== undefined) exclude.add(route.endpoint)
           }
           if (n >= maxAttempts) throw markIndeterminate(error, attempt.kind === 'write' && maybeApplied)
           logger.debug({ endpoint: route.endpoint, attempt: n, code: (error as { code?: unknown }).code }, 'retrying')
@@ -191,7 +231,7 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     const session = exactlyOnce ? sessions.acquire() : undefined
     try {
       const body: WireWrite = session === undefined ? request : { ...request, client: session.client, seq: session.seq }
-      const response = await execute({ request: body, kind: 'write', resendable: session !== undefined }, options) as WireWriteResponse
+      const response = await execute({ request: body, kind: 'write', resendable: session !== undefined, key: request.key }, options) as WireWriteResponse
       return { ok: response.ok, revision: response.revision, index: response.index, previous: toBytes(response.previous) }
     } finally {
       session?.release()
@@ -215,7 +255,7 @@ export function createClient (init: ClientInit, components: ClientComponents = {
       return locks
     },
     async get (key, options: ReadOptions = {}) {
-      const response = await execute({ request: { op: 'get', key, ...consistency(options) }, kind: 'read', resendable: true }, options) as WireGetResponse
+      const response = await execute({ request: { op: 'get', key, ...consistency(options) }, kind: 'read', resendable: true, key, consistency: options.consistency }, options) as WireGetResponse
       return response.item === null ? undefined : toItem(response.item)
     },
     async range (options: RangeOptions = {}): Promise<RangeResult> {
@@ -245,6 +285,22 @@ export function createClient (init: ClientInit, components: ClientComponents = {
       return response
     },
     leader: () => router.leader,
+    shardMap: () => shards.view(),
+    async refreshShardMap (options: CallOptions = {}): Promise<ShardMapView | undefined> {
+      if (closing.signal.aborted) throw new StoppedError('client closed')
+      const budget = options.timeoutMs
+      if (budget === undefined || !Number.isFinite(budget)) return shards.refresh({ signal: options.signal })
+      // The fetch has the client's deadline; this caller waits at most its own.
+      const deadline = deadlineWithin(options.signal ?? closing.signal, budget)
+      try {
+        return await shards.refresh({ signal: deadline.signal })
+      } catch (error) {
+        if (deadline.signal.aborted && options.signal?.aborted !== true) throw new TimeoutError(`no shard map within ${budget} ms`)
+        throw error
+      } finally {
+        deadline.dispose()
+      }
+    },
     async close () {
       closed ??= (async () => {
         // Lock sessions are closed while the connections are still up, so their locks are released
@@ -252,6 +308,7 @@ export function createClient (init: ClientInit, components: ClientComponents = {
         await Promise.allSettled([...lockClients].map(async (locks) => { await locks.stop() }))
         lockClients.clear()
         closing.abort(new StoppedError('client closed'))
+        shards.close()
         for (const call of inFlight) call.abort(closing.signal.reason)
         await pool.close()
       })()

@@ -20,3 +20,12 @@ export function markIndeterminate<E> (error: E, indeterminate: boolean): E {
   }
   return error
 }
+
+/** A node answered with something that does not have the shape the protocol promises. */
+export class BadResponseError extends SynodError {
+  static override readonly code = 'ERR_BAD_RESPONSE'
+  constructor (message = 'malformed response', options?: { cause?: unknown }) {
+    super(message, BadResponseError.code, options)
+    this.name = 'BadResponseError'
+  }
+}

@@ -1,6 +1,7 @@
 import type { AbortOptions, Clock, Logger, Random, ReplicatedLogStatus } from '@synod/interfaces'
 import type { PolicyName } from '@synod/balancer'
 import type { LockClient, LockClientOptions, LockServer } from '@synod/lock'
+import type { ShardMapView } from './routing/shard-map.js'
 import type { Consistency } from './wire.js'
 
 /** How to reach a Synod cluster. */
@@ -35,6 +36,18 @@ export interface ClientInit {
   clientId?: string
   /** Largest response frame accepted. @default 16777216 */
   maxResponseBytes?: number
+  /**
+   * Ask the cluster for its shard map (on the first keyed call) and send each `get`, `put`, `del`
+   * and `cas` to its key's shard leader. `false` sends them as to an unsharded cluster: still
+   * correct, since any node serves any key, at the cost of redirects. @default true
+   */
+  shardRouting?: boolean
+  /**
+   * Shortest time between two automatic refreshes of the shard map (after a redirect shows the
+   * map is stale, or a shard leader cannot be reached); it doubles after each failed refresh, up
+   * to 64 times. Calls never wait for these refreshes. @default 250
+   */
+  shardMapRefreshMs?: number
 }
 
 export interface RetryOptions {
@@ -134,8 +147,20 @@ export interface SynodClient {
   cas(key: string, value: Value, options: CasOptions): Promise<WriteResult>
   /** Raft status of one node (the balancer's pick, or `options.endpoint`). */
   status(options?: StatusOptions): Promise<ReplicatedLogStatus>
-  /** The endpoint this client believes leads, if it knows. */
+  /** The endpoint this client believes leads, if it knows (unsharded clusters; see `shardMap()` for shard leaders). */
   leader(): string | undefined
+  /**
+   * The shard map this client routes by, with each shard's leader as redirects taught it since;
+   * undefined until a keyed call or `refreshShardMap()` found the cluster sharded. Frozen: a new
+   * object after each change. For tools and dashboards.
+   */
+  shardMap(): ShardMapView | undefined
+  /**
+   * Fetches the shard map now (joining a fetch in flight) and returns it; undefined when the cluster
+   * is not sharded (its nodes answer `shardCount: 0`, or predate sharding). Rejects with the last
+   * attempt's error when no node answered, `ERR_ABORTED` when `signal` fires.
+   */
+  refreshShardMap(options?: CallOptions): Promise<ShardMapView | undefined>
   /**
    * A lock client (`@synod/lock`'s `LockClient`) over this client's connections: sessions with
    * keepalives, FIFO `acquire`, `tryAcquire`, `withLock`, fencing tokens, read/write locks and

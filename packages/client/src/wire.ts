@@ -14,6 +14,8 @@ export type WireRequest =
   | { op: 'del', key: string, client?: string, seq?: number }
   | { op: 'cas', key: string, value: Uint8Array, expectedValue?: Uint8Array | null, expectedRevision?: number, client?: string, seq?: number }
   | { op: 'status' }
+  /** The shard map (`ShardMapView`); `shardCount: 0` from an unsharded node, ERR_INVALID_ARGUMENT from an old one. */
+  | { op: 'shards' }
   | { op: 'lock.execute', request: LockRequest, timeoutMs?: number }
   | { op: 'lock.awaitGrant', wait: GrantWait }
 

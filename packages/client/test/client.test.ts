@@ -315,7 +315,8 @@ describe('createClient', () => {
 
   it('times out with ERR_TIMEOUT: indeterminate for a write that was sent, not for a read', async () => {
     const store = new FakeStore()
-    const a = await node({ store, behaviour: (request, context) => request.op === 'status' ? undefined : hang(request, context) })
+    // The node answers the client's first questions (its status, its shard map) and then goes silent.
+    const a = await node({ store, behaviour: (request, context) => ['status', 'shards'].includes(request.op) ? undefined : hang(request, context) })
     const synod = client({ endpoints: [a.address] })
     expect(await failure(synod.put('k', 'v', { timeoutMs: 100 }))).toMatchObject({ code: 'ERR_TIMEOUT', indeterminate: true })
     expect(await failure(synod.get('k', { timeoutMs: 100 }))).toMatchObject({ code: 'ERR_TIMEOUT', indeterminate: false })

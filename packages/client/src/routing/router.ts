@@ -39,6 +39,21 @@ export class Router {
     return { endpoint: handle.endpoint.id, complete: (outcome) => { handle.complete(outcome) } }
   }
 
+  /**
+   * A balancer pick among `candidates` (a shard's replicas) that avoids `exclude`; any endpoint
+   * when none of them is left.
+   */
+  routeAmong (candidates: readonly string[], exclude: ReadonlySet<string>): Route {
+    const avoid = new Set(exclude)
+    const allowed = new Set(candidates)
+    for (const endpoint of this.#endpoints) if (!allowed.has(endpoint)) avoid.add(endpoint)
+    // The balancer ignores an exclusion that leaves nothing; then fall back to avoiding `exclude` only.
+    const handle = candidates.some((endpoint) => this.#endpoints.has(endpoint) && !exclude.has(endpoint))
+      ? this.#balancer.pick({ exclude: avoid })
+      : this.#balancer.pick({ exclude })
+    return { endpoint: handle.endpoint.id, complete: (outcome) => { handle.complete(outcome) } }
+  }
+
   /** Follows an `ERR_NOT_LEADER` answer; returns the endpoint to try next, if the hint names one. */
   followHint (from: string, hint: { leaderHint?: unknown, leaderUrl?: unknown }): string | undefined {
     let next: string | undefined
@@ -64,6 +79,30 @@ export class Router {
   /** The endpoint stopped answering: do not route writes there until it is learned again. */
   unreachable (endpoint: string): void {
     if (this.#leader === endpoint) this.#leader = undefined
+  }
+
+  /** The endpoint a node id announced or was learned under, if known. */
+  endpointOf (nodeId: string): string | undefined {
+    return this.#endpointOfNode.get(nodeId)
+  }
+
+  /** Learns a node (from a shard map or a redirect): its id maps to `endpoint`, which reads may use. */
+  learnNode (nodeId: string, endpoint: string): void {
+    this.#endpointOfNode.set(nodeId, endpoint)
+    this.#addEndpoint(endpoint)
+  }
+
+  /** Stops routing to an endpoint (a node that left the cluster). */
+  removeEndpoint (endpoint: string): void {
+    if (!this.#endpoints.delete(endpoint)) return
+    this.#balancer.remove(endpoint)
+    for (const [nodeId, known] of this.#endpointOfNode) if (known === endpoint) this.#endpointOfNode.delete(nodeId)
+    if (this.#leader === endpoint) this.#leader = undefined
+  }
+
+  /** Makes an endpoint available to reads (a node learned from the cluster). */
+  addEndpoint (endpoint: string): void {
+    this.#addEndpoint(endpoint)
   }
 
   #addEndpoint (endpoint: string): void {

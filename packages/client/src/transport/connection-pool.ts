@@ -24,6 +24,10 @@ export class ConnectionPool {
   readonly #connections = new Map<string, Promise<Connection>>()
   /** Connections known to be open: the hot path skips the promise race. */
   readonly #open = new Map<string, Connection>()
+  /** Requests in flight per connection, so that retiring one never cuts a call short. */
+  readonly #held = new Map<Connection, number>()
+  /** Retired connections waiting for their last request to finish. */
+  readonly #retiring = new Set<Connection>()
   #closed = false
 
   constructor (init: ConnectionPoolInit, clock: Clock) {
@@ -61,9 +65,45 @@ export class ConnectionPool {
     void connection.close().catch(() => {})
   }
 
+  /** Counts a request on `connection` as in flight until the returned function is called. */
+  hold (connection: Connection): () => void {
+    this.#held.set(connection, (this.#held.get(connection) ?? 0) + 1)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const left = (this.#held.get(connection) ?? 1) - 1
+      if (left > 0) {
+        this.#held.set(connection, left)
+        return
+      }
+      this.#held.delete(connection)
+      if (this.#retiring.delete(connection)) void connection.close().catch(() => {})
+    }
+  }
+
+  /**
+   * Stops using an endpoint's connection (its node left the cluster): later calls open a new one if
+   * they still go there; the old one closes once no request is in flight on it.
+   */
+  retire (endpoint: string): void {
+    const pending = this.#connections.get(endpoint)
+    if (pending === undefined) return
+    this.#connections.delete(endpoint)
+    this.#open.delete(endpoint)
+    pending.then((connection) => {
+      // A macrotask later: callers that were awaiting this connection have taken their hold by then.
+      this.#clock.setTimeout(() => {
+        if (this.#held.has(connection) && !this.#closed) this.#retiring.add(connection)
+        else void connection.close().catch(() => {})
+      }, 0)
+    }, () => {})
+  }
+
   async close (): Promise<void> {
     this.#closed = true
-    const open = [...this.#connections.values()]
+    const open = [...this.#connections.values(), ...[...this.#retiring].map(async (connection) => connection)]
+    this.#retiring.clear()
     this.#connections.clear()
     this.#open.clear()
     await Promise.all(open.map(async (connection) => {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { NotLeaderError, type ReplicatedLogStatus } from '@synod/interfaces'
+import { InvalidArgumentError, NotLeaderError, type ReplicatedLogStatus } from '@synod/interfaces'
 import { createRpcServer, type RpcContext, type RpcServer } from '@synod/transport-ws'
 
 /** A request as the fake node received it. */
@@ -114,9 +114,11 @@ export async function startFakeNode (init: FakeNodeInit): Promise<FakeNode> {
           more: keys.length > limit
         }
       }
-      default:
+      case 'put': case 'del': case 'cas':
         if (node.role !== 'leader') throw notLeader()
         return node.store.write(request)
+      // A node from before sharding: `shards` is an unknown op to it, as every op it does not know.
+      default: throw new InvalidArgumentError(`op must be one of get, range, put, del, cas, status; got ${request.op}`, { field: 'op' })
     }
   }
 
