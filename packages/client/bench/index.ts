@@ -23,6 +23,8 @@ const server = createRpcServer<Record<string, unknown>, unknown>({
       const stored = store.get(key)
       return { revision, item: stored === undefined ? null : { key, value: stored, createRevision: 1, modRevision: 1, version: 1 } }
     }
+    // An unsharded node: the client keeps its one-group routing.
+    if (request.op === 'shards') return { epoch: 0, shardCount: 0, nodes: [], shards: [] }
     return { id: 'n1', role: 'leader', term: 1, leader: 'n1', commitIndex: revision, appliedIndex: revision, firstIndex: 1, lastIndex: revision, config: { voters: ['n1'], learners: [], addresses: {} } }
   },
   maxInFlightPerConnection: 1024

@@ -9,6 +9,11 @@
  * sequence number the state machine deduplicates. Every call takes an AbortSignal and a deadline.
  * `client.locks()` is `@synod/lock`'s lock client over the same connections.
  *
+ * In a sharded cluster the first keyed call fetches the shard map (`{ op: 'shards' }`); then each
+ * `get`, `put`, `del` and `cas` goes to its key's shard leader (`murmur3(key) % shardCount`), and a
+ * redirect from a node that no longer hosts the shard is followed at once while the map refreshes
+ * in the background. Unsharded clusters and nodes that predate sharding keep the routing above.
+ *
  * @example
  * ```ts
  * import { createClient } from '@synod/client'
@@ -25,11 +30,12 @@
  * ```
  */
 export { createClient } from './client.js'
-export { UnavailableError } from './errors.js'
+export { BadResponseError, UnavailableError } from './errors.js'
 export type {
   CallOptions, CasOptions, ClientComponents, ClientInit, KvItem, RangeOptions, RangeResult, ReadOptions,
   RetryOptions, StatusOptions, SynodClient, Value, WriteResult
 } from './options.js'
 export type { Consistency } from './wire.js'
+export { shardOfKey, type ShardMapNode, type ShardMapShard, type ShardMapView } from './routing/shard-map.js'
 export { CLUSTER_LOCK_SERVER_ID } from './locks/lock-server.js'
 export type { AcquireOptions, Lock, LockClient, LockClientEvents, LockClientOptions, LockServer } from '@synod/lock'
