@@ -1,6 +1,6 @@
 import type { ClusterConfig, NodeId } from '@synod/interfaces'
 import { hostsAnything, type MetadataNode, type MetadataState } from './metadata.js'
-import { planRebalance, type RebalanceStep } from './rebalance-plan.js'
+import { planRebalance, type RebalancePlan, type RebalanceStep } from './rebalance-plan.js'
 import { placeShards, type ShardPlacement } from './shard-map.js'
 
 /**
@@ -55,8 +55,23 @@ export function nextWave (state: MetadataState, maxMovesPerNode: number): ShardP
   if (state.epoch === 0 || state.moves.length > 0) return []
   const target = targetPlacement(state)
   if (target.length !== state.placement.length) return []
-  const plan = planRebalance(state.placement, target, { maxMovesPerNode })
-  return (plan.waves[0] ?? []).map((move) => target[move.shard] as ShardPlacement)
+  return (planFor(state, maxMovesPerNode).waves[0] ?? []).map((move) => target[move.shard] as ShardPlacement)
+}
+
+// The metadata leader asks on every tick; states are replaced, never changed in place, so the last
+// plan is reused until the state changes (planning 1,000 shards each tick would be waste).
+let plannedState: MetadataState | undefined
+let plannedThrottle = 0
+let plannedResult: RebalancePlan | undefined
+
+/** The plan from the state's placement to its target; without a throttle, any cached plan of this state will do (its moves do not depend on the throttle, only its waves do). */
+function planFor (state: MetadataState, maxMovesPerNode?: number): RebalancePlan {
+  if (plannedState !== state || plannedResult === undefined || (maxMovesPerNode !== undefined && plannedThrottle !== maxMovesPerNode)) {
+    plannedThrottle = maxMovesPerNode ?? 1
+    plannedResult = planRebalance(state.placement, targetPlacement(state), { maxMovesPerNode: plannedThrottle })
+    plannedState = state
+  }
+  return plannedResult
 }
 
 /**
@@ -79,7 +94,7 @@ export function rebalanceStatus (state: MetadataState | undefined): RebalanceSta
   if (state === undefined || state.epoch === 0) return { active: false, moving: 0, pending: 0, movesDone: 0, draining: [] }
   const target = targetPlacement(state)
   const moving = new Set(state.moves.map((move) => move.shard))
-  const planned = target.length === state.placement.length ? planRebalance(state.placement, target).moves : []
+  const planned = target.length === state.placement.length ? planFor(state).moves : []
   const pending = planned.filter((move) => !moving.has(move.shard)).length
   return {
     active: moving.size > 0 || pending > 0 || state.draining.length > 0,

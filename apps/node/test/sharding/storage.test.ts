@@ -60,6 +60,7 @@ describe('file shard storage', () => {
     const nodes: ShardNode[] = ids.map((id) => ({ id, address: `memory://${id}` }))
     const boot = async (): Promise<ShardHost[]> => {
       const network = createMemoryNetwork()
+      // Placement by hand here (the test drops a replica itself): no metadata-driven rebalancing.
       const hosts = ids.map((id, i) => createShardHost({ ...fastTiming, nodeId: id, nodes, shardCount: 4, autoRebalance: false }, {
         transport: network.endpoint<MuxEnvelope<ShardMessage>>(id),
         storage: fileShardStorage({ dataDir: join(root, id) }),
@@ -75,7 +76,18 @@ describe('file shard storage', () => {
     await Promise.all(hosts.map(async (host) => { await host.stop() }))
 
     hosts = await boot()
-    for (let i = 0; i < 20; i++) expect([...((await hosts[(i + 1) % 3]!.get(`k${i}`))?.value ?? [])]).toEqual([i])
+    // Just after the restart a leader may still change: a refused ReadIndex (ERR_NOT_LEADER) is retried, as a client would.
+    const read = async (host: ShardHost, key: string): Promise<number[]> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return [...((await host.get(key))?.value ?? [])]
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'ERR_NOT_LEADER' || attempt === 20) throw error
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+      }
+    }
+    for (let i = 0; i < 20; i++) expect(await read(hosts[(i + 1) % 3]!, `k${i}`)).toEqual([i])
     for (let shard = 0; shard < 4; shard++) expect(existsSync(join(root, 'n1', 'shards', String(shard), 'wal'))).toBe(true)
     // A replica that leaves its shard takes its data with it: directory and hard-state record.
     const hardState = (): Record<string, unknown> => JSON.parse((JSON.parse(readFileSync(join(root, 'n1', 'shards', 'hard-state.json'), 'utf8')) as { states: string }).states) as Record<string, unknown>
