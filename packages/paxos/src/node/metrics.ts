@@ -30,29 +30,52 @@ export class LatencyWindow {
 export class DeadlineWheel<T> {
   readonly #buckets = new Map<number, { items: T[], dead: number }>()
   readonly #isLive: (item: T) => boolean
+  // Nearly every operation lands in the current tick's bucket: remember it, skipping the map.
+  #lastBucket = Number.NaN
+  #lastEntry: { items: T[], dead: number } | undefined
 
   constructor (isLive: (item: T) => boolean) {
     this.#isLive = isLive
   }
 
+  #entry (bucket: number): { items: T[], dead: number } | undefined {
+    if (bucket === this.#lastBucket) return this.#lastEntry
+    const entry = this.#buckets.get(bucket)
+    if (entry !== undefined) {
+      this.#lastBucket = bucket
+      this.#lastEntry = entry
+    }
+    return entry
+  }
+
+  #remove (bucket: number): void {
+    this.#buckets.delete(bucket)
+    if (bucket === this.#lastBucket) {
+      this.#lastBucket = Number.NaN
+      this.#lastEntry = undefined
+    }
+  }
+
   add (bucket: number, item: T): void {
-    let entry = this.#buckets.get(bucket)
+    let entry = this.#entry(bucket)
     if (entry === undefined) {
       entry = { items: [], dead: 0 }
       this.#buckets.set(bucket, entry)
+      this.#lastBucket = bucket
+      this.#lastEntry = entry
     }
     entry.items.push(item)
   }
 
   /** Notes that `item` (already no longer live) left `bucket`. */
   delete (bucket: number, _item: T): void {
-    const entry = this.#buckets.get(bucket)
+    const entry = this.#entry(bucket)
     if (entry === undefined) return
     entry.dead++
     if (entry.dead >= 64 && entry.dead * 2 > entry.items.length) {
       entry.items = entry.items.filter(this.#isLive)
       entry.dead = 0
-      if (entry.items.length === 0) this.#buckets.delete(bucket)
+      if (entry.items.length === 0) this.#remove(bucket)
     }
   }
 
@@ -62,7 +85,7 @@ export class DeadlineWheel<T> {
     for (const [bucket, entry] of this.#buckets) {
       if (bucket > now) continue
       for (const item of entry.items) if (this.#isLive(item)) out.push(item)
-      this.#buckets.delete(bucket)
+      this.#remove(bucket)
     }
     return out
   }
@@ -81,6 +104,9 @@ export class IndexWindow<T> {
   #size = 0
 
   get size (): number { return this.#size }
+
+  /** An index above every tracked one (any index at or past it holds nothing). */
+  get end (): number { return this.#size === 0 ? 0 : this.#base + this.#slots.length - this.#head }
 
   get (index: number): T | undefined {
     const at = index - this.#base

@@ -495,29 +495,38 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
     this.#flushScheduled = false
     const core = this.#core
     if (core === undefined || !this.#started) return
+    const maxCount = this.#init.maxBatchCount
+    const maxBytes = this.#init.maxBatchBytes
     while (this.#queue.length > 0) {
-      const batch: PendingOperation[] = []
+      const queue = this.#queue
+      const commands: Uint8Array[] = []
       let bytes = 0
       let taken = 0
-      const queue = this.#queue
-      while (taken < queue.length && batch.length < this.#init.maxBatchCount) {
-        const next = queue[taken]
-        if (next === undefined || (batch.length > 0 && bytes + next.data.byteLength > this.#init.maxBatchBytes)) break
+      let skipped = 0
+      while (taken < queue.length && commands.length < maxCount) {
+        const next = queue[taken]!
+        const size = next.data.byteLength
+        if (commands.length > 0 && bytes + size > maxBytes) break
         taken++
-        if (next.settled) continue
-        batch.push(next)
-        bytes += next.data.byteLength
+        if (next.settled) { skipped++; continue }
+        commands.push(next.data)
+        bytes += size
       }
       this.#queue = taken === queue.length ? [] : queue.slice(taken)
-      if (batch.length === 0) continue
+      if (commands.length === 0) continue
+      // Usually the whole queue is one batch with nothing settled early: the queue is the batch.
+      const batch = skipped === 0 && taken === queue.length ? queue : queue.slice(0, taken).filter((pending) => !pending.settled)
       const status = core.status()
       if (status.role === 'leader') {
         try {
-          const position = core.proposeBatch(batch.map((item) => item.data))
+          const position = core.proposeBatch(commands)
+          // Slots above every tracked one cannot displace an older waiter (see #track).
+          const fresh = position.index >= this.#pendingByIndex.end
           for (let i = 0; i < batch.length; i++) {
             const pending = batch[i]!
             pending.term = position.term
-            this.#track(position.index + i, pending)
+            if (fresh) this.#pendingByIndex.set(position.index + i, pending)
+            else this.#track(position.index + i, pending)
           }
         } catch (error) {
           for (const pending of batch) pending.fail(error as Error)
@@ -525,7 +534,7 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
       } else if (this.#init.forwardProposals && status.leader !== undefined) {
         const requestId = this.#nextRequestId++
         this.#forwarded.set(requestId, batch)
-        const message: ForwardPropose = { type: 'forward-propose', from: this.id, to: status.leader, session: this.#session, requestId, commands: batch.map((pending) => pending.data) }
+        const message: ForwardPropose = { type: 'forward-propose', from: this.id, to: status.leader, session: this.#session, requestId, commands }
         if (!this.#c.transport.send(status.leader, message)) {
           this.#forwarded.delete(requestId)
           for (const pending of batch) pending.fail(new NotLeaderError('leader unreachable', { leaderHint: status.leader, term: status.term }))
@@ -539,6 +548,7 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
     }
     this.#schedule()
   }
+
 
   /** Waits for `index` to be applied. An older waiter for the same index lost its entry to a truncation, so its outcome is unknown. */
   #track (index: number, pending: PendingOperation): void {
