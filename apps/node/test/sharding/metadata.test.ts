@@ -34,6 +34,7 @@ afterEach(async () => {
 
 describe('metadata group', () => {
   it('gives every node, learners included, the same placement, and carries a change to all of them', async () => {
+    // Placement changed by hand below: the metadata leader must not rebalance it back.
     cluster = await startShardCluster(['n1', 'n2', 'n3', 'n4'], { ...fastTiming, shardCount: 6, autoRebalance: false })
     const hosts = cluster.hosts
     await until(() => hosts.every((host) => host.metadata()?.epoch === 1), 'the bootstrap to reach every node')

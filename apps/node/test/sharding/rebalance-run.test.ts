@@ -28,6 +28,7 @@ describe('rebalancing live shards', () => {
     const shardCount = 8
     // A lost forward (to a replica that just left) costs the writer one timeout: keep it short.
     // Snapshots every 16 entries, 4 kept behind: a new replica catches up from a snapshot.
+    // runRebalance moves the replicas here (the in-process coordinator), not the metadata leader.
     cluster = await startShardCluster(['n1', 'n2', 'n3'], { ...fastTiming, shardCount, autoRebalance: false, raft: { defaultTimeoutMs: 2000, snapshotEveryEntries: 16, compactionLagEntries: 4 } })
     const hosts = cluster.hosts
     await until(() => allLed(hosts, shardCount), 'a leader in every shard')
