@@ -12,6 +12,7 @@ export const devHelp = `synod dev: start a local cluster on this machine
   --base-port <port>   HTTP API ports are base+1.., WebSocket client API base+21.., peer ports base+101.. (default 7000)
   --for <seconds>      stop on its own after this long (default: run until Ctrl-C)
   --consensus <name>   raft or paxos (default raft)
+  --shards <n>         split the key space into n Raft groups over the nodes (default: one group)
   --log-level <level>  trace|debug|info|warn|error for the node logs (default info)
 
 Each node is a separate process (synod start); its log goes to <data-dir>/<id>/node.log.
@@ -26,6 +27,7 @@ export async function dev (argv: string[], print: (line: string) => void): Promi
     'base-port': { type: 'string' },
     for: { type: 'string' },
     consensus: { type: 'string' },
+    shards: { type: 'string' },
     'log-level': { type: 'string' }
   })
   if (values.help === true) { print(devHelp); return 0 }
@@ -34,6 +36,9 @@ export async function dev (argv: string[], print: (line: string) => void): Promi
   if (!Number.isInteger(count) || count < 1 || count > 9) throw new Error('--nodes must be 1 to 9')
   const consensus = (values.consensus as string | undefined) ?? 'raft'
   if (consensus !== 'raft' && consensus !== 'paxos') throw new Error(`--consensus must be raft or paxos, got "${consensus}"`)
+  const shards = values.shards === undefined ? undefined : Number(values.shards)
+  if (shards !== undefined && (!Number.isInteger(shards) || shards < 1 || shards > 4096)) throw new Error('--shards must be 1 to 4096')
+  if (shards !== undefined && consensus !== 'raft') throw new Error('--shards runs Raft groups only')
   const logLevel = (values['log-level'] as string | undefined) ?? 'info'
   const dataDir = resolve((values['data-dir'] as string | undefined) ?? '.synod')
   mkdirSync(dataDir, { recursive: true })
@@ -58,7 +63,8 @@ export async function dev (argv: string[], print: (line: string) => void): Promi
     const log = createWriteStream(join(dir, 'node.log'), { flags: 'a' })
     const args = [cli, 'start', '--id', member.id, '--listen', member.peer, '--api', member.api,
       '--peers', peers, '--api-peers', apiPeers, '--client-ws', member.ws, '--client-ws-peers', wsPeers,
-      '--data-dir', dir, '--secret-file', secretFile, '--consensus', consensus, '--log-level', logLevel]
+      '--data-dir', dir, '--secret-file', secretFile, '--consensus', consensus, '--log-level', logLevel,
+      ...(shards === undefined ? [] : ['--shards', String(shards)])]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout?.pipe(log)
     child.stderr?.pipe(log)
@@ -70,7 +76,7 @@ export async function dev (argv: string[], print: (line: string) => void): Promi
     member.child = child
   }
 
-  print(`Synod dev cluster: ${count} nodes on ${consensus}, data in ${dataDir}`)
+  print(`Synod dev cluster: ${count} nodes on ${consensus}${shards === undefined ? '' : `, ${shards} shards`}, data in ${dataDir}`)
   for (const member of members) print(`  ${member.id}  http://${member.api}  ws://${member.ws}  peer ${member.peer}  pid ${member.child?.pid ?? '?'}  log ${join(dataDir, member.id, 'node.log')}`)
   const leader = await waitForLeader(members, 20_000)
   print(leader === undefined ? 'no leader yet: see the node logs' : `leader: ${leader}`)

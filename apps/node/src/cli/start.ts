@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { CONSENSUS_ENGINES, createSynodNode, type ConsensusEngine, type HostPort } from '../node.js'
 import { createJsonLogger, parseLogLevel } from '../system/logger.js'
+import { createShardedSynodNode } from '../sharded/sharded-node.js'
 import { parsePeers, readOptions } from './args.js'
 
 export const startHelp = `synod start: run one node
@@ -17,6 +18,11 @@ export const startHelp = `synod start: run one node
   --client-ws-peers <id=ws://host:port,..>  its URL on each member, for leader hints
   --data-dir <dir>          where the log, hard state and snapshots live (required)
   --consensus raft|paxos    consensus engine (default raft); a data directory keeps its engine
+  --shards <n>              split the key space into n Raft groups placed over the nodes by the
+                            ring (Raft only; fixed for the cluster's life; every founding node
+                            must be given the same --peers); off by default: one group
+  --replication-factor <n>  voters per shard (default 3)
+  --zone <name>             this node's failure domain: a shard's replicas spread over zones
   --paxos-activation-window <slots>  Paxos: slots before a membership change takes effect (default 1024)
   --secret-file <file>      file holding the cluster secret (or SYNOD_SECRET)
   --cluster-id <id>         cluster id (default synod)
@@ -45,6 +51,9 @@ export async function start (argv: string[]): Promise<number> {
     'client-ws-peers': { type: 'string' },
     'data-dir': { type: 'string' },
     consensus: { type: 'string' },
+    shards: { type: 'string' },
+    'replication-factor': { type: 'string' },
+    zone: { type: 'string' },
     'secret-file': { type: 'string' },
     secret: { type: 'string' },
     'cluster-id': { type: 'string' },
@@ -65,14 +74,12 @@ export async function start (argv: string[]): Promise<number> {
   const join = values.join === true
   if (!join && !members.has(id)) throw new Error(`--peers must include this node (${id}), or pass --join to join a running cluster`)
   const level = parseLogLevel(values['log-level'])
-  const node = createSynodNode({
+  const common = {
     id,
     peerListen: parseHostPort(values.listen as string, '--listen'),
     apiListen: parseHostPort(values.api as string, '--api'),
     members,
     join,
-    consensus,
-    ...(values['paxos-activation-window'] === undefined ? {} : { paxosActivationWindow: positiveInteger(values['paxos-activation-window'], '--paxos-activation-window') }),
     apiUrls: parsePeers(values['api-peers'] as string | undefined),
     clientWsListen: typeof values['client-ws'] === 'string' ? parseHostPort(values['client-ws'], '--client-ws') : undefined,
     clientWsUrls: parsePeers(values['client-ws-peers'] as string | undefined),
@@ -82,7 +89,23 @@ export async function start (argv: string[]): Promise<number> {
     token: values.token as string | undefined,
     tickMs: values['tick-ms'] === undefined ? 100 : positiveInteger(values['tick-ms'], '--tick-ms'),
     logger: createJsonLogger({ level })
-  })
+  }
+  let node: { start: () => Promise<void>, stop: () => Promise<void> }
+  if (values.shards === undefined) {
+    node = createSynodNode({
+      ...common,
+      consensus,
+      ...(values['paxos-activation-window'] === undefined ? {} : { paxosActivationWindow: positiveInteger(values['paxos-activation-window'], '--paxos-activation-window') })
+    })
+  } else {
+    if (consensus !== 'raft') throw new Error('--shards runs Raft groups only; drop --consensus paxos')
+    node = createShardedSynodNode({
+      ...common,
+      shards: positiveInteger(values.shards, '--shards'),
+      ...(values['replication-factor'] === undefined ? {} : { replicationFactor: positiveInteger(values['replication-factor'], '--replication-factor') }),
+      zone: values.zone as string | undefined
+    })
+  }
   await node.start()
   await new Promise<void>((resolve) => {
     const stop = (): void => { resolve() }
