@@ -295,6 +295,7 @@ export function createClient (init: ClientInit, components: ClientComponents = {
       try {
         return await shards.refresh({ signal: deadline.signal })
       } catch (error) {
+        if (closing.signal.aborted) throw new StoppedError('client closed')
         if (deadline.signal.aborted && options.signal?.aborted !== true) throw new TimeoutError(`no shard map within ${budget} ms`)
         throw error
       } finally {

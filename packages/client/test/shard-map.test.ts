@@ -1,10 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { murmur3 } from '@synod/ring'
-import type { Clock } from '@synod/interfaces'
 import { parseShardMapView, shardOfKey, type ShardMapView } from '../src/routing/shard-map.js'
 import { ShardMapRefresher } from '../src/routing/shard-refresh.js'
 import { ShardTable } from '../src/routing/shard-table.js'
+import { manualClock } from './support/manual-clock.js'
 
 const url = (id: string): string => `ws://${id}.test:7101`
 
@@ -106,7 +106,7 @@ describe('ShardTable', () => {
     expect(first.shards[1]?.leader).toBe('n2')
   })
 
-  it('keeps hints across a new map only for shards the new map names no leader for', () => {
+  it('keeps redirect-learned leaders across a new map only where it names no leader or is older than the redirect', () => {
     const old = new ShardTable(map(1, [[['n1', 'n2'], 'n1', 'n1'], [['n2', 'n3'], 'n2', 'n2']]))
     old.noteLeader(0, 'n2')
     old.noteLeader(1, 'n3')
@@ -123,26 +123,6 @@ describe('ShardTable', () => {
     expect(table.forgetLeaderAt(url('n4'))).toBe(false)
   })
 })
-
-/** A clock the test moves by hand. */
-function manualClock (): Clock & { advance: (ms: number) => void } {
-  let now = 0
-  const timers = new Map<number, { at: number, callback: () => void }>()
-  let next = 0
-  return {
-    now: () => now,
-    setTimeout: (callback, ms) => { timers.set(++next, { at: now + ms, callback }); return next },
-    clearTimeout: (handle) => { timers.delete(handle as number) },
-    advance (ms) {
-      now += ms
-      for (const [id, timer] of [...timers].sort(([, a], [, b]) => a.at - b.at)) {
-        if (timer.at > now) continue
-        timers.delete(id)
-        timer.callback()
-      }
-    }
-  }
-}
 
 interface PendingFetch { prefer: string | undefined, signal: AbortSignal, resolve: (view: ShardMapView) => void, reject: (error: Error) => void }
 

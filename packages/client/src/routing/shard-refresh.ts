@@ -116,6 +116,8 @@ export class ShardMapRefresher {
       try {
         const map = await this.#init.fetch(controller.signal, prefer)
         this.#failures = 0
+        // Done before applying, so that what `apply` asks for starts a new refresh.
+        if (this.#flight === flight) this.#flight = undefined
         if (!this.#closed) this.#init.apply(map)
       } catch (error) {
         // A fetch cancelled because every caller gave up says nothing about the cluster: the next

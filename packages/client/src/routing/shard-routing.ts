@@ -39,6 +39,11 @@ export class ShardRouting {
   #table: ShardTable | undefined
   /** Endpoints added because a map listed them (not by the user): removed when a map drops them. */
   readonly #learned = new Set<string>()
+  /**
+   * The newest epoch a redirect announced, and who announced it. A refresh that was already under
+   * way when the redirect came may bring an older map; one more is then asked for, of that node.
+   */
+  #announced: { epoch: number, by: string, retried: boolean } | undefined
 
   constructor (init: ShardRoutingInit) {
     this.#router = init.router
@@ -120,10 +125,11 @@ export class ShardRouting {
       if (hintId !== undefined) this.#router.learnNode(hintId, next)
       else this.#router.addEndpoint(next)
     }
-    table?.noteLeader(shard, next === undefined ? null : hintId ?? null, next)
+    table?.noteLeader(shard, next === undefined ? null : hintId ?? null, next, epoch)
     // A newer epoch: placement changed since our map. No usable hint: the map may know better.
     // Either way the call does not wait; it follows the hint or backs off as before.
     const stale = table === undefined || (epoch !== undefined && epoch > table.epoch)
+    if (epoch !== undefined && epoch > (this.#announced?.epoch ?? table?.epoch ?? 0)) this.#announced = { epoch, by: from, retried: false }
     if (stale || next === undefined) this.#refresher.refreshSoon(stale && epoch !== undefined ? from : undefined)
     return { next }
   }
@@ -146,10 +152,17 @@ export class ShardRouting {
       return
     }
     const previous = this.#table
-    if (previous !== undefined && map.epoch < previous.epoch) return
-    this.#table = new ShardTable(map, previous)
-    this.#mode = 'sharded'
-    this.#syncEndpoints(map)
+    if (previous === undefined || map.epoch >= previous.epoch) {
+      this.#table = new ShardTable(map, previous)
+      this.#mode = 'sharded'
+      this.#syncEndpoints(map)
+    }
+    const announced = this.#announced
+    if (announced !== undefined && (this.#table?.epoch ?? 0) >= announced.epoch) this.#announced = undefined
+    else if (announced !== undefined && !announced.retried) {
+      announced.retried = true
+      this.#refresher.refreshSoon(announced.by)
+    }
   }
 
   /** Reaches every node the map lists; lets go of nodes it learned from older maps that left. */

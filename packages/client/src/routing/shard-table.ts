@@ -13,13 +13,17 @@ export class ShardTable {
   readonly #urlOfNode = new Map<string, string>()
   /** Client URLs of each shard's replicas, in preference order. */
   readonly #replicaUrls: Array<readonly string[]>
-  /** Leaders learned from redirects, by shard; null: the last redirect named none (an election). */
-  readonly #leaderHints = new Map<number, string | null>()
+  /**
+   * Leaders learned from redirects, by shard (null: the last redirect named none, an election),
+   * with the metadata epoch the redirecting node had.
+   */
+  readonly #leaderHints = new Map<number, { leader: string | null, epoch: number }>()
   #snapshot: ShardMapView | undefined
 
   /**
-   * `previous` carries the redirect-learned leaders over, except for shards the new map names a
-   * leader for: that map was asked after those redirects, so it is at least as recent.
+   * `previous` carries the redirect-learned leaders over, except where the new map names a leader
+   * and is at least as new as the redirect (by metadata epoch): a map fetched while a redirect from
+   * a newer epoch came in must not undo it.
    */
   constructor (map: ShardMapView, previous?: ShardTable) {
     this.map = map
@@ -32,8 +36,9 @@ export class ShardTable {
       return url === undefined ? [] : [url]
     }))
     if (previous !== undefined) {
-      for (const [shard, leader] of previous.#leaderHints) {
-        if (shard < map.shardCount && this.#shards[shard]?.leader == null) this.#leaderHints.set(shard, leader)
+      for (const [shard, hint] of previous.#leaderHints) {
+        if (shard >= map.shardCount) continue
+        if (this.#shards[shard]?.leader == null || hint.epoch > map.epoch) this.#leaderHints.set(shard, hint)
       }
     }
   }
@@ -56,7 +61,7 @@ export class ShardTable {
     const entry = this.#shards[shard]
     if (entry === undefined) return undefined
     const hinted = this.#leaderHints.get(shard)
-    const leader = hinted === undefined ? entry.leader : hinted
+    const leader = hinted === undefined ? entry.leader : hinted.leader
     for (const id of [leader, entry.preferredLeader]) {
       const url = id === null ? undefined : this.#urlOfNode.get(id)
       if (url !== undefined && !exclude.has(url)) return url
@@ -69,12 +74,16 @@ export class ShardTable {
     return this.#replicaUrls[shard] ?? []
   }
 
-  /** Records a redirect: `leader` leads `shard` (null: the redirecting node knew no leader). */
-  noteLeader (shard: number, leader: string | null, url?: string): void {
+  /**
+   * Records a redirect: `leader` leads `shard` (null: the redirecting node knew no leader), said by
+   * a node whose map had metadata `epoch` (this map's, when the redirect did not say).
+   */
+  noteLeader (shard: number, leader: string | null, url?: string, epoch = this.map.epoch): void {
     if (shard < 0 || shard >= this.map.shardCount) return
     if (leader !== null && url !== undefined) this.#urlOfNode.set(leader, url)
-    if (this.#leaderHints.get(shard) === leader) return
-    this.#leaderHints.set(shard, leader)
+    const known = this.#leaderHints.get(shard)
+    if (known?.leader === leader && known.epoch >= epoch) return
+    this.#leaderHints.set(shard, { leader, epoch: Math.max(epoch, known?.epoch ?? 0) })
     this.#snapshot = undefined
   }
 
@@ -84,9 +93,9 @@ export class ShardTable {
     for (let shard = 0; shard < this.map.shardCount; shard++) {
       const entry = this.#shards[shard]
       const hinted = this.#leaderHints.get(shard)
-      const leader = hinted === undefined ? entry?.leader : hinted
+      const leader = hinted === undefined ? entry?.leader : hinted.leader
       if (leader != null && this.#urlOfNode.get(leader) === url) {
-        this.#leaderHints.set(shard, null)
+        this.#leaderHints.set(shard, { leader: null, epoch: hinted?.epoch ?? this.map.epoch })
         forgot = true
       }
     }
@@ -102,7 +111,7 @@ export class ShardTable {
         ...this.map,
         shards: Object.freeze(this.map.shards.map((shard) => {
           const hinted = this.#leaderHints.get(shard.shard)
-          return hinted === undefined ? shard : Object.freeze({ ...shard, leader: hinted })
+          return hinted === undefined ? shard : Object.freeze({ ...shard, leader: hinted.leader })
         }))
       })
     return this.#snapshot
