@@ -77,6 +77,8 @@ export interface GroupMux<M> extends Startable {
   heartbeat(peer: NodeId): boolean
   /** Adds a peer to the base transport for node-level traffic (heartbeats) even if no group names it yet. */
   addPeer(peer: NodeId, address: string): void
+  /** Undoes one `addPeer`: the base forgets the peer once no group names it either. */
+  removePeer(peer: NodeId): void
   /** Called once for every envelope received from a peer, before its messages are delivered. */
   onEnvelope(handler: (from: NodeId, messages: number) => void): () => void
   /** Called once for every envelope flushed to a peer. */
@@ -160,6 +162,10 @@ class GroupMuxImpl<M> implements GroupMux<M> {
 
   addPeer (peer: NodeId, address: string): void {
     this.refPeer(peer, address)
+  }
+
+  removePeer (peer: NodeId): void {
+    if (this.#peerRefs.has(peer)) this.unrefPeer(peer)
   }
 
   sendAs (group: GroupId, peer: NodeId, message: M): boolean {

@@ -20,6 +20,12 @@ export class NodeLiveness {
     if (!this.#lastHeard.has(peer)) this.#lastHeard.set(peer, now)
   }
 
+  /** Stops tracking `peer` (it left the cluster). */
+  untrack (peer: NodeId): void {
+    this.#lastHeard.delete(peer)
+    this.#dead.delete(peer)
+  }
+
   heard (peer: NodeId, now: number): void {
     this.#lastHeard.set(peer, now)
   }

@@ -174,6 +174,8 @@ export interface ShardHostStats {
   /** Times a replica here quiesced / woke since start. */
   quiesces: number
   wakes: number
+  /** Peers this node keeps track of (node heartbeats, liveness): the cluster's other members. */
+  peers: NodeId[]
   /** Peers currently presumed dead. */
   deadPeers: NodeId[]
   mux: GroupMuxStats
@@ -324,6 +326,8 @@ class ShardHostImpl implements ShardHost {
   /** Drained nodes about to leave the metadata group: when they had caught up (see `#removalReady`). */
   readonly #removalGates = new Map<NodeId, { index: number, caughtUpAt: number | undefined }>()
   #metadataEpochSeen = 0
+  /** The members of the last metadata state applied here. */
+  #metadataMembers = new Set<NodeId>()
   readonly #lastSentTo = new Map<NodeId, number>()
   #timer: TimerHandle = undefined
   #started = false
@@ -508,6 +512,9 @@ class ShardHostImpl implements ShardHost {
     this.#metadataEpochSeen = state.epoch
     if (this.#shardCount === 0 && state.shardCount > 0) this.#shardCount = state.shardCount
     for (const node of state.nodes) if (this.#addresses.get(node.id) !== node.address) this.addNode(node)
+    // Members that left (drained and forgotten by the metadata group) are forgotten here too.
+    for (const id of this.#metadataMembers) if (!state.nodes.some((node) => node.id === id)) this.#forgetNode(id)
+    this.#metadataMembers = new Set(state.nodes.map((node) => node.id))
     this.#localDirty = true
     for (const placement of state.placement) {
       const current = this.#placement[placement.shard]
@@ -786,10 +793,22 @@ class ShardHostImpl implements ShardHost {
   // ------------------------------------------------------------------ moving replicas
 
   addNode (node: ShardNode): void {
+    const known = this.#addresses.get(node.id)
     this.#addresses.set(node.id, node.address)
-    if (node.id === this.nodeId) return
+    if (node.id === this.nodeId || known === node.address) return
+    // One node-level reference per peer: a new address replaces the old one.
+    if (known !== undefined && this.#started) this.#mux.removePeer(node.id)
     this.#mux.addPeer(node.id, node.address)
     this.#liveness.track(node.id, this.#c.clock.now())
+  }
+
+  /** Forgets a node that left the cluster: no more node heartbeats to it, no liveness verdicts about it. */
+  #forgetNode (id: NodeId): void {
+    if (id === this.nodeId || !this.#addresses.delete(id)) return
+    this.#mux.removePeer(id)
+    this.#liveness.untrack(id)
+    this.#lastSentTo.delete(id)
+    this.#logger?.info({ peer: id }, 'forgot a node that left the cluster')
   }
 
   async joinShard (placement: ShardPlacement): Promise<void> {
@@ -1075,6 +1094,7 @@ class ShardHostImpl implements ShardHost {
       metadataAwake: this.#metadata === undefined ? undefined : !this.#metadata.member.quiesced,
       quiesces: this.#quiesces,
       wakes: this.#wakes,
+      peers: this.#liveness.peers(),
       deadPeers: this.#liveness.peers().filter((peer) => !this.#liveness.isLive(peer)),
       mux: this.#mux.stats()
     }

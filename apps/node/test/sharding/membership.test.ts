@@ -230,6 +230,9 @@ describe('membership changes across hosts', () => {
     const rest = (): ShardHost[] => ['n2', 'n3', 'n4'].map((id) => hosts.get(id)!)
     await until(() => settled(rest(), ['n2', 'n3', 'n4']), 'n1 to be drained and removed', 45_000)
     expect(hosts.get('n1')!.stats().shards).toBe(0)
+    // The members forget it: no more node heartbeats to it, no liveness verdicts about it.
+    await until(() => rest().every((host) => !host.stats().peers.includes('n1')), 'the members to forget n1')
+    expect([...rest()[0]!.stats().peers].sort()).toEqual(['n3', 'n4'])
     await until(() => leaderConfig(rest(), metadataLog)?.voters.join() === 'n2,n3,n4', 'n4 to replace n1 as a metadata voter')
     await until(() => smallGroupsFollow(rest(), ['n2', 'n3', 'n4'], []), 'the lock group to replace n1 with n4 as well')
 

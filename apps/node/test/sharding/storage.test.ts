@@ -71,23 +71,23 @@ describe('file shard storage', () => {
       await until(() => allLed(hosts, 4), 'a leader in every shard')
       return hosts
     }
-    let hosts = await boot()
-    for (let i = 0; i < 20; i++) await hosts[i % 3]!.write({ op: 'put', key: `k${i}`, value: new Uint8Array([i]) })
-    await Promise.all(hosts.map(async (host) => { await host.stop() }))
-
-    hosts = await boot()
-    // Just after the restart a leader may still change: a refused ReadIndex (ERR_NOT_LEADER) is retried, as a client would.
-    const read = async (host: ShardHost, key: string): Promise<number[]> => {
+    // Just after a start a leader may still change: a refused request (ERR_NOT_LEADER) is retried, as a client would.
+    const retried = async <T>(run: () => Promise<T>): Promise<T> => {
       for (let attempt = 0; ; attempt++) {
         try {
-          return [...((await host.get(key))?.value ?? [])]
+          return await run()
         } catch (error) {
           if ((error as { code?: string }).code !== 'ERR_NOT_LEADER' || attempt === 20) throw error
           await new Promise((resolve) => setTimeout(resolve, 20))
         }
       }
     }
-    for (let i = 0; i < 20; i++) expect(await read(hosts[(i + 1) % 3]!, `k${i}`)).toEqual([i])
+    let hosts = await boot()
+    for (let i = 0; i < 20; i++) await retried(async () => await hosts[i % 3]!.write({ op: 'put', key: `k${i}`, value: new Uint8Array([i]) }))
+    await Promise.all(hosts.map(async (host) => { await host.stop() }))
+
+    hosts = await boot()
+    for (let i = 0; i < 20; i++) expect([...((await retried(async () => await hosts[(i + 1) % 3]!.get(`k${i}`)))?.value ?? [])]).toEqual([i])
     for (let shard = 0; shard < 4; shard++) expect(existsSync(join(root, 'n1', 'shards', String(shard), 'wal'))).toBe(true)
     // A replica that leaves its shard takes its data with it: directory and hard-state record.
     const hardState = (): Record<string, unknown> => JSON.parse((JSON.parse(readFileSync(join(root, 'n1', 'shards', 'hard-state.json'), 'utf8')) as { states: string }).states) as Record<string, unknown>
