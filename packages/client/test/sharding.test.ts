@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Random } from '@synod/interfaces'
+import { NotLeaderError, type Random } from '@synod/interfaces'
 import { createClient, type ClientInit, type SynodClient } from '../src/index.js'
 import { FakeStore, startFakeNode, type FakeNode, type Received } from './support/fake-node.js'
 import { startFakeShardedCluster, type FakePlacement, type FakeShardedCluster } from './support/fake-sharded-cluster.js'
@@ -146,6 +146,36 @@ describe('sharded routing', () => {
     await synod.put(key, 'again')
     expect(keyed(n3, 'put')).toHaveLength(2)
     expect(sharded.redirects).toHaveLength(1)
+  })
+
+  it('backs off on a redirect without a hint (the shard is electing), tries another replica and refreshes the map', async () => {
+    const sharded = await cluster()
+    const [n1, n2, n3] = sharded.nodes as [FakeNode, FakeNode, FakeNode]
+    const synod = client({ endpoints: [n1.address], shardMapRefreshMs: 20 })
+    await synod.refreshShardMap()
+    // Shard 0 moved from {n1, n2} to {n2, n3}; n1 knows the new epoch but not who leads yet.
+    Object.assign(sharded.placement[0] as FakePlacement, { replicas: ['n3', 'n2'], leader: 'n3', preferredLeader: 'n3' })
+    sharded.epoch = 2
+    // The new map is held back until the write is done, so the write cannot have used it.
+    let release: () => void = () => {}
+    const mapHeld = new Promise<void>((resolve) => { release = resolve })
+    sharded.before = async (request, _context, self) => {
+      if (request.op === 'shards') await mapHeld
+      if (self.id !== 'n1' || request.op !== 'put') return undefined
+      throw Object.assign(new NotLeaderError('electing', {}), { shard: 0, epoch: 2 })
+    }
+    const key = keys.find((candidate) => sharded.shardOf(candidate) === 0) as string
+    expect((await synod.put(key, 'v')).ok).toBe(true)
+    // n1 refused without a hint; the retry went to the map's other replica, n2, which forwarded.
+    expect([keyed(n1, 'put').length, keyed(n2, 'put').length, keyed(n3, 'put').length]).toEqual([1, 1, 0])
+    expect(sharded.forwards).toBe(1)
+    // Meanwhile the client asked for the map.
+    await until(() => totalShardRequests(sharded) === 2)
+    release()
+    await until(() => synod.shardMap()?.epoch === 2)
+    await synod.put(key, 'w')
+    expect(keyed(n3, 'put')).toHaveLength(1)
+    expect(sharded.forwards).toBe(1)
   })
 
   it('refreshes once for a burst of redirects, and updates a shard leader without a refresh when the epoch is the same', async () => {

@@ -58,9 +58,16 @@ export class ShardRouting {
     }, init.clock)
   }
 
-  /** Whether a keyed call should wait for the cluster's mode before routing. */
+  /**
+   * Whether a keyed call should wait for the cluster's mode before routing. While the last attempt
+   * to learn it failed too recently, the call goes on without, and the next attempt is scheduled
+   * for when the interval ends.
+   */
   needsDiscovery (): boolean {
-    return this.#mode === 'unknown' && (this.#refresher.inFlight || this.#refresher.mayStart())
+    if (this.#mode !== 'unknown') return false
+    if (this.#refresher.inFlight || this.#refresher.mayStart()) return true
+    this.#refresher.refreshSoon()
+    return false
   }
 
   /**
