@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, type SynodClient } from '@synod/client'
 import { murmur3 } from '@synod/ring'
@@ -53,7 +54,9 @@ beforeAll(async () => {
       members,
       dataDir: join(root, id),
       secret: 'sharded-node-test-secret-0123456789',
-      tickMs: 20,
+      // Not shorter: a quiesced shard relies on node liveness, whose timeout is the election
+      // timeout (10 ticks), and a stalled event loop on a loaded machine must not look like death.
+      tickMs: 50,
       logger: createJsonLogger({ level: 'error', write: () => {} })
     }))
   }
@@ -150,5 +153,32 @@ describe('a sharded node', () => {
     expect(status.sharding.stats.hosted).toBeGreaterThan(0)
     expect(status.sharding.stats.hosted).toBeLessThan(SHARDS + 1)
     expect(status.sharding.rebalance.active).toBe(false)
+  })
+
+  it('shows its shards, replicas per node and rebalancing on the dashboard (headless Chromium)', async () => {
+    const executablePath = '/usr/bin/chromium'
+    if (!existsSync(executablePath)) expect.fail(`The dashboard test needs Chromium at ${executablePath}: apt-get install -y chromium`)
+    const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'] })
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } })
+      await page.goto(`${api[0] ?? ''}/dashboard`)
+      await page.locator('#sharding:not([hidden]) tr[data-shard="7"]').waitFor({ timeout: 10_000 })
+      await page.locator('#shard-nodes tr[data-shard-node="n4"]').waitFor({ timeout: 10_000 })
+      const perNode = await page.evaluate<string[][]>('Array.from(document.querySelectorAll("#shard-nodes tbody tr"), (tr) => Array.from(tr.children, (td) => td.textContent))')
+      expect(perNode.map((row) => row[0])).toEqual(ids)
+      // 8 shards of 3 replicas over 4 nodes.
+      expect(perNode.reduce((sum, row) => sum + Number(row[1]), 0)).toBe(SHARDS * 3)
+      // Leaders and awake/quiesced counts come from each node's own status, this node's included
+      // (read once every shard has a leader again: starting Chromium may have cost elections).
+      await page.waitForFunction(`Array.from(document.querySelectorAll("#shard-nodes tbody tr"), (tr) => Number(tr.children[2].textContent)).reduce((a, b) => a + b, 0) === ${SHARDS}`, undefined, { timeout: 20_000 })
+      expect(perNode.every((row) => /^\d+$/.test(row[3] ?? '') && /^\d+$/.test(row[4] ?? ''))).toBe(true)
+      expect(await page.locator('#rebalance').textContent()).toContain('rebalancing: idle')
+      expect(await page.locator('#shards tbody tr').count()).toBe(SHARDS)
+      expect(await page.locator('#rebalance').textContent()).toContain(`${SHARDS} shards`)
+      mkdirSync(join(import.meta.dirname, '..', 'test-results'), { recursive: true })
+      writeFileSync(join(import.meta.dirname, '..', 'test-results', 'dashboard-sharded.png'), await page.screenshot({ fullPage: true }))
+    } finally {
+      await browser.close()
+    }
   })
 })

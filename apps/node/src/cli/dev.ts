@@ -87,7 +87,8 @@ Try it:
   curl ${first}/v1/kv/hello
   curl ${first}/v1/status
   open ${first}/dashboard           # live cluster view; ${first}/metrics for Prometheus
-  synod members list               # members, roles and the leader (synod members --help to change them)
+  synod members list               # members, roles and the leader (synod members --help to change them)${shards === undefined ? '' : `
+  synod shards                     # each shard's replicas and leader; replicas and leaders per node`}
   kill -9 <pid of the leader>      # the rest elect a new leader and keep serving
 Ctrl-C stops the cluster.`)
 

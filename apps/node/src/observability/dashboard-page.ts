@@ -258,7 +258,8 @@ export const DASHBOARD_HTML = `<!doctype html>
       if (sharding && member.id === cluster.self) rebalance = sharding.rebalance;
       var row = document.createElement('tr');
       row.setAttribute('data-shard-node', node.id);
-      cell(row, node.id); cell(row, replicas[node.id] || 0); cell(row, leaders[node.id] || 0);
+      // Each node knows which shards it leads; this node's map knows only the leaders of its own shards.
+      cell(row, node.id); cell(row, replicas[node.id] || 0); cell(row, sharding ? sharding.stats.leading : leaders[node.id] || 0);
       cell(row, sharding ? sharding.stats.awake : '-'); cell(row, sharding ? sharding.stats.quiesced : '-');
       cell(row, sharding && sharding.rebalance.draining.indexOf(node.id) >= 0 ? 'yes' : '');
       nodes.appendChild(row);

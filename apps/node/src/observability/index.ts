@@ -54,6 +54,8 @@ export interface ObservabilityComponents {
   transport: TransportSource
   kv: KvSource
   logger: Logger
+  /** This node's own `/v1/status` answer for the cluster view. @default the consensus status plus `engine` */
+  status?: (() => object) | undefined
   /** For the status proxy. @default globalThis.fetch */
   fetch?: typeof globalThis.fetch
 }
@@ -113,7 +115,7 @@ export function createObservability (init: ObservabilityInit, components: Observ
         const status = await fetchClusterStatus({
           self: init.nodeId,
           apiUrls,
-          localStatus: () => ({ ...components.raft.status(), engine }),
+          localStatus: components.status ?? (() => ({ ...components.raft.status(), engine })),
           timeoutMs: statusTimeoutMs,
           token: init.token,
           fetch: fetchImpl

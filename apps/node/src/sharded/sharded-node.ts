@@ -157,7 +157,8 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
         size: () => host.status().reduce((sum, { shard }) => sum + (host.replica(shard)?.kv.size() ?? 0), 0),
         revision: () => host.status().reduce((max, { shard }) => Math.max(max, host.replica(shard)?.kv.revision() ?? 0), 0)
       },
-      logger: logger.child({ component: 'observability' })
+      logger: logger.child({ component: 'observability' }),
+      status: () => status()
     }
   )
   const locks = createLockService({ log: observability.instrumentLog(lockLog), machine: lockMachine, clock: systemClock, logger })
