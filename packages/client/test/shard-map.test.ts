@@ -225,6 +225,18 @@ describe('ShardMapRefresher', () => {
     await expect(refresher.refresh({ signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_ABORTED' })
   })
 
+  it('survives a fetch that throws before returning a promise', async () => {
+    const refresher = new ShardMapRefresher({
+      fetch: () => { throw new Error('no node to ask') },
+      apply: () => {},
+      onBackgroundError: () => {},
+      minIntervalMs: 100
+    }, manualClock())
+    await expect(refresher.refresh()).rejects.toThrow('no node to ask')
+    expect(refresher.inFlight).toBe(false)
+    await expect(refresher.refresh()).rejects.toThrow('no node to ask')
+  })
+
   it('stops: cancels the fetch in flight and the scheduled one, and refuses new ones', async () => {
     const { refresher, clock, fetches } = harness(100)
     refresher.refreshSoon()

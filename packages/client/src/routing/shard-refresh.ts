@@ -16,7 +16,7 @@ export interface ShardMapRefresherInit {
 }
 
 interface Flight {
-  readonly promise: Promise<void>
+  promise: Promise<void>
   readonly controller: AbortController
   /** Callers awaiting this flight; when the last one gives up, the fetch is cancelled... */
   waiters: number
@@ -130,10 +130,12 @@ export class ShardMapRefresher {
         if (this.#flight === flight) this.#flight = undefined
       }
     }
-    const flight: Flight = { promise: run(), controller, waiters: 0, background }
+    // Recorded before the fetch starts, so that even a fetch failing at once finds its flight.
+    const flight: Flight = { promise: Promise.resolve(), controller, waiters: 0, background }
+    this.#flight = flight
+    flight.promise = run()
     // Background flights have no one to hand their failure to but the logger.
     flight.promise.catch(() => {})
-    this.#flight = flight
     return flight
   }
 }
