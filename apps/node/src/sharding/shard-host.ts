@@ -67,7 +67,11 @@ export type ShardRaftTuning = Omit<RaftNodeInit, 'id' | 'bootstrap' | 'tickMs' |
 /** Options of `createShardHost`. */
 export interface ShardHostInit {
   nodeId: NodeId
-  /** Every node of the cluster, this one included. Every node must be given the same list. */
+  /**
+   * Every node of the cluster, this one included; every founding node must be given the same list
+   * (its order is the join order: the first `metadataVoters` are the metadata group's voters). With
+   * `join`, the peers to reach and this node.
+   */
   nodes: readonly ShardNode[]
   /** Shards the key space is split into; fixed for the cluster's life. @default 64 */
   shardCount?: number
@@ -645,6 +649,9 @@ class ShardHostImpl implements ShardHost {
 
   /** The metadata leader's duty: one change per round, members of the metadata group first, then drained nodes, then the next wave. */
   async #coordinate (member: Member, state: MetadataState): Promise<void> {
+    // A leader that has not applied everything committed would plan from an old view.
+    const status = member.raft.status()
+    if (status.appliedIndex < status.commitIndex) return
     if (await this.#reconcileGroup(member, state)) return
     const lockConfig = this.#lock?.raft.status().config
     for (const id of state.draining) {

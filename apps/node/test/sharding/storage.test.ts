@@ -9,7 +9,7 @@ import { createShardHost, type ShardHost, type ShardNode } from '../../src/shard
 import { fileShardStorage } from '../../src/sharding/shard-storage.js'
 import { createSharedHardStateStore } from '../../src/sharding/shared-hard-state.js'
 import { systemClock } from '../../src/system/clock.js'
-import { allLed, fastTiming, seededRandom, until } from './support.js'
+import { allLed, fastTiming, retryNotLeader, seededRandom, until } from './support.js'
 
 const dirs: string[] = []
 const tempDir = (): string => {
@@ -71,23 +71,12 @@ describe('file shard storage', () => {
       await until(() => allLed(hosts, 4), 'a leader in every shard')
       return hosts
     }
-    // Just after a start a leader may still change: a refused request (ERR_NOT_LEADER) is retried, as a client would.
-    const retried = async <T>(run: () => Promise<T>): Promise<T> => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await run()
-        } catch (error) {
-          if ((error as { code?: string }).code !== 'ERR_NOT_LEADER' || attempt === 20) throw error
-          await new Promise((resolve) => setTimeout(resolve, 20))
-        }
-      }
-    }
     let hosts = await boot()
-    for (let i = 0; i < 20; i++) await retried(async () => await hosts[i % 3]!.write({ op: 'put', key: `k${i}`, value: new Uint8Array([i]) }))
+    for (let i = 0; i < 20; i++) await retryNotLeader(async () => await hosts[i % 3]!.write({ op: 'put', key: `k${i}`, value: new Uint8Array([i]) }))
     await Promise.all(hosts.map(async (host) => { await host.stop() }))
 
     hosts = await boot()
-    for (let i = 0; i < 20; i++) expect([...((await retried(async () => await hosts[(i + 1) % 3]!.get(`k${i}`)))?.value ?? [])]).toEqual([i])
+    for (let i = 0; i < 20; i++) expect([...((await retryNotLeader(async () => await hosts[(i + 1) % 3]!.get(`k${i}`)))?.value ?? [])]).toEqual([i])
     for (let shard = 0; shard < 4; shard++) expect(existsSync(join(root, 'n1', 'shards', String(shard), 'wal'))).toBe(true)
     // A replica that leaves its shard takes its data with it: directory and hard-state record.
     const hardState = (): Record<string, unknown> => JSON.parse((JSON.parse(readFileSync(join(root, 'n1', 'shards', 'hard-state.json'), 'utf8')) as { states: string }).states) as Record<string, unknown>

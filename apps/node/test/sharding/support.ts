@@ -73,3 +73,15 @@ export function allLed (hosts: ShardHost[], shardCount: number): boolean {
   for (let shard = 0; shard < shardCount; shard++) if (leaderOf(hosts, shard) === undefined) return false
   return true
 }
+
+/** Runs a request as a client would: one refused during a leader change (ERR_NOT_LEADER) is retried after a pause. */
+export async function retryNotLeader<T> (run: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run()
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ERR_NOT_LEADER' || attempt === attempts) throw error
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+}
