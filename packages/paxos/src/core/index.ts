@@ -1,7 +1,7 @@
 export { createPaxosCore } from './paxos-core.js'
 export type { PaxosCore, PaxosCoreStatus, PaxosPeerStatus, ProposalPosition } from './paxos-core.js'
 export type { PaxosCoreConfig, PaxosSnapshotPoint } from './config.js'
-export type { PaxosReady, PaxosHardState, ReadState, FailedRead, SnapshotSend, SoftState } from './ready.js'
+export type { PaxosReady, PaxosEarly, PaxosHardState, ReadState, FailedRead, SnapshotSend, SoftState } from './ready.js'
 export type * from './messages.js'
 export { isPaxosMessage } from './messages.js'
 export { ZERO_BALLOT, compareBallots, sameBallot, formatBallot, encodeSlot, encodeSlots, decodeSlot } from './ballot.js'

@@ -7,7 +7,7 @@ import type { PaxosCoreConfig, PaxosSnapshotPoint, ResolvedPaxosConfig } from '.
 import { applyChange, decodeConfig, emptyConfig, encodeConfig, members } from './membership.js'
 import type { Accept, Accepted, Heartbeat, HeartbeatReply, PaxosMessage, Prepare, PromiseReply, ReadReply, ReadRequest, WireAcceptedSlot, WireSlot } from './messages.js'
 import { hasQuorum, quorumSizes } from './quorum.js'
-import type { FailedRead, PaxosReady, ReadState, SnapshotSend, SoftState } from './ready.js'
+import type { FailedRead, PaxosEarly, PaxosReady, ReadState, SnapshotSend, SoftState } from './ready.js'
 
 /** Where a proposal landed: its first slot and the ballot round it was proposed at. */
 export interface ProposalPosition {
@@ -62,6 +62,15 @@ export interface PaxosCore {
   transferLeadership(to?: NodeId): NodeId
   hasReady(): boolean
   ready(): PaxosReady
+  /**
+   * Takes what need not wait for the writes of a Ready already taken: the leader's accepts (it
+   * counts its own vote only once durable, and sends none that rely on a promise not yet durable)
+   * and newly chosen slots to apply (durable on a phase-2 quorum; none while a received snapshot
+   * waits to be installed). The driver may call this between `ready()` and `advance()`, but not
+   * while the Ready in flight persists a new promise or installs a snapshot. What it takes is not
+   * in the next Ready.
+   */
+  takeEarly(): PaxosEarly
   advance(ready: PaxosReady): void
   /** A snapshot as of `point` is durable: slots up to it may now be compacted. */
   snapshotTaken(point: PaxosSnapshotPoint): void
@@ -1095,12 +1104,7 @@ class MultiPaxos implements PaxosCore {
       entries = this.#slots.slice(first - this.#compacted - 1)
       this.#dirtyFrom = Number.POSITIVE_INFINITY
     }
-    const committed: LogEntry[] = []
-    const applyTo = Math.min(this.#commit, this.#lastIndex())
-    // A slot encoded in this process hands out the applied form built with it (on a leader, the
-    // very bytes the caller proposed, which the driver recognises by identity); others get a view.
-    for (let slot = Math.max(this.#applied + 1, this.#compacted + 1); slot <= applyTo; slot++) committed.push(appliedForm(this.#slot(slot)!))
-    if (applyTo > this.#applied) this.#applied = applyTo
+    const committed = this.#takeCommitted()
     const rd: PaxosReady = {
       softState: softChanged ? soft : undefined,
       hardState: this.#hardDirty ? { promised: this.#promised, commit: this.#commit, recovering: this.#recovering, recoverUntil: this.#recoverUntil } : undefined,
@@ -1125,6 +1129,23 @@ class MultiPaxos implements PaxosCore {
     this.#snapshotSends = []
     this.#configChanges = []
     return rd
+  }
+
+  takeEarly (): PaxosEarly {
+    const messages = this.#early
+    if (messages.length > 0) this.#early = []
+    return { messages, committedEntries: this.#snapshotToInstall === undefined ? this.#takeCommitted() : [] }
+  }
+
+  /** Chosen slots not handed out yet, in slot order. */
+  #takeCommitted (): LogEntry[] {
+    const committed: LogEntry[] = []
+    const applyTo = Math.min(this.#commit, this.#lastIndex())
+    // A slot encoded in this process hands out the applied form built with it (on a leader, the
+    // very bytes the caller proposed, which the driver recognises by identity); others get a view.
+    for (let slot = Math.max(this.#applied + 1, this.#compacted + 1); slot <= applyTo; slot++) committed.push(appliedForm(this.#slot(slot)!))
+    if (applyTo > this.#applied) this.#applied = applyTo
+    return committed
   }
 
   advance (rd: PaxosReady): void {

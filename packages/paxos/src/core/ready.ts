@@ -43,6 +43,15 @@ export interface SoftState {
 }
 
 /**
+ * What may leave while an earlier Ready's writes are in flight (see `PaxosCore.takeEarly`): the
+ * leader's accepts and the chosen slots to apply, in slot order after those already handed out.
+ */
+export interface PaxosEarly {
+  messages: PaxosMessage[]
+  committedEntries: LogEntry[]
+}
+
+/**
  * Everything the driver must do, in this order:
  *
  * 1. send `earlyMessages` at once (a leader's accepts; it counts its own vote only once durable);
