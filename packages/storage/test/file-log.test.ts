@@ -22,7 +22,8 @@ describe('file log', () => {
     const probe = await open(join(dir, 'probe'), 'w')
     const fileHandlePrototype = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> }
     await probe.close()
-    const log = createFileLogStorage({ dir, preallocate: false })
+    // Every commit through the thread pool, where the spy can count them.
+    const log = createFileLogStorage({ dir, preallocate: false, inlineSyncMaxBytes: 0 })
     await log.start()
     await log.append([entry(1)])
     const datasync = vi.spyOn(fileHandlePrototype, 'datasync')
@@ -46,7 +47,7 @@ describe('file log', () => {
     const probe = await open(join(dir, 'probe'), 'w')
     const fileHandlePrototype = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> }
     await probe.close()
-    const log = createFileLogStorage({ dir, preallocate: false, maxSyncsInFlight: 2 })
+    const log = createFileLogStorage({ dir, preallocate: false, maxSyncsInFlight: 2, inlineSyncMaxBytes: 0 })
     await log.start()
     await log.append([entry(1)])
     const realDatasync = fileHandlePrototype.datasync
@@ -71,7 +72,7 @@ describe('file log', () => {
     const probe = await open(join(dir, 'probe'), 'w')
     const fileHandlePrototype = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> }
     await probe.close()
-    const log = createFileLogStorage({ dir, preallocate: false, maxSyncsInFlight: 2 })
+    const log = createFileLogStorage({ dir, preallocate: false, maxSyncsInFlight: 2, inlineSyncMaxBytes: 0 })
     await log.start()
     await log.append([entry(1)])
     const realDatasync = fileHandlePrototype.datasync
@@ -118,6 +119,31 @@ describe('file log', () => {
     for (let i = 1; i < ends.length; i++) {
       expect((ends[i] as number) - (ends[i - 1] as number)).toBeLessThanOrEqual(1024 * 1024 + 256 * 1024)
     }
+  })
+
+  it('syncs a small commit on the calling thread and a large one in the thread pool, both durable', async () => {
+    const probe = await open(join(dir, 'probe'), 'w')
+    const fileHandlePrototype = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> }
+    await probe.close()
+    const log = createFileLogStorage({ dir, preallocate: false, inlineSyncMaxBytes: 1000 })
+    await log.start()
+    const datasync = vi.spyOn(fileHandlePrototype, 'datasync')
+    await log.append([entry(1)])
+    await log.append([entry(2), entry(3)])
+    expect(datasync).not.toHaveBeenCalled()
+    // 2,000 bytes of payload: above the limit, so through the pool.
+    await log.append([entry(4, 1, 2000)])
+    expect(datasync).toHaveBeenCalledTimes(1)
+    await log.stop()
+    const reopened = createFileLogStorage({ dir, preallocate: false })
+    await reopened.start()
+    expect(reopened.lastIndex()).toBe(4)
+    expect((await reopened.entries(1, 5)).map((e) => e.data.byteLength)).toEqual([100, 100, 100, 2000])
+    await reopened.stop()
+  })
+
+  it('rejects a negative inlineSyncMaxBytes with ERR_INVALID_ARGUMENT', () => {
+    expect(() => createFileLogStorage({ dir, inlineSyncMaxBytes: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
   })
 
   it('rejects an entry above maxEntryBytes with ERR_TOO_LARGE', async () => {

@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs'
+import { fdatasyncSync, writeSync } from 'node:fs'
 import { mkdir, open, readdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
@@ -44,6 +44,16 @@ export interface FileLogStorageInit {
    * @default 1
    */
   maxSyncsInFlight?: number
+  /**
+   * A commit of at most this many bytes, written while no other commit is syncing, is made durable
+   * with `fdatasync` on the calling thread rather than through libuv's thread pool, which saves
+   * the pool's round trip (wake a worker, sync, wake the event loop through its event fd) at the
+   * price of blocking the event loop for the length of the sync. Larger commits, which come with
+   * heavy load, always sync in the pool so the loop goes on decoding and answering meanwhile. Off
+   * by default: on a busy 2-core machine a 3-node cluster was no faster with it (see the README).
+   * @default 0 (every commit syncs in the thread pool)
+   */
+  inlineSyncMaxBytes?: number
   /**
    * Largest accepted entry payload; a bigger one rejects with ERR_TOO_LARGE.
    * @default 67108864 (64 MiB)
@@ -115,6 +125,7 @@ class FileLogStorage implements LogStorage {
   private readonly maxBatchBytes: number
   private readonly maxEntryBytes: number
   private readonly maxSyncsInFlight: number
+  private readonly inlineSyncMaxBytes: number
   private readonly logger: Logger | undefined
   private readonly lifecycle = new Lifecycle('file log storage')
 
@@ -156,6 +167,10 @@ class FileLogStorage implements LogStorage {
     this.maxBatchBytes = init.maxBatchBytes ?? 8 * 1024 * 1024
     this.maxEntryBytes = init.maxEntryBytes ?? 64 * 1024 * 1024
     this.maxSyncsInFlight = init.maxSyncsInFlight ?? 1
+    this.inlineSyncMaxBytes = init.inlineSyncMaxBytes ?? 0
+    if (!(this.inlineSyncMaxBytes >= 0)) {
+      throw new InvalidArgumentError('inlineSyncMaxBytes must be a number >= 0', { field: 'inlineSyncMaxBytes' })
+    }
     if (!Number.isSafeInteger(this.maxSyncsInFlight) || this.maxSyncsInFlight < 1) {
       throw new InvalidArgumentError('maxSyncsInFlight must be a positive integer', { field: 'maxSyncsInFlight' })
     }
@@ -493,7 +508,7 @@ class FileLogStorage implements LogStorage {
       offsets,
       end: start + total,
       lastIndex: (entries.at(-1) as LogEntry).index,
-      synced: segment.handle.datasync().then(() => undefined, (error: unknown) => error instanceof Error ? error : new Error(String(error)))
+      synced: !overlapping && total <= this.inlineSyncMaxBytes ? syncInline(segment) : syncInPool(segment)
     })
   }
 
@@ -704,6 +719,25 @@ class FileLogStorage implements LogStorage {
       this.exclusiveGate = undefined
       open()
     }
+  }
+}
+
+function asError (error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}
+
+/** fdatasync through libuv's thread pool; settles with the error instead of rejecting. */
+function syncInPool (segment: Segment): Promise<Error | undefined> {
+  return segment.handle.datasync().then(() => undefined, asError)
+}
+
+/** fdatasync on this thread (see `inlineSyncMaxBytes`); settles with the error instead of throwing. */
+function syncInline (segment: Segment): Promise<Error | undefined> {
+  try {
+    fdatasyncSync(segment.handle.fd)
+    return Promise.resolve(undefined)
+  } catch (error) {
+    return Promise.resolve(asError(error))
   }
 }
 

@@ -10,7 +10,8 @@ import { crashPayload, seededRandom } from './payload.js'
 const [dir, seedText, termText] = process.argv.slice(2)
 const random = seededRandom(Number(seedText))
 const term = Number(termText)
-const log = createFileLogStorage({ dir: dir as string, segmentBytes: 16 * 1024 })
+// Every other incarnation syncs small commits on the event loop (inlineSyncMaxBytes), so kills land in both paths.
+const log = createFileLogStorage({ dir: dir as string, segmentBytes: 16 * 1024, inlineSyncMaxBytes: Number(seedText) % 2 === 0 ? 4096 : 0 })
 // The parent starts this process early, while it checks the previous run, and says when to go.
 await new Promise<void>((resolve) => { process.stdin.once('data', () => { resolve() }) })
 await log.start()
