@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Accepted, PaxosCore, PromiseReply } from '../../src/core/index.js'
-import type { b} from '../harness/unit.js';
 import { bytes, drain, ofType, soloCore, str } from '../harness/unit.js'
+import type { b } from '../harness/unit.js'
 
 const promise = (from: string, request: ReturnType<typeof b>): PromiseReply => ({
   type: 'promise', from, to: 'n1', ballot: request, request, ok: true, commit: 0, compacted: 0, accepted: []
