@@ -53,9 +53,10 @@ export interface RaftNode<Result = unknown> extends ReplicatedLog<Result> {
 /**
  * Creates a Raft node that drives a core with real storage, transport and clock.
  *
- * Each Ready is handled as: send the leader's appends at once (dissertation §10.2.1), write the
- * snapshot, entries and hard state durably, send the other messages, hand committed entries to
- * the apply queue (which runs separately, off the replication path), then advance the core.
+ * Each Ready is handled as: send the leader's appends at once (dissertation §10.2.1), hand
+ * committed entries to the apply queue (they are durable already; it runs off the replication
+ * path), write the snapshot, entries and hard state durably, send the other messages, then advance
+ * the core. Readies overlap: the next is taken while earlier ones still write (see `#pump`).
  */
 export function createRaftNode<Result = unknown> (init: RaftNodeInit, components: RaftNodeComponents<Result>): RaftNode<Result> {
   return new RaftNodeImpl<Result>(resolveNodeInit(init), components)
@@ -63,6 +64,8 @@ export function createRaftNode<Result = unknown> (init: RaftNodeInit, components
 
 
 const EMPTY = new Uint8Array(0)
+/** Readies taken while earlier ones are still writing, at most (see #pump). */
+const MAX_READIES_IN_FLIGHT = 8
 
 function cryptoRandom (): Random {
   const next = (): number => {
@@ -94,10 +97,18 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
   #core: RaftCore | undefined
   #started = false
   #unsubscribe: (() => void) | undefined
-  // The Ready loop.
-  #processing = false
-  #processScheduled = false
-  #loopDone: Promise<void> = Promise.resolve()
+  // Readies (see #pump): several may be in flight, finishing strictly in the order they were taken.
+  #pumpScheduled = false
+  /** Settles once every Ready taken so far has finished (writes durable, messages sent, advanced). */
+  #tail: Promise<void> = Promise.resolve()
+  /** Readies taken and not finished yet. */
+  #inFlight = 0
+  /** A Ready that must run alone (see #mustRunAlone) is waiting or running: take no other. */
+  #alone = false
+  /** A write failed: no Ready taken before or after it may finish (its acknowledgements would lie). */
+  #writeFailed = false
+  /** Entries handed to the log by Readies still in flight, by index (their writes may be unfinished). */
+  readonly #unsynced = new Map<number, LogEntry>()
   // Ticks, computed from the clock so a stalled event loop never shortens the lease (see README).
   #tickTimer: TimerHandle = undefined
   #startedAt = 0
@@ -222,6 +233,11 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
         this.#schedule()
       }
     })
+    this.#tail = Promise.resolve()
+    this.#inFlight = 0
+    this.#alone = false
+    this.#writeFailed = false
+    this.#unsynced.clear()
     this.#unsubscribe = transport.onMessage((from, message) => { this.#onMessage(from, message) })
     await transport.start()
     this.#started = true
@@ -250,7 +266,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     for (const read of this.#reads.values()) read.fail(stopped)
     this.#reads.clear()
     for (const waiter of this.#leaderWaiters) waiter(undefined)
-    await this.#loopDone
+    await this.#tail
     await this.#hintSave
     await this.#applyChain.catch(() => {})
     await this.#transfer.close()
@@ -297,29 +313,109 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
   // ---------------------------------------------------------------- the Ready loop
 
   #schedule (): void {
-    if (this.#processScheduled || !this.#started) return
-    this.#processScheduled = true
-    queueMicrotask(() => {
-      this.#processScheduled = false
-      if (this.#processing) return
-      this.#loopDone = this.#run()
-    })
+    if (this.#pumpScheduled || !this.#started) return
+    this.#pumpScheduled = true
+    queueMicrotask(this.#pumpTask)
   }
 
-  async #run (): Promise<void> {
-    this.#processing = true
-    try {
-      while (this.#started && this.#core?.hasReady() === true) {
-        await this.#handleReady(this.#core, this.#core.ready())
-      }
-    } catch (error) {
-      this.#logger?.error({ error }, 'raft ready loop failed; stopping the node')
-      void this.stop()
-    } finally {
-      this.#processing = false
+  readonly #pumpTask = (): void => {
+    this.#pumpScheduled = false
+    this.#pump()
+  }
+
+  /**
+   * Takes the next Ready, if the core has one. Readies are pipelined: one may be taken while the
+   * writes of earlier ones are still in flight, so entries committed meanwhile (a follower's
+   * acknowledgement arriving during the leader's next fsync) are applied at once instead of after
+   * that fsync, and new entries go out to followers at once. Each Ready still finishes (messages
+   * that promise durability sent, core advanced) only after its own writes and every earlier
+   * Ready's have finished, in the order taken, which is what the core expects.
+   *
+   * One Ready per call: every call follows an event (a message, a proposal, a tick, a finished
+   * Ready), and while writes are in flight the core reports a Ready for their unpersisted entries
+   * alone, so taking Readies until it has none would spin.
+   */
+  #pump (): void {
+    const core = this.#core
+    if (!this.#started || core === undefined || this.#alone || this.#writeFailed) return
+    if (this.#inFlight >= MAX_READIES_IN_FLIGHT || !core.hasReady()) return
+    const rd = core.ready()
+    this.#inFlight++
+    if (this.#mustRunAlone(rd)) {
+      // Snapshots, term and vote changes, role and configuration changes: after everything in
+      // flight, and nothing taken until done (the steps as they were before pipelining).
+      this.#alone = true
+      this.#tail = this.#tail.then(async () => {
+        if (this.#writeFailed) return
+        await this.#handleReady(core, rd)
+        this.#alone = false
+        this.#finished()
+      }).catch(this.#onWriteFailed)
+      return
     }
+    for (const m of rd.earlyMessages) this.#send(m)
+    // Committed entries are durable already (the core hands out none above its persisted index).
+    if (rd.committedEntries.length > 0) this.#enqueueApply(rd.committedEntries)
+    const writes: Array<Promise<void>> = []
+    const fresh = this.#freshEntries(rd.entries)
+    if (fresh.length > 0) {
+      writes.push(this.#c.log.append(fresh))
+      for (const entry of fresh) this.#unsynced.set(entry.index, entry)
+    }
+    // A commit-index-only change here (term and vote changes run alone): saved in the background.
+    if (rd.hardState !== undefined) this.#saveHardState(rd.hardState, writes)
+    const previous = this.#tail
+    const done = writes.length === 0 ? previous : Promise.all([previous, ...writes])
+    this.#tail = done.then(() => {
+      if (this.#writeFailed) return
+      for (const entry of fresh) if (this.#unsynced.get(entry.index) === entry) this.#unsynced.delete(entry.index)
+      this.#afterWrites(core, rd)
+      this.#finished()
+    }).catch(this.#onWriteFailed)
   }
 
+  #finished (): void {
+    this.#inFlight--
+    this.#pump()
+  }
+
+  readonly #onWriteFailed = (error: unknown): void => {
+    this.#writeFailed = true
+    this.#logger?.error({ error }, 'raft ready loop failed; stopping the node')
+    void this.stop()
+  }
+
+  /** Readies that must not overlap with others. */
+  #mustRunAlone (rd: Ready): boolean {
+    if (rd.snapshot !== undefined || rd.softState !== undefined || rd.configChanges.length > 0 || rd.snapshotSends.length > 0) return true
+    const hard = rd.hardState
+    const saved = this.#savedHard
+    return hard !== undefined && (saved === undefined || saved.term !== hard.term || saved.vote !== hard.vote)
+  }
+
+  /**
+   * The part of `entries` still to be written: the core lists every unpersisted entry, including
+   * those earlier Readies are writing or have just written. An entry is known when an earlier
+   * Ready queued it or the log holds it, with the same term (Log Matching: same index and term,
+   * same entry). From the first unknown entry on, everything is written, replacing any conflicting
+   * suffix queued before.
+   */
+  #freshEntries (entries: LogEntry[]): LogEntry[] {
+    const log = this.#c.log
+    let known = 0
+    while (known < entries.length) {
+      const entry = entries[known] as LogEntry
+      const queued = this.#unsynced.get(entry.index)
+      if (queued !== undefined ? queued.term !== entry.term : log.term(entry.index) !== entry.term) break
+      known++
+    }
+    if (known === entries.length) return []
+    const first = (entries[known] as LogEntry).index
+    if (this.#unsynced.size > 0) for (const index of [...this.#unsynced.keys()]) if (index >= first) this.#unsynced.delete(index)
+    return known === 0 ? entries : entries.slice(known)
+  }
+
+  /** Handles one Ready with nothing else in flight, waiting for its writes (see #pump). */
   async #handleReady (core: RaftCore, rd: Ready): Promise<void> {
     for (const m of rd.earlyMessages) this.#send(m)
     if (rd.snapshot !== undefined) await this.#installSnapshotLog(rd.snapshot)
@@ -330,14 +426,22 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     const applyEarly = rd.snapshot === undefined && rd.committedEntries.length > 0
     if (applyEarly) this.#enqueueApply(rd.committedEntries)
     const writes: Array<Promise<void>> = []
-    if (rd.entries.length > 0) writes.push(this.#c.log.append(rd.entries))
+    const fresh = this.#freshEntries(rd.entries)
+    if (fresh.length > 0) writes.push(this.#c.log.append(fresh))
     if (rd.hardState !== undefined) this.#saveHardState(rd.hardState, writes)
     if (writes.length > 0) await Promise.all(writes)
+    this.#afterWrites(core, rd)
+  }
+
+  /** What a Ready does once its writes are durable: the rest of etcd's steps, then advance. */
+  #afterWrites (core: RaftCore, rd: Ready): void {
     for (const m of rd.messages) this.#send(m)
     if (rd.softState !== undefined) this.#onSoftState(rd.softState.role, rd.softState.term, rd.softState.leader)
     for (const change of rd.configChanges) this.#updatePeers(change.config)
-    if (rd.snapshot !== undefined) this.#enqueueRestore(rd.snapshot)
-    if (!applyEarly && rd.committedEntries.length > 0) this.#enqueueApply(rd.committedEntries)
+    if (rd.snapshot !== undefined) {
+      this.#enqueueRestore(rd.snapshot)
+      if (rd.committedEntries.length > 0) this.#enqueueApply(rd.committedEntries)
+    }
     for (const read of rd.readStates) {
       const waiter = this.#reads.get(read.context)
       if (waiter !== undefined) {

@@ -1,4 +1,4 @@
-import type { ClusterConfig, NodeId, SnapshotStorage } from '@synod/interfaces'
+import type { Clock, ClusterConfig, LogStorage, NodeId, SnapshotStorage } from '@synod/interfaces'
 import { createSimCluster, createSimulation, uniform } from '@synod/sim'
 import type { SimCluster, SimNetworkOptions, SimTransport, Simulation } from '@synod/sim'
 import { createRaftNode } from '../../src/index.js'
@@ -22,6 +22,8 @@ export interface SimRaftOptions {
   init?: Partial<RaftNodeInit>
   /** Wraps a node's snapshot storage (to observe transfers). */
   wrapSnapshots?: (id: NodeId, storage: SnapshotStorage) => SnapshotStorage
+  /** Wraps a node's log storage (to delay or hold its writes). */
+  wrapLog?: (id: NodeId, log: LogStorage, clock: Clock) => LogStorage
 }
 
 export function bootstrapConfig (ids: NodeId[]): ClusterConfig {
@@ -46,7 +48,7 @@ export function simRaft (options: SimRaftOptions = {}): { sim: Simulation, clust
         ...options.init
       }, {
         transport: ctx.transport,
-        log: ctx.disk.log(),
+        log: options.wrapLog?.(ctx.id, ctx.disk.log(), ctx.clock) ?? ctx.disk.log(),
         hardState: ctx.disk.hardState(),
         snapshots: options.wrapSnapshots?.(ctx.id, ctx.disk.snapshots()) ?? ctx.disk.snapshots(),
         stateMachine: kv,

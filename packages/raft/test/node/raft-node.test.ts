@@ -32,6 +32,60 @@ describe('createRaftNode on the simulator', () => {
     expect(leader.node.metrics().proposals).toBe(200)
   })
 
+  it('applies an entry committed while the leader writes the next batch, without waiting for that write', async () => {
+    // Followers write slowly, so their acknowledgement of A reaches the leader after the leader
+    // wrote A and started writing B; the leader's write of B is held until the end.
+    const control = { leader: undefined as string | undefined, holdIndex: 0, followerDelayMs: 0, afterLeaderAppend: (_last: number): void => {} }
+    let releaseHold = (): void => {}
+    const hold = new Promise<void>((resolve) => { releaseHold = resolve })
+    const { sim, cluster } = simRaft({
+      wrapLog: (id, log, clock) => {
+        let chain = Promise.resolve()
+        const inOrder = <T>(work: () => Promise<T>): Promise<T> => {
+          const result = chain.then(work)
+          chain = result.then(() => undefined, () => undefined)
+          return result
+        }
+        return {
+          start: async () => { await log.start() },
+          stop: async () => { await chain; await log.stop() },
+          firstIndex: () => log.firstIndex(),
+          lastIndex: () => log.lastIndex(),
+          term: (index) => log.term(index),
+          entries: async (from, to, options) => await log.entries(from, to, options),
+          truncateSuffix: async (from, options) => { await inOrder(async () => { await log.truncateSuffix(from, options) }) },
+          compactPrefix: async (upTo, term, options) => { await inOrder(async () => { await log.compactPrefix(upTo, term, options) }) },
+          append: async (entries, options) => {
+            await inOrder(async () => {
+              if (id !== control.leader && control.followerDelayMs > 0) await new Promise<void>((resolve) => { clock.setTimeout(() => { resolve() }, control.followerDelayMs) })
+              if (id === control.leader && entries.some((entry) => entry.index === control.holdIndex)) await hold
+              await log.append(entries, options)
+              if (id === control.leader) control.afterLeaderAppend(entries.at(-1)?.index ?? 0)
+            })
+          }
+        }
+      }
+    })
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    await settle(sim, leader.node.propose(put('warm', 'up')))
+    const a = leader.node.status().lastIndex + 1
+    control.leader = leader.node.id
+    control.holdIndex = a + 1
+    control.followerDelayMs = 20
+    let bResult: Promise<unknown> | undefined
+    control.afterLeaderAppend = (last) => {
+      if (last === a && bResult === undefined) bResult = leader.node.propose(put('b', '2'))
+    }
+    const aResult = await settle(sim, leader.node.propose(put('a', '1')))
+    expect(aResult.index).toBe(a)
+    expect(bResult).toBeDefined()
+    expect(leader.node.status().persistedIndex).toBe(a)
+    releaseHold()
+    const b = await settle(sim, bResult as Promise<{ index: number }>)
+    expect(b.index).toBe(a + 1)
+  })
+
   it('a follower forwards proposals to the leader and returns the result', async () => {
     const { sim, cluster } = simRaft()
     void cluster.startAll()
