@@ -46,29 +46,49 @@ export function targetPlacement (state: MetadataState): ShardPlacement[] {
   return cachedPlacement
 }
 
+/** The nodes a move copies to or takes from (a move that only changes the preferred leader involves none). */
+function involvedIn (from: readonly NodeId[], to: readonly NodeId[]): NodeId[] {
+  return [...to.filter((node) => !from.includes(node)), ...from.filter((node) => !to.includes(node))]
+}
+
 /**
- * The next wave of moves to release: empty while a wave is still under way (waves run one after
- * the other) or when the placement is already the target. The first wave of the plan from the
- * recorded placement to the target, so only the ring's diff moves, throttled by `maxMovesPerNode`.
+ * The moves to release now: those of the plan from the recorded placement to the target (so only
+ * the ring's diff moves) whose nodes have room under the throttle, counting the moves already under
+ * way (no node takes part in more than `maxMovesPerNode` at once). A slot frees as soon as one move
+ * finishes, so a slow move holds back only the moves that share its nodes. Moves that only change
+ * the preferred leader copy nothing and are not throttled.
  */
 export function nextWave (state: MetadataState, maxMovesPerNode: number): ShardPlacement[] {
-  if (state.epoch === 0 || state.moves.length > 0) return []
+  if (state.epoch === 0) return []
   const target = targetPlacement(state)
   if (target.length !== state.placement.length) return []
-  return (planFor(state, maxMovesPerNode).waves[0] ?? []).map((move) => target[move.shard] as ShardPlacement)
+  const load = new Map<NodeId, number>()
+  const moving = new Set<number>()
+  for (const move of state.moves) {
+    moving.add(move.shard)
+    const before = state.placement[move.shard]?.replicas ?? []
+    for (const node of involvedIn(before, [...move.replicas, ...(move.previous ?? [])])) load.set(node, (load.get(node) ?? 0) + 1)
+  }
+  const released: ShardPlacement[] = []
+  for (const move of planFor(state).moves) {
+    if (moving.has(move.shard)) continue
+    const involved = involvedIn(move.from, move.to)
+    if (!involved.every((node) => (load.get(node) ?? 0) < maxMovesPerNode)) continue
+    for (const node of involved) load.set(node, (load.get(node) ?? 0) + 1)
+    released.push(target[move.shard] as ShardPlacement)
+  }
+  return released
 }
 
 // The metadata leader asks on every tick; states are replaced, never changed in place, so the last
 // plan is reused until the state changes (planning 1,000 shards each tick would be waste).
 let plannedState: MetadataState | undefined
-let plannedThrottle = 0
 let plannedResult: RebalancePlan | undefined
 
-/** The plan from the state's placement to its target; without a throttle, any cached plan of this state will do (its moves do not depend on the throttle, only its waves do). */
-function planFor (state: MetadataState, maxMovesPerNode?: number): RebalancePlan {
-  if (plannedState !== state || plannedResult === undefined || (maxMovesPerNode !== undefined && plannedThrottle !== maxMovesPerNode)) {
-    plannedThrottle = maxMovesPerNode ?? 1
-    plannedResult = planRebalance(state.placement, targetPlacement(state), { maxMovesPerNode: plannedThrottle })
+/** The moves from the state's recorded placement to its target. */
+function planFor (state: MetadataState): RebalancePlan {
+  if (plannedState !== state || plannedResult === undefined) {
+    plannedResult = planRebalance(state.placement, targetPlacement(state))
     plannedState = state
   }
   return plannedResult

@@ -4,7 +4,7 @@ import {
   groupMembers, nextGroupAction, nextShardAction, nextWave, rebalanceStatus, staleMoves, targetPlacement, type GroupMembers
 } from '../../src/sharding/cluster-plan.js'
 import {
-  createMetadataStateMachine, encodeMetadataCommand, type MetadataCommand, type MetadataNode, type MetadataResult, type MetadataStateMachine
+  createMetadataStateMachine, encodeMetadataCommand, hostsAnything, type MetadataCommand, type MetadataNode, type MetadataResult, type MetadataStateMachine
 } from '../../src/sharding/metadata.js'
 import type { ShardPlacement } from '../../src/sharding/shard-map.js'
 import { seededRandom } from './support.js'
@@ -201,6 +201,40 @@ describe('shard moves', () => {
         }
       }
       expect(finished).toBe(true)
+    }
+  })
+
+  it('releases moves as throttle slots free up, never letting a node take part in more than maxMovesPerNode', () => {
+    const random = seededRandom(3)
+    for (const max of [1, 2]) {
+      const { machine, run } = machineWith(['a', 'b', 'c'], 32)
+      run({ op: 'add-node', node: node('d') })
+      run({ op: 'add-node', node: node('e') })
+      // With a drained too, every move would involve a, and max 1 would run them strictly one by one.
+      if (max === 2) run({ op: 'drain-node', id: 'a' })
+      let releasedWhileMoving = false
+      for (let round = 0; round < 500 && rebalanceStatus(machine.state()).active; round++) {
+        const state = machine.state()
+        const targets = nextWave(state, max)
+        if (targets.length > 0) {
+          if (state.moves.length > 0) releasedWhileMoving = true
+          expect(run({ op: 'start-moves', targets, expectedEpoch: state.epoch }).ok).toBe(true)
+        }
+        // The throttle holds over everything under way.
+        const load = new Map<string, number>()
+        for (const move of machine.state().moves) {
+          const before = machine.state().placement[move.shard]!.replicas
+          for (const id of [...move.replicas.filter((n) => !before.includes(n)), ...before.filter((n) => !move.replicas.includes(n))]) load.set(id, (load.get(id) ?? 0) + 1)
+        }
+        for (const count of load.values()) expect(count).toBeLessThanOrEqual(max)
+        // One move under way (chosen at random) finishes per round.
+        const moves = machine.state().moves
+        if (moves.length > 0) expect(run({ op: 'finish-move', placement: moves[random.int(moves.length)]! }).ok).toBe(true)
+        if (!hostsAnything(machine.state(), 'a') && machine.state().draining.includes('a')) run({ op: 'remove-node', id: 'a' })
+      }
+      expect(rebalanceStatus(machine.state()).active).toBe(false)
+      expect(machine.state().placement).toEqual(targetPlacement(machine.state()))
+      expect(releasedWhileMoving).toBe(true)
     }
   })
 
