@@ -62,10 +62,12 @@ beforeAll(async () => {
   }
   await Promise.all(nodes.map(async (node) => { await node.start() }))
   const deadline = Date.now() + 30_000
-  // A node knows the leaders of the shards it hosts: every shard's leader is known somewhere.
+  // A node knows the leaders of the shards it hosts. Wait until every shard is led by its
+  // preferred node (the nodes move leadership there themselves), so that the tests below do not
+  // run into those transfers.
   for (;;) {
     const maps = await Promise.all(ids.map(async (_, i) => (await http(i, 'GET', '/v1/shards')).json as unknown as ShardMap))
-    const led = (shard: number): boolean => maps.some((map) => map.shards[shard]?.leader !== null && map.shards[shard]?.leader !== undefined)
+    const led = (shard: number): boolean => maps.some((map) => map.shards[shard]?.leader === map.shards[shard]?.preferredLeader)
     if (maps.every((map) => map.shardCount === SHARDS) && Array.from({ length: SHARDS }, (_, shard) => led(shard)).every(Boolean)) break
     if (Date.now() > deadline) throw new Error(`shards without a leader: ${JSON.stringify(maps.map((map) => map.shards))}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
@@ -123,7 +125,7 @@ describe('a sharded node', () => {
     for (const key of keys) await client.put(key, new TextEncoder().encode(key.toUpperCase()))
     for (const i of ids.keys()) {
       const listed = (await http(i, 'GET', '/v1/kv?prefix=list/')).json as { items: Array<{ key: string, value: string }>, more: boolean }
-      expect(listed.items.map((item) => item.key)).toEqual(keys)
+      expect(listed.items?.map((item) => item.key), JSON.stringify(listed)).toEqual(keys)
       expect(listed.items.every((item) => item.value === item.key.toUpperCase())).toBe(true)
       expect(listed.more).toBe(false)
     }

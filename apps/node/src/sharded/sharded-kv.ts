@@ -4,6 +4,12 @@ import type { KvRecord } from '../kv/state-machine.js'
 import type { ShardHost } from '../sharding/index.js'
 import { jsonToRecord } from '../http/values.js'
 
+/** How long a linearizable read may take in all, and one ReadIndex try within it. */
+const READ_DEADLINE_MS = 10_000
+const READ_ATTEMPT_MS = 2_000
+/** Errors after which a read barrier is tried again: the shard is between leaders. */
+const RETRYABLE_READ = new Set(['ERR_NOT_LEADER', 'ERR_TIMEOUT', 'ERR_PROPOSAL_DROPPED'])
+
 /** What a sharded KV backend needs besides the host: how to reach another node's HTTP API. */
 export interface ShardedKvComponents {
   host: ShardHost
@@ -48,10 +54,31 @@ export function createShardedKv (components: ShardedKvComponents): KvBackend & {
     return error
   }
 
+  /**
+   * A ReadIndex on a shard hosted here, tried again while the shard changes leader (a leadership
+   * transfer by the leader balancer, an election): a read barrier has no effect, so repeating it
+   * is always safe. Each try is bounded, so a confirmation lost with a deposed leader costs one
+   * try, not the whole deadline.
+   */
+  async function barrier (shard: number, options: KvReadOptions & { timeoutMs?: number }): Promise<void> {
+    const deadline = performance.now() + (options.timeoutMs ?? READ_DEADLINE_MS)
+    for (let attempt = 1; ; attempt++) {
+      const remaining = deadline - performance.now()
+      try {
+        await host.readBarrier(shard, { ...options, timeoutMs: Math.max(1, Math.min(remaining, READ_ATTEMPT_MS)) })
+        return
+      } catch (error) {
+        const code = (error as { code?: string }).code
+        if (options.signal?.aborted === true || remaining <= 0 || code === undefined || !RETRYABLE_READ.has(code) || host.replica(shard) === undefined) throw error
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10 * attempt, 100)))
+    }
+  }
+
   async function rangeShard (shard: number, prefix: string, limit: number, options: KvReadOptions = {}): Promise<KvRangeAnswer> {
     const replica = host.replica(shard)
     if (replica === undefined) throw notHosted(shard)
-    if (options.consistency !== 'serializable') await host.readBarrier(shard, options)
+    if (options.consistency !== 'serializable') await barrier(shard, options)
     const rows = replica.kv.range({ prefix, limit: limit + 1 })
     return { revision: replica.kv.revision(), rows: rows.slice(0, limit), more: rows.length > limit }
   }
@@ -93,16 +120,25 @@ export function createShardedKv (components: ShardedKvComponents): KvBackend & {
       const shard = host.shardOf(key)
       if (host.replica(shard) === undefined) throw notHosted(shard)
       try {
-        const record = await host.get(key, options)
-        return { revision: host.replica(shard)?.kv.revision() ?? record?.modRevision ?? 0, record }
+        if (options.consistency !== 'serializable') await barrier(shard, options)
+        const replica = host.replica(shard)
+        if (replica === undefined) throw notHosted(shard)
+        return { revision: replica.kv.revision(), record: replica.kv.get(key) }
       } catch (error) {
         throw withShard(error, shard)
       }
     },
 
     async range (prefix, limit, options = {}) {
-      const parts = await Promise.all(Array.from({ length: host.shardCount }, async (_, shard) =>
-        host.replica(shard) === undefined ? await rangeRemote(shard, prefix, limit, options) : await rangeShard(shard, prefix, limit, options)))
+      const parts = await Promise.all(Array.from({ length: host.shardCount }, async (_, shard) => {
+        try {
+          return host.replica(shard) === undefined ? await rangeRemote(shard, prefix, limit, options) : await rangeShard(shard, prefix, limit, options)
+        } catch (error) {
+          // Say which shard failed: the range as a whole fails with it.
+          if (error instanceof Error) error.message = `shard ${shard}${host.replica(shard) === undefined ? ' (from another node)' : ''}: ${error.message}`
+          throw error
+        }
+      }))
       const rows: Array<[string, KvRecord]> = parts.flatMap((part) => part.rows)
       rows.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       return {
