@@ -414,6 +414,8 @@ class ShardHostImpl implements ShardHost {
     this.#started = false
     if (this.#timer !== undefined) this.#c.clock.clearTimeout(this.#timer)
     this.#timer = undefined
+    // Moves this node was driving stop waiting (another leader takes them over).
+    for (const driven of this.#drivenShards.values()) driven.stop.abort()
     await Promise.all([...this.#members()].map(async (replica) => { await replica.raft.stop() }))
     this.#replicas.clear()
     this.#metadata = undefined
@@ -872,6 +874,7 @@ class ShardHostImpl implements ShardHost {
     const deadline = clock.now() + (options.timeoutMs ?? 30_000)
     for (;;) {
       options.signal?.throwIfAborted()
+      if (!this.#started) throw new NotStartedError('shard host stopped')
       const status = replica.raft.status()
       if (status.role !== 'leader') throw new NotLeaderError(`${this.nodeId} lost the lead of shard ${replica.shard}`, { leaderHint: status.leader, term: status.term })
       if ((status.progress[node]?.match ?? 0) >= target) return
