@@ -65,7 +65,7 @@ async function poll<T> (what: string, timeoutMs: number, attempt: () => Promise<
  * Starts three `synod start` processes. With `cpuProfileDir`, each writes a V8 CPU profile there
  * when it exits (`node --cpu-prof`), to see where a node's time goes under a workload.
  */
-export async function startSynod (root: string, tickMs: number, cpuProfileDir?: string): Promise<SynodCluster> {
+export async function startSynod (root: string, tickMs: number, cpuProfileDir?: string, extraArgs: string[] = []): Promise<SynodCluster> {
   if (!existsSync(synodCli)) throw new Error(`${synodCli} is missing: run pnpm turbo run build --filter=@synod/node... first`)
   const ports = await freePorts(9)
   const ids = ['n1', 'n2', 'n3']
@@ -83,7 +83,7 @@ export async function startSynod (root: string, tickMs: number, cpuProfileDir?: 
     return launch(`synod ${id}`, process.execPath, [...profile, synodCli, 'start', '--id', id, '--listen', `127.0.0.1:${at(i)}`,
       '--api', `127.0.0.1:${at(3 + i)}`, '--peers', peers, '--api-peers', ids.map((x, j) => `${x}=${api[j] ?? ''}`).join(','),
       '--client-ws', `127.0.0.1:${at(6 + i)}`, '--client-ws-peers', ids.map((x, j) => `${x}=${ws[j] ?? ''}`).join(','),
-      '--data-dir', dir, '--secret-file', secretFile, '--tick-ms', String(tickMs), '--log-level', 'warn'], join(root, `${id}.log`))
+      '--data-dir', dir, '--secret-file', secretFile, '--tick-ms', String(tickMs), '--log-level', 'warn', ...extraArgs], join(root, `${id}.log`))
   })
   const cluster: SynodCluster = { servers, ws, api, stop: async () => { await stopAll(servers) } }
   try {

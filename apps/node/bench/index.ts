@@ -6,6 +6,9 @@
 //   --out <dir>     where kv.json and kv.svg go (default docs/benchmarks of the repository)
 //   --no-write      print the table only
 //   --cpu-prof <dir> write a V8 CPU profile of each Synod node there (n1..n3.cpuprofile) at the end
+//   --shards <list>  shard counts of the sharding rows (workload `shards`; default 1,16,64): puts on a
+//                    3-node cluster started with --shards n, at --shard-clients (default 64,256)
+//   --idle-shards <n> shards per node of the idle row (workload `idle-shards`; default 1000)
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -16,11 +19,15 @@ import { parseArgs } from 'node:util'
 import { cpuMicros, cpuSplit, startEtcd, startSynod, type Cluster, type EtcdCluster, type SynodCluster } from './clusters.js'
 import type { GeneratorMessage, RunRequest, RunResult, System, Workload } from './protocol.js'
 import { markdownTable, svgChart, type Row, type Side } from './report.js'
+import { measureIdleShards, shardRows, shardTable, type IdleShards, type ShardRow } from './shard-rows.js'
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '4' },
-    only: { type: 'string', default: 'put,get,lock-1,lock-100' },
+    only: { type: 'string', default: 'put,get,lock-1,lock-100,shards,idle-shards' },
+    shards: { type: 'string', default: '1,16,64' },
+    'shard-clients': { type: 'string', default: '64,256' },
+    'idle-shards': { type: 'string', default: '1000' },
     clients: { type: 'string', default: '1,16,64,256' },
     out: { type: 'string', default: fileURLToPath(new URL('../../../docs/benchmarks', import.meta.url)) },
     'tick-ms': { type: 'string', default: '100' },
@@ -146,14 +153,43 @@ async function main (): Promise<void> {
       ` | etcd ${e.opsPerSec.toFixed(0).padStart(6)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms cpu ${e.serverCpuUsPerOp.toFixed(0)} µs/op (kernel ${(e.serverKernelShare * 100).toFixed(0)}%) | ×${row.ratio.toFixed(2)}` +
       (s.firstError !== undefined || e.firstError !== undefined ? `  errors: ${s.firstError ?? ''} ${e.firstError ?? ''}` : ''))
   }
+  // Sharding: the same generator against fresh clusters started with --shards (etcd has no counterpart).
+  const stopped = clusters.splice(0)
+  await Promise.all(stopped.map(async (cluster) => { await cluster.stop() }))
+  let sharded: ShardRow[] = []
+  let idleShards: IdleShards | undefined
+  if (only.has('shards')) {
+    console.log(`\nsharding: 3 nodes started with --shards ${values.shards}; puts through @synod/client (routes each key to its shard's leader)`)
+    sharded = await shardRows({
+      shardCounts: values.shards.split(',').map(Number),
+      concurrencies: values['shard-clients'].split(',').map(Number),
+      start: async (shards) => {
+        const cluster = await startSynod(join(root, `synod-${shards}-shards`), tickMs, undefined, ['--shards', String(shards)])
+        clusters.push(cluster)
+        return cluster
+      },
+      cell: async (cluster, runRequest) => await cell(cluster, runRequest, idleCores.synod),
+      request: (cluster, concurrency) => ({ system: 'synod', workload: 'put', concurrency, warmupMs, seconds, synod: { ws: cluster.ws, api: cluster.api }, etcd: [] }),
+      log: (line) => { console.log(line) }
+    })
+  }
+  if (only.has('idle-shards')) {
+    const count = Number(values['idle-shards'])
+    console.log(`\nidle: 3 nodes started with --shards ${count} (every node holds a replica of every shard)`)
+    const cluster = await startSynod(join(root, `synod-idle-${count}`), tickMs, undefined, ['--shards', String(count)])
+    clusters.push(cluster)
+    idleShards = await measureIdleShards(cluster, count, 10, cpuMicros)
+    console.log(`idle ${count} shards: CPU ${idleShards.cpuPercent.join(' / ')} % of a core, ${idleShards.messagesPerSecond.join(' / ')} peer messages/s, awake ${idleShards.awake.join(' / ')}`)
+  }
   await teardown()
 
   const table = markdownTable(rows)
   console.log(`\n${table}\n`)
+  if (sharded.length > 0 || idleShards !== undefined) console.log(`${shardTable(sharded, idleShards)}\n`)
   if (values['no-write']) return
   const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadavg: loadavg().map((v) => Number(v.toFixed(2))), node: process.version }
   mkdirSync(values.out, { recursive: true })
-  writeFileSync(join(values.out, 'kv.json'), JSON.stringify({ date: started.toISOString(), machine, settings, seconds, idleCores, rows }, null, 2) + '\n')
+  writeFileSync(join(values.out, 'kv.json'), JSON.stringify({ date: started.toISOString(), machine, settings, seconds, idleCores, rows, sharding: { rows: sharded, idle: idleShards } }, null, 2) + '\n')
   writeFileSync(join(values.out, 'kv.svg'), svgChart(rows, 'Synod vs etcd on 3 nodes, 127.0.0.1, fsync on',
     `Synod: Raft, ${tickMs} ms tick · etcd ${etcd.version} defaults · ${machine.cpus} cores · ${started.toISOString().slice(0, 16)}Z · ratio Synod/etcd in brackets`))
   console.log(`wrote ${join(values.out, 'kv.json')} and kv.svg`)
