@@ -55,8 +55,8 @@ function involvedIn (from: readonly NodeId[], to: readonly NodeId[]): NodeId[] {
  * The moves to release now: those of the plan from the recorded placement to the target (so only
  * the ring's diff moves) whose nodes have room under the throttle, counting the moves already under
  * way (no node takes part in more than `maxMovesPerNode` at once). A slot frees as soon as one move
- * finishes, so a slow move holds back only the moves that share its nodes. Moves that only change
- * the preferred leader copy nothing and are not throttled.
+ * finishes, so a slow move holds back only the moves that share its nodes. Moves off draining nodes
+ * come first. Moves that only change the preferred leader copy nothing and are not throttled.
  */
 export function nextWave (state: MetadataState, maxMovesPerNode: number): ShardPlacement[] {
   if (state.epoch === 0) return []
@@ -69,8 +69,12 @@ export function nextWave (state: MetadataState, maxMovesPerNode: number): ShardP
     const before = state.placement[move.shard]?.replicas ?? []
     for (const node of involvedIn(before, [...move.replicas, ...(move.previous ?? [])])) load.set(node, (load.get(node) ?? 0) + 1)
   }
+  // Replicas on draining nodes move first: those nodes are waiting to leave (or are gone).
+  const draining = new Set(state.draining)
+  const drains = (move: { from: NodeId[] }): number => move.from.some((node) => draining.has(node)) ? 0 : 1
+  const ordered = [...planFor(state).moves].sort((a, b) => drains(a) - drains(b))
   const released: ShardPlacement[] = []
-  for (const move of planFor(state).moves) {
+  for (const move of ordered) {
     if (moving.has(move.shard)) continue
     const involved = involvedIn(move.from, move.to)
     if (!involved.every((node) => (load.get(node) ?? 0) < maxMovesPerNode)) continue

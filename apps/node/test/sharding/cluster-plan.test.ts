@@ -238,6 +238,19 @@ describe('shard moves', () => {
     }
   })
 
+  it('moves replicas off a draining node first', () => {
+    const { machine, run } = machineWith(['a', 'b', 'c', 'd'], 32)
+    run({ op: 'add-node', node: node('e') })
+    run({ op: 'drain-node', id: 'c' })
+    const state = machine.state()
+    const copies = nextWave(state, 1).filter((target) => target.replicas.join() !== state.placement[target.shard]!.replicas.join())
+    // With one slot per node, c (whose every replica must go) takes part in the first copy released,
+    // although in shard order the first copy (shard 0) only moves a replica from b to e.
+    expect(state.placement[0]!.replicas).not.toContain('c')
+    expect(copies.length).toBeGreaterThan(0)
+    expect(state.placement[copies[0]!.shard]!.replicas).toContain('c')
+  })
+
   it('waits while a joint configuration is being left', () => {
     expect(nextShardAction({ ...config(['a', 'b', 'c']), outgoingVoters: ['a', 'b', 'd'] }, { shard: 0, replicas: ['a', 'b', 'c'], preferredLeader: 'a' }, 'a')).toEqual({ kind: 'wait' })
   })
