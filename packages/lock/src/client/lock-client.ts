@@ -39,6 +39,8 @@ export interface LockClientOptions {
   lockDelayMs?: number
 }
 
+const noop = (): void => {}
+
 interface Spec {
   mode: LockMode
   permits: number
@@ -54,6 +56,8 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
   readonly #options: Required<LockClientOptions>
   /** One session per TTL, opened on first use. */
   readonly #sessions = new Map<number, Promise<ClientSession>>()
+  /** The sessions of `#sessions` that are open, by TTL. */
+  readonly #live = new Map<number, ClientSession>()
   readonly #locks = new Map<ClientSession, Set<HeldLock>>()
   #stopped = false
   /** Ends the client's own background requests (opening sessions) when it stops. */
@@ -89,6 +93,7 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
     this.#stopping.abort(new StoppedError('lock client stopped'))
     const sessions = await Promise.allSettled([...this.#sessions.values()])
     this.#sessions.clear()
+    this.#live.clear()
     await Promise.allSettled(sessions.map(async (settled) => {
       if (settled.status !== 'fulfilled' || settled.value.state !== 'live') return
       const session = settled.value
@@ -196,14 +201,15 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
     for (;;) {
       if (signal.aborted) throw abortReason(signal)
       const server = this.#router.current()
-      const moved = new AbortController()
-      const unlink = linkSignals(moved, [signal])
-      const unwatch = this.#router.onChange(() => { moved.abort(new AbortError('moved to another replica')) })
+      // With one server the client never moves (no controller or listeners per wait on that path).
+      const moved = this.#router.single ? undefined : new AbortController()
+      const unlink = moved === undefined ? noop : linkSignals(moved, [signal])
+      const unwatch = moved === undefined ? noop : this.#router.onChange(() => { moved.abort(new AbortError('moved to another replica')) })
       try {
-        return await server.awaitGrant({ session: session.id, request, name, afterIndex }, { signal: moved.signal })
+        return await server.awaitGrant({ session: session.id, request, name, afterIndex }, { signal: moved?.signal ?? signal })
       } catch (err) {
         if (signal.aborted) throw abortReason(signal)
-        if (moved.signal.aborted) continue
+        if (moved?.signal.aborted === true) continue
         // The replica stopped or could not be reached: wait again, there or on the next one.
         if (isSynodError(err, 'ERR_STOPPED') || isSynodError(err, 'ERR_NOT_STARTED') || isSynodError(err, 'ERR_UNAVAILABLE')) {
           await sleep(this.#clock, this.#options.retryDelayMs, signal)
@@ -230,7 +236,14 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
     }
   }
 
-  async #session (ttlMs: number, signal: AbortSignal): Promise<ClientSession> {
+  /** The open session for `ttlMs`, at once when there is one (the common case), else once opened. */
+  #session (ttlMs: number, signal: AbortSignal): ClientSession | Promise<ClientSession> {
+    const live = this.#live.get(ttlMs)
+    if (live !== undefined && live.state === 'live') return live
+    return this.#openSession(ttlMs, signal)
+  }
+
+  async #openSession (ttlMs: number, signal: AbortSignal): Promise<ClientSession> {
     let opening = this.#sessions.get(ttlMs)
     if (opening === undefined) {
       opening = this.#open(ttlMs)
@@ -259,6 +272,7 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
       lost: (lostSession, reason) => { this.#onLost(lostSession, reason) }
     })
     this.#locks.set(session, new Set())
+    if (!this.#stopped) this.#live.set(ttlMs, session)
     if (this.#stopped) {
       session.close()
       void this.#router.call({ type: 'close-session', session: session.id }, this.#clock.now() + this.#options.requestTimeoutMs, undefined).catch(() => {})
@@ -269,6 +283,7 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
   #onLost (session: ClientSession, reason: LossReason): void {
     // The next acquire with this TTL opens a fresh session.
     this.#sessions.delete(session.settings.ttlMs)
+    if (this.#live.get(session.settings.ttlMs) === session) this.#live.delete(session.settings.ttlMs)
     const locks = [...(this.#locks.get(session) ?? [])].filter((lock) => lock.state === 'held')
     this.#locks.delete(session)
     this.#logger?.info({ session: session.id, reason, locks: locks.length }, 'lock session lost')

@@ -38,6 +38,11 @@ export class Router {
     return this.#servers[this.#current] as LockServer
   }
 
+  /** True with one server (a stub for the whole cluster): the client never moves, so there is nothing to watch. */
+  get single (): boolean {
+    return this.#servers.length === 1
+  }
+
   /** Calls `listener` whenever the client moves to another replica. */
   onChange (listener: () => void): () => void {
     this.#listeners.add(listener)
