@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { checkHistory, createKvModel, formatReport } from '@synod/lincheck'
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createProcessCluster, waitForLeader, type ClusterMember, type ProcessCluster } from './support/cluster.js'
+import { eventually } from './support/eventually.js'
 import { missingAcknowledged, request, startKvWorkload } from './support/workload.js'
 
 /**
@@ -54,21 +55,6 @@ async function converge (members: ClusterMember[], body: unknown, expected: stri
   throw new Error(`membership never became ${expected}`)
 }
 
-async function eventually<T> (read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    let last: unknown
-    try {
-      const value = await read()
-      if (done(value)) return value
-      last = value
-    } catch (error) {
-      last = String(error)
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(last)}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 const roles = (reply: MembersReply): string => reply.members.map((m) => `${m.id}:${m.role}`).join(',')
 

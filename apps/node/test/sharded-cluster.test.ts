@@ -5,6 +5,7 @@ import { checkHistory, createKvModel, formatReport } from '@synod/lincheck'
 import { murmur3 } from '@synod/ring'
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createProcessCluster, type ClusterMember, type ProcessCluster } from './support/cluster.js'
+import { eventually } from './support/eventually.js'
 import { missingAcknowledged, startKvWorkload } from './support/workload.js'
 
 /**
@@ -35,21 +36,6 @@ async function call (member: ClusterMember, method: string, path: string, body?:
   return { status: res.status, body: await res.json() as Record<string, unknown> }
 }
 
-async function eventually<T> (read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    let last: unknown
-    try {
-      const value = await read()
-      if (done(value)) return value
-      last = value
-    } catch (error) {
-      last = String(error)
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(last)}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
 
 /** Replicas per node in a map. */
 function shares (map: ShardMap): Map<string, number> {
@@ -83,12 +69,12 @@ describe('a sharded cluster of processes', () => {
       return await shardMap()
     }
 
-    const first = await eventually(shardMap, (map) => map.shardCount === SHARDS && map.shards.every((shard) => shard.leader !== null), 'every shard has a leader')
+    const first = await eventually(shardMap, (map) => map.shardCount === SHARDS && map.shards.every((shard) => shard.leader !== null), 'every shard has a leader', 60_000)
     expect([...shares(first).values()]).toEqual([SHARDS, SHARDS, SHARDS])
 
     const workload = startKvWorkload(serving, { clients: 3, keys: ['a', 'b', 'c', 'd', 'e', 'f'] })
     onTestFinished(async () => { await workload.stop() })
-    await eventually(async () => workload.acknowledged.size, (size) => size >= 10, 'writes before the growth')
+    await eventually(async () => workload.acknowledged.size, (size) => size >= 10, 'writes before the growth', 60_000)
 
     // Grow: start two nodes with --join, then admit them through any member.
     const joiners = [await cluster.spawnJoiner('n4'), await cluster.spawnJoiner('n5')]
@@ -110,7 +96,7 @@ describe('a sharded cluster of processes', () => {
     expect((await call(n4, 'GET', `/v1/kv/${key}`)).body).toMatchObject({ value: 'yes' })
 
     const ackedAtFive = workload.acknowledged.size
-    await eventually(async () => workload.acknowledged.size, (size) => size >= ackedAtFive + 10, 'writes on five nodes')
+    await eventually(async () => workload.acknowledged.size, (size) => size >= ackedAtFive + 10, 'writes on five nodes', 60_000)
 
     // Shrink: drain the two new nodes; their replicas move back to the founders.
     for (const joiner of joiners) {
@@ -123,7 +109,7 @@ describe('a sharded cluster of processes', () => {
     for (const joiner of joiners) await cluster.kill(joiner, 'SIGTERM')
 
     const ackedAtThree = workload.acknowledged.size
-    await eventually(async () => workload.acknowledged.size, (size) => size >= ackedAtThree + 10, 'writes after the shrink')
+    await eventually(async () => workload.acknowledged.size, (size) => size >= ackedAtThree + 10, 'writes after the shrink', 60_000)
     await workload.stop()
 
     const missing = await missingAcknowledged(serving, workload.acknowledged)
