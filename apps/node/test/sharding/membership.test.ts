@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { AppliedCommand, ClusterConfig, StateMachine } from '@synod/interfaces'
+import { checkHistory, createHistoryRecorder, createKvModel, formatReport, type HistoryRecorder } from '@synod/lincheck'
 import { createMemoryNetwork, type MemoryNetwork } from '@synod/sim'
 import type { MuxEnvelope } from '../../src/sharding/group-mux.js'
 import type { ShardMessage } from '../../src/sharding/quiescence.js'
@@ -92,6 +93,50 @@ async function asClient<T> (hosts: Map<string, ShardHost>, first: string, run: (
   }
 }
 
+/** Refusals that certainly did not apply (the request reached no log): a client may send it elsewhere. */
+const REFUSED = new Set(['ERR_NOT_LEADER', 'ERR_PROPOSAL_DROPPED', 'ERR_NOT_STARTED'])
+
+/**
+ * A register client for the linearizability check: puts and linearizable gets on two keys, each
+ * recorded as it happened. A refused request follows the redirect; any other error leaves the
+ * operation indeterminate and is not retried (a retry could apply a write twice).
+ */
+async function registerClient (hosts: Map<string, ShardHost>, entry: string[], recorder: HistoryRecorder, client: number, running: () => boolean): Promise<void> {
+  const decoder = new TextDecoder()
+  for (let n = 1; running(); n++) {
+    const key = ['x', 'y'][n % 2]!
+    const put = (client + n) % 3 !== 0
+    const value = `c${client}-${n}`
+    const pending = recorder.invoke(put ? { client, op: 'put', key, value } : { client, op: 'get', key })
+    let target = entry[(client + n) % entry.length]!
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const host = hosts.get(target)!
+        if (put) {
+          await host.write({ op: 'put', key, value: new TextEncoder().encode(value) })
+          pending.complete({ ok: true })
+        } else {
+          const record = await host.get(key)
+          pending.complete({ ok: true, output: record === undefined ? null : decoder.decode(record.value) })
+        }
+        break
+      } catch (error) {
+        if (!REFUSED.has(codeOf(error) ?? '')) {
+          pending.timeout()
+          break
+        }
+        if (attempt === 30) {
+          pending.fail()
+          break
+        }
+        const hint = (error as { leaderHint?: string }).leaderHint
+        target = hint !== undefined && hosts.has(hint) ? hint : entry[(client + n + attempt) % entry.length]!
+        await pause(20)
+      }
+    }
+  }
+}
+
 /** The configuration a group's leader holds, among `hosts`. */
 function leaderConfig (hosts: ShardHost[], log: (host: ShardHost) => { isLeader(): boolean, status(): { config: ClusterConfig } } | undefined): ClusterConfig | undefined {
   for (const host of hosts) {
@@ -152,6 +197,9 @@ describe('membership changes across hosts', () => {
         }
       }
     })()
+    // Register clients on two keys, for the linearizability check of the whole run.
+    const recorder = createHistoryRecorder()
+    const registers = [1, 2, 3].map(async (client) => { await registerClient(hosts, clientNodes, recorder, client, () => writing) })
     await until(() => acknowledged.size >= 100, 'writes before growing', 20_000)
 
     // n4 and n5 start empty, knowing only the founders, and are admitted through n1.
@@ -199,6 +247,7 @@ describe('membership changes across hosts', () => {
     await until(() => acknowledged.size >= acknowledgedWhileGrowing + 20, 'writes after shrinking')
     writing = false
     await writer
+    await Promise.all(registers)
 
     // The removed nodes host nothing (they learned the last moves off them before leaving the
     // metadata group); the founders host every shard again.
@@ -206,6 +255,14 @@ describe('membership changes across hosts', () => {
     for (const host of founderHosts()) expect(host.stats().shards).toBe(16)
     await until(() => smallGroupsFollow(founderHosts(), ['n1', 'n2', 'n3'], []), 'the metadata and lock groups to drop n4 and n5')
     for (const id of ['n1', 'n2', 'n3']) await asClient(hosts, id, async (host) => await host.lockLog()!.propose(new Uint8Array([2])))
+
+    // The register clients' history is linearizable across both membership changes.
+    const history = recorder.history()
+    expect(history.filter((op) => !op.failed && !op.indeterminate).length).toBeGreaterThan(50)
+    const model = createKvModel()
+    const check = checkHistory(history, { model })
+    if (check.verdict !== 'linearizable') console.error(formatReport(check, model))
+    expect(check.verdict).toBe('linearizable')
 
     // Every acknowledged write reads back, linearizably, from every remaining node.
     expect(acknowledged.size).toBeGreaterThan(120)
