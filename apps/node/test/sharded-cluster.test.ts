@@ -12,7 +12,8 @@ import { missingAcknowledged, startKvWorkload } from './support/workload.js'
  * Sharding on real processes: three `synod start --shards 16` nodes grow to five and shrink back
  * to three while clients write. Replicas move by the metadata group's plan (learner, catch-up,
  * promote, remove), no acknowledged write is lost, the client history is linearizable, and each
- * node ends with a share of the shard replicas within 20% of the mean.
+ * node ends with a share of the shard replicas within 20% of the mean. Then the node leading the
+ * most shards is killed with SIGKILL and restarted from its data directory while writes go on.
  */
 const SHARDS = 16
 
@@ -44,13 +45,18 @@ function shares (map: ShardMap): Map<string, number> {
   return counts
 }
 
+/** Shards a node's status says it leads. */
+function leading (status: Record<string, unknown>): number {
+  return (status.sharding as { stats?: { leading?: number } } | undefined)?.stats?.leading ?? 0
+}
+
 function withinOfMean (counts: Map<string, number>, ids: string[], tolerance: number): boolean {
   const mean = ids.reduce((sum, id) => sum + (counts.get(id) ?? 0), 0) / ids.length
   return ids.every((id) => Math.abs((counts.get(id) ?? 0) - mean) <= tolerance * mean)
 }
 
 describe('a sharded cluster of processes', () => {
-  it('grows from 3 to 5 nodes and back to 3 under writes, losing nothing', async () => {
+  it('grows from 3 to 5 nodes and back to 3 under writes, survives a kill -9, losing nothing', async () => {
     const root = mkdtempSync(join(tmpdir(), 'synod-sharded-'))
     roots.push(root)
     const cluster = await createProcessCluster(root, 3, 50, { clientWs: true, args: ['--shards', String(SHARDS)] })
@@ -110,6 +116,18 @@ describe('a sharded cluster of processes', () => {
 
     const ackedAtThree = workload.acknowledged.size
     await eventually(async () => workload.acknowledged.size, (size) => size >= ackedAtThree + 10, 'writes after the shrink', 60_000)
+
+    // Crash: kill -9 the node leading the most shards, write on, restart it from its data directory.
+    const statuses = await Promise.all(members.slice(0, 3).map(async (member) => ({ member, status: (await call(member, 'GET', '/v1/status')).body })))
+    const victim = statuses.sort((a, b) => leading(b.status) - leading(a.status))[0]?.member as ClusterMember
+    await cluster.kill(victim, 'SIGKILL')
+    const ackedWhileDown = workload.acknowledged.size
+    await eventually(async () => workload.acknowledged.size, (size) => size >= ackedWhileDown + 10, `writes with ${victim.id} down`, 60_000)
+    cluster.start(victim)
+    await eventually(async () => ((await call(victim, 'GET', '/v1/status')).body.sharding as { stats: { hosted: number } }).stats.hosted, (hosted) => hosted === SHARDS,
+      `${victim.id} back with its shards`, 60_000)
+    const ackedAfterRestart = workload.acknowledged.size
+    await eventually(async () => workload.acknowledged.size, (size) => size >= ackedAfterRestart + 10, 'writes after the restart', 60_000)
     await workload.stop()
 
     const missing = await missingAcknowledged(serving, workload.acknowledged)
