@@ -14,6 +14,8 @@ import { createObservability, type Observability } from './observability/index.j
 import type { KvResult } from './kv/commands.js'
 import { createKvStateMachine, type KvStateMachine } from './kv/state-machine.js'
 import { createMuxStateMachine } from './mux/state-machine.js'
+import { createDirectoryStateMachine, encodeDirectoryCommand, type DirectoryCommand } from './directory/state-machine.js'
+import { createGroupAdmin } from './http/admin.js'
 import { createTaggedLog } from './mux/tagged-log.js'
 import { systemClock, systemRandom } from './system/clock.js'
 
@@ -73,7 +75,7 @@ export interface SynodNodeConfig {
 }
 
 /** First byte of every command: which state machine of the node it is for. */
-export const MachineTag = { kv: 1, lock: 2 } as const
+export const MachineTag = { kv: 1, lock: 2, directory: 3 } as const
 
 type WireMessage = RaftWireMessage | PaxosWireMessage
 
@@ -120,7 +122,16 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
 
   const kv = createKvStateMachine()
   const lockMachine = createLockStateMachine()
-  const stateMachine = createMuxStateMachine(new Map<number, StateMachine<unknown>>([[MachineTag.kv, kv], [MachineTag.lock, lockMachine]]))
+  // Client URLs of members added at runtime, replicated so every node can name them in leader
+  // hints and on the dashboard; the maps below are what the APIs read.
+  const wsUrls = config.clientWsUrls ?? new Map<NodeId, string>()
+  const directory = createDirectoryStateMachine((id, urls) => {
+    if (urls?.apiUrl === undefined) apiUrls.delete(id)
+    else apiUrls.set(id, urls.apiUrl)
+    if (urls?.wsUrl === undefined) wsUrls.delete(id)
+    else wsUrls.set(id, urls.wsUrl)
+  })
+  const stateMachine = createMuxStateMachine(new Map<number, StateMachine<unknown>>([[MachineTag.kv, kv], [MachineTag.lock, lockMachine], [MachineTag.directory, directory]]))
   const storage = {
     log: createFileLogStorage({ dir: join(config.dataDir, 'wal') }),
     snapshots: createFileSnapshotStorage({ dir: join(config.dataDir, 'snapshots') }),
@@ -150,16 +161,30 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
   const observedLog = observability.instrumentLog(consensus)
   const kvLog = createTaggedLog<KvResult>(observedLog, MachineTag.kv)
   const locks = createLockService({ log: createTaggedLog(observedLog, MachineTag.lock), machine: lockMachine, clock: systemClock, logger })
+  const directoryLog = createTaggedLog(observedLog, MachineTag.directory)
 
   const api = createHttpApi({
     token: config.token,
     engine,
     apiUrlOf: (id) => apiUrls.get(id)
-  }, { log: kvLog, kv, locks, observability, apiUrls, logger: logger.child({ component: 'api' }) })
+  }, {
+    log: kvLog,
+    kv,
+    locks,
+    observability,
+    apiUrls,
+    admin: createGroupAdmin(kvLog, apiUrls, engine, async (request, signal) => {
+      const command: DirectoryCommand = request.op === 'add'
+        ? { op: 'set', id: request.id, ...(request.apiUrl === undefined ? {} : { apiUrl: request.apiUrl }), ...(request.wsUrl === undefined ? {} : { wsUrl: request.wsUrl }) }
+        : { op: 'delete', id: request.id }
+      await directoryLog.propose(encodeDirectoryCommand(command), { signal })
+    }),
+    logger: logger.child({ component: 'api' })
+  })
 
   const wsApi = config.clientWsListen === undefined
     ? undefined
-    : createWsApi({ listen: config.clientWsListen, token: config.token, apiUrlOf: (id) => config.clientWsUrls?.get(id) }, { log: kvLog, kv, locks, logger })
+    : createWsApi({ listen: config.clientWsListen, token: config.token, apiUrlOf: (id) => wsUrls.get(id) }, { log: kvLog, kv, locks, logger })
 
   let started = false
   return {

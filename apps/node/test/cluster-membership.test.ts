@@ -12,7 +12,7 @@ import { missingAcknowledged, request, startKvWorkload } from './support/workloa
  * (started with --join) as a learner, promotes it, removes a founding voter, and keeps serving
  * linearizable writes throughout.
  */
-interface MembersReply { members: Array<{ id: string, role: string, peerAddress?: string }>, leader?: string }
+interface MembersReply { members: Array<{ id: string, role: string, peerAddress?: string, apiUrl?: string }>, leader?: string }
 type Reply = { status: number, body: Record<string, unknown> }
 
 const roots: string[] = []
@@ -110,6 +110,13 @@ describe.each(['raft', 'paxos'] as const)('membership changes on %s', (consensus
     // A linearizable read of the membership on the newest member sees the removal.
     const seen = await eventually(async () => await call(n4, 'GET', '/v1/members'), (reply) => reply.status === 200, 'a linearizable membership read on n4')
     expect((seen.body as unknown as MembersReply).members.map((m) => m.id)).toEqual(members.map((m) => m.id).sort())
+    // n4's API URL, given with the add to one node, is replicated: every member lists it (n4
+    // itself was started with no --api-peers at all).
+    for (const member of members) {
+      const listed = await eventually(async () => ((await call(member, 'GET', '/v1/members')).body as unknown as MembersReply).members,
+        (list) => list.some((m) => m.id === 'n4' && m.apiUrl === `http://${n4.api}`), `n4's apiUrl on ${member.id}`)
+      expect(listed.find((m) => m.id === victim.id)).toBeUndefined()
+    }
 
     const ackedBefore = workload.acknowledged.size
     await eventually(async () => workload.acknowledged.size, (size) => size >= ackedBefore + 5, 'writes after the removal')

@@ -1,5 +1,5 @@
 import type { AbortOptions, ReplicatedLog } from '@synod/interfaces'
-import { changeMembers, membersOf, parseMembersRequest } from './members.js'
+import { changeMembers, membersOf, parseMembersRequest, type MembersRequest } from './members.js'
 
 /**
  * The cluster routes of the HTTP API (`/v1/status`, `/v1/snapshot`, `/v1/members`), apart from
@@ -17,7 +17,10 @@ export interface ClusterAdmin {
 }
 
 /** The cluster routes of one consensus group. */
-export function createGroupAdmin (log: ReplicatedLog<unknown>, apiUrls: Map<string, string>, engine: 'raft' | 'paxos'): ClusterAdmin {
+export function createGroupAdmin (
+  log: ReplicatedLog<unknown>, apiUrls: Map<string, string>, engine: 'raft' | 'paxos',
+  recordUrls?: (request: MembersRequest, signal: AbortSignal) => Promise<void>
+): ClusterAdmin {
   return {
     status: () => ({ ...log.status(), engine }),
     async snapshot () {
@@ -32,7 +35,7 @@ export function createGroupAdmin (log: ReplicatedLog<unknown>, apiUrls: Map<stri
     },
     async changeMembers (body, options) {
       const request = parseMembersRequest(body)
-      const view = await changeMembers(log, request, apiUrls, options.signal)
+      const view = await changeMembers(log, request, apiUrls, options.signal, recordUrls)
       return { view, op: request.op, id: request.id }
     }
   }

@@ -17,7 +17,7 @@ export interface MembersView {
 
 /** A `POST /v1/members` request, validated. */
 export type MembersRequest =
-  | { op: 'add', id: NodeId, peerAddress: string, learner: boolean, apiUrl?: string }
+  | { op: 'add', id: NodeId, peerAddress: string, learner: boolean, apiUrl?: string, wsUrl?: string }
   | { op: 'promote', id: NodeId }
   | { op: 'remove', id: NodeId }
 
@@ -44,11 +44,19 @@ export function parseMembersRequest (body: Record<string, unknown>): MembersRequ
   if (typeof id !== 'string' || !ID.test(id)) throw new InvalidArgumentError('id must be 1-64 letters, digits, ".", "_" or "-"', { field: 'id' })
   switch (op) {
     case 'add': {
-      const { peerAddress, learner, apiUrl } = body
+      const { peerAddress, learner, apiUrl, wsUrl } = body
       if (typeof peerAddress !== 'string' || !PEER.test(peerAddress)) throw new InvalidArgumentError('peerAddress must be host:port or ws://host:port', { field: 'peerAddress' })
       if (learner !== undefined && typeof learner !== 'boolean') throw new InvalidArgumentError('learner must be a boolean', { field: 'learner' })
       if (apiUrl !== undefined && (typeof apiUrl !== 'string' || !/^https?:\/\/\S+$/.test(apiUrl))) throw new InvalidArgumentError('apiUrl must be an http:// or https:// URL', { field: 'apiUrl' })
-      return { op, id, peerAddress: /^wss?:\/\//.test(peerAddress) ? peerAddress : `ws://${peerAddress}`, learner: learner === true, ...(apiUrl === undefined ? {} : { apiUrl }) }
+      if (wsUrl !== undefined && (typeof wsUrl !== 'string' || !/^wss?:\/\/\S+$/.test(wsUrl))) throw new InvalidArgumentError('wsUrl must be a ws:// or wss:// URL', { field: 'wsUrl' })
+      return {
+        op,
+        id,
+        peerAddress: /^wss?:\/\//.test(peerAddress) ? peerAddress : `ws://${peerAddress}`,
+        learner: learner === true,
+        ...(apiUrl === undefined ? {} : { apiUrl }),
+        ...(wsUrl === undefined ? {} : { wsUrl })
+      }
     }
     case 'promote': case 'remove': return { op, id }
     default: throw new InvalidArgumentError('op must be "add", "promote" or "remove"', { field: 'op' })
@@ -69,12 +77,19 @@ function toChange (request: MembersRequest): MembershipChange {
  * removing the last voter, promoting a non-learner, ...) fail with ERR_INVALID_MEMBERSHIP from
  * the engine. Resolves once the new configuration is in force.
  */
-export async function changeMembers (log: ReplicatedLog<unknown>, request: MembersRequest, apiUrls: Map<NodeId, string>, signal?: AbortSignal): Promise<MembersView> {
+export async function changeMembers (
+  log: ReplicatedLog<unknown>, request: MembersRequest, apiUrls: Map<NodeId, string>, signal?: AbortSignal,
+  /** Replicates the member's client URLs (the node's member directory); without it they stay local. */
+  recordUrls?: (request: MembersRequest, signal: AbortSignal) => Promise<void>
+): Promise<MembersView> {
   const status = log.status()
   if (!log.isLeader()) throw new NotLeaderError('membership changes are served by the leader', { leaderHint: status.leader, term: status.term })
   const timeout = AbortSignal.timeout(CHANGE_TIMEOUT_MS)
   const config = await log.changeMembership(toChange(request), { signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
   if (request.op === 'add' && request.apiUrl !== undefined) apiUrls.set(request.id, request.apiUrl)
   if (request.op === 'remove') apiUrls.delete(request.id)
+  if (recordUrls !== undefined && (request.op === 'remove' || (request.op === 'add' && (request.apiUrl !== undefined || request.wsUrl !== undefined)))) {
+    await recordUrls(request, signal === undefined ? timeout : AbortSignal.any([signal, timeout]))
+  }
   return membersOf(config, log.status().leader, apiUrls)
 }

@@ -27,7 +27,7 @@ export interface HttpApiComponents {
   kv?: KvStateMachine | undefined
   /** Where KV requests go. @default createGroupKv(log, kv) */
   backend?: KvBackend | undefined
-  /** The status, snapshot and members routes. @default createGroupAdmin(log, apiUrls, engine) */
+  /** The status, snapshot and members routes. @default createGroupAdmin(log, apiUrls, engine), URLs kept local */
   admin?: ClusterAdmin | undefined
   /** Extra read-only routes (path to answer), e.g. a sharded node's `/v1/shards`. */
   routes?: ReadonlyMap<string, () => object> | undefined
