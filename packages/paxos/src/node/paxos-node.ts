@@ -324,9 +324,15 @@ class PaxosNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> imple
   #sendEarly (): void {
     const core = this.#core
     if (core === undefined || !this.#started) return
-    const early = core.takeEarly()
-    for (const m of early.messages) this.#send(m)
-    if (early.committedEntries.length > 0) this.#enqueueApply(early.committedEntries)
+    try {
+      const early = core.takeEarly()
+      for (const m of early.messages) this.#send(m)
+      if (early.committedEntries.length > 0) this.#enqueueApply(early.committedEntries)
+    } catch (error) {
+      // As a failure in the Ready loop: stop rather than go on from a state nothing vouches for.
+      this.#logger?.error({ error }, 'paxos early send failed; stopping the node')
+      void this.stop()
+    }
   }
 
   async #run (): Promise<void> {
