@@ -282,6 +282,8 @@ interface Member {
   quiesced: boolean
   /** Host-level operations in flight: a busy shard never quiesces. */
   busy: number
+  /** Rejecters of the reads waiting on this replica, called when it is dropped or stopped. */
+  readonly reads: Set<(error: Error) => void>
   idleTicks: number
   idleAtIndex: number
 }
@@ -416,6 +418,7 @@ class ShardHostImpl implements ShardHost {
     this.#timer = undefined
     // Moves this node was driving stop waiting (another leader takes them over).
     for (const driven of this.#drivenShards.values()) driven.stop.abort()
+    for (const member of this.#members()) this.#abandonReads(member)
     await Promise.all([...this.#members()].map(async (replica) => { await replica.raft.stop() }))
     this.#replicas.clear()
     this.#metadata = undefined
@@ -457,7 +460,7 @@ class ShardHostImpl implements ShardHost {
       random: this.#c.random,
       logger: this.#logger?.child({ shard })
     })
-    const replica = { shard, destroy: storage.destroy, placement, raft, clock, view, mayQuiesce, quiesced: false, busy: 0, idleTicks: 0, idleAtIndex: -1 }
+    const replica = { shard, destroy: storage.destroy, placement, raft, clock, view, mayQuiesce, quiesced: false, busy: 0, reads: new Set<(error: Error) => void>(), idleTicks: 0, idleAtIndex: -1 }
     // Registered before Raft's own handler (Raft registers in start()), so a quiesced replica
     // wakes before Raft steps the message.
     view.onMessage((from, message) => { this.#onShardMessage(replica, from, message) })
@@ -834,6 +837,7 @@ class ShardHostImpl implements ShardHost {
     if (replica === undefined) return
     this.#replicas.delete(shard)
     this.#awake.delete(replica)
+    this.#abandonReads(replica)
     await replica.raft.stop()
     this.#mux.closeGroup(shard)
     await replica.destroy?.()
@@ -921,21 +925,38 @@ class ShardHostImpl implements ShardHost {
 
   async readBarrier (shard: GroupId, options: ShardReadOptions = {}): Promise<ReadBarrier> {
     const replica = this.#local(shard)
-    return await this.#withBusy(replica, async () =>
-      await replica.raft.readBarrier({ mode: 'read-index', timeoutMs: options.timeoutMs, signal: options.signal }))
+    return await this.#withBusy(replica, async () => await this.#confirmRead(replica, options))
   }
 
   async get (key: string, options: ShardReadOptions = {}): Promise<KvRecord | undefined> {
     const replica = this.#local(this.shardOf(key))
     if (options.consistency === 'serializable') return replica.kv.get(key)
-    replica.busy++
-    this.#wake(replica, 'local')
-    try {
-      await replica.raft.readBarrier({ mode: 'read-index', timeoutMs: options.timeoutMs, signal: options.signal })
+    return await this.#withBusy(replica, async () => {
+      await this.#confirmRead(replica, options)
       return replica.kv.get(key)
+    })
+  }
+
+  /**
+   * A ReadIndex on a replica, abandoned with ERR_NOT_LEADER if the replica is dropped meanwhile: a
+   * follower being removed from its shard may hold a read index it will never apply up to (the
+   * leader stopped sending it entries), and stopping a Raft node does not end that wait.
+   */
+  async #confirmRead (replica: Member, options: ShardReadOptions): Promise<ReadBarrier> {
+    let abandon: (error: Error) => void = () => {}
+    const abandoned = new Promise<never>((_resolve, reject) => { abandon = reject })
+    replica.reads.add(abandon)
+    try {
+      return await Promise.race([replica.raft.readBarrier({ mode: 'read-index', timeoutMs: options.timeoutMs, signal: options.signal }), abandoned])
     } finally {
-      replica.busy--
+      replica.reads.delete(abandon)
     }
+  }
+
+  #abandonReads (replica: Member): void {
+    const error = new NotLeaderError(`the replica of shard ${replica.shard} on ${this.nodeId} left its shard`, { leaderHint: replica.placement.preferredLeader })
+    for (const abandon of replica.reads) abandon(error)
+    replica.reads.clear()
   }
 
   async balanceLeaders (options: { maxTransfers?: number } & AbortOptions = {}): Promise<number> {

@@ -123,7 +123,8 @@ describe('shard host', () => {
   })
 
   it('refuses at once a forwarded write or read that reaches a replica which has left its shard', async () => {
-    cluster = await startShardCluster(['n1', 'n2', 'n3'], { ...fastTiming, shardCount: 1, raft: { defaultTimeoutMs: 5000 } })
+    // Replicas dropped by hand: the metadata must not reopen them.
+    cluster = await startShardCluster(['n1', 'n2', 'n3'], { ...fastTiming, shardCount: 1, autoRebalance: false, raft: { defaultTimeoutMs: 5000 } })
     const hosts = cluster.hosts
     await until(() => allLed(hosts, 1), 'a leader')
     const leader = hosts.find((host) => host.nodeId === leaderOf(hosts, 0))!
@@ -134,5 +135,18 @@ describe('shard host', () => {
     expect(follower.replica(0)!.raft.status().leader).toBe(leader.nodeId)
     await expect(follower.write({ op: 'put', key: 'b', value: bytes('2') })).rejects.toMatchObject({ code: 'ERR_NOT_LEADER' })
     await expect(follower.get('a')).rejects.toMatchObject({ code: 'ERR_NOT_LEADER' })
+  })
+
+  it('ends a read on a replica that leaves its shard with ERR_NOT_LEADER, so the client retries elsewhere', async () => {
+    cluster = await startShardCluster(['n1', 'n2', 'n3'], { ...fastTiming, shardCount: 1, autoRebalance: false })
+    const hosts = cluster.hosts
+    await until(() => allLed(hosts, 1), 'a leader')
+    const follower = hosts.find((host) => host.nodeId !== leaderOf(hosts, 0))!
+    await follower.write({ op: 'put', key: 'a', value: bytes('1') })
+    // A follower being moved off its shard may hold a read index it will never apply up to; the
+    // read must end when the replica goes, not wait forever.
+    const read = follower.get('a')
+    await follower.leaveShard(0)
+    await expect(read).rejects.toMatchObject({ code: 'ERR_NOT_LEADER' })
   })
 })
