@@ -134,7 +134,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
   // Reads and waiters.
   readonly #reads = new Map<string, PendingOperation>()
   #nextReadId = 1
-  #appliedWaiters: Array<{ index: number, resolve: () => void }> = []
+  #appliedWaiters: Array<{ index: number, resolve: () => void, reject: (error: Error) => void }> = []
   readonly #leaderWaiters = new Set<(leader: NodeId | undefined) => void>()
   readonly #jointWaiters = new Set<() => void>()
   // Apply state (the state machine's view).
@@ -266,6 +266,10 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     for (const read of this.#reads.values()) read.fail(stopped)
     this.#reads.clear()
     for (const waiter of this.#leaderWaiters) waiter(undefined)
+    // A read confirmed but not yet applied here never will be once stopped (a replica removed from
+    // its group, say): end its wait rather than leave it hanging.
+    for (const waiter of this.#appliedWaiters) waiter.reject(stopped)
+    this.#appliedWaiters = []
     await this.#tail
     await this.#hintSave
     await this.#applyChain.catch(() => {})
@@ -788,7 +792,7 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
 
   async #waitApplied (index: number): Promise<void> {
     if (this.#applied >= index) return
-    await new Promise<void>((resolve) => { this.#appliedWaiters.push({ index, resolve }) })
+    await new Promise<void>((resolve, reject) => { this.#appliedWaiters.push({ index, resolve, reject }) })
   }
 
   // ---------------------------------------------------------------- snapshots
