@@ -17,6 +17,9 @@ import { systemClock, systemRandom } from '../system/clock.js'
 import { createShardedAdmin } from './admin.js'
 import { createShardedKv } from './sharded-kv.js'
 
+/** Written once this node has applied the cluster's metadata: from then on it restarts as a joiner. */
+const MEMBER_MARKER = 'MEMBER'
+
 /** How often a node moves leadership of the shards it leads to their preferred nodes, and how many at once. */
 const LEADER_BALANCE_INTERVAL_MS = 2000
 const LEADER_TRANSFERS_PER_ROUND = 4
@@ -100,7 +103,10 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
     nodes,
     shardCount: config.shards,
     replicationFactor: config.replicationFactor ?? 3,
-    join: config.join === true,
+    // A node that has seen the cluster's metadata restarts as a joiner: it takes the placement from
+    // its metadata replica (recovered from disk), not from the founding node list, which may be out
+    // of date by now. A founder that stopped before the bootstrap was agreed founds again.
+    join: config.join === true || existsSync(join(config.dataDir, MEMBER_MARKER)),
     tickMs: config.tickMs ?? 100,
     quiesce: config.quiesce ?? true,
     lockGroup: { stateMachine: lockMachine }
@@ -180,6 +186,7 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
   let refreshUrls: ReturnType<typeof setInterval> | undefined
   let balancing: ReturnType<typeof setInterval> | undefined
   let balancingNow = false
+  let memberMarked = existsSync(join(config.dataDir, MEMBER_MARKER))
   return {
     host,
     locks,
@@ -196,7 +203,13 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
       api.listen(config.apiListen.port, config.apiListen.host)
       await once(api, 'listening')
       // The dashboard and the status proxy list the members the metadata group knows.
-      refreshUrls = setInterval(() => { for (const [id, url] of memberApiUrls()) apiUrls.set(id, url) }, 1000)
+      refreshUrls = setInterval(() => {
+        for (const [id, url] of memberApiUrls()) apiUrls.set(id, url)
+        if (!memberMarked && (host.metadata()?.epoch ?? 0) >= 1) {
+          writeFileSync(join(config.dataDir, MEMBER_MARKER), `${host.metadata()?.epoch ?? 0}\n`)
+          memberMarked = true
+        }
+      }, 1000)
       refreshUrls.unref()
       // Leaders carry the writes: keep moving shards' leadership to their preferred nodes (a few
       // transfers at a time), after an election or a rebalance left them elsewhere.
