@@ -6,6 +6,7 @@
  * contract for tests and the simulator.
  *
  * - `wal/`: the file log (frames, segments, recovery, term index)
+ * - `journal/`: the shared log, many groups' logs and hard states in one journal
  * - `hard-state/`, `snapshot/`, `state-store/`: the other file-backed contracts
  * - `memory/`: the in-memory implementations
  * - `util/`: checksums, atomic files, the directory lock, abort handling
@@ -28,4 +29,5 @@ export { createMemoryStateStore } from './memory/state-store.js'
 export { createFileLogStorage, type FileLogStorageInit, type FileLogStorageComponents } from './wal/file-log-storage.js'
 export { createFileHardStateStorage, type FileHardStateStorageInit } from './hard-state/file-hard-state-storage.js'
 export { createFileSnapshotStorage, type FileSnapshotStorageInit } from './snapshot/file-snapshot-storage.js'
+export { createSharedLog, type SharedLog, type SharedLogInit, type SharedLogComponents, type SharedLogStats } from './journal/shared-log.js'
 export { createLmdbStateStore, type LmdbStateStoreInit } from './state-store/lmdb-state-store.js'

@@ -1,0 +1,149 @@
+/**
+ * What the journal knows in memory about one group: its compaction point, its hard state and,
+ * for every live entry, where the entry lies in the journal. Entry data stays on disk.
+ *
+ * Per live entry the index holds four small integers in four arrays (segment sequence number,
+ * offset of the data, data length and type packed together, term): 16 bytes per entry while the
+ * values fit V8's small integers (offsets below 2^30, which segment sizes guarantee; terms and
+ * sequence numbers below 2^30), 32 bytes at most. Compacted positions are reclaimed in chunks.
+ */
+export class GroupState {
+  compactedIndex = 0
+  compactedTerm = 0
+  /** Segment holding the latest COMPACT record (what GC must keep or rewrite); 0 if none. */
+  compactSeq = 0
+  /** The latest durable hard state as JSON, and the segment holding its record (0 if none). */
+  hardStateJson: string | undefined
+  hardStateSeq = 0
+
+  /** The log as it will be once every queued operation is applied; calls are validated against it. */
+  queuedLastIndex = 0
+  queuedCompactedIndex = 0
+  /** Operations queued for this group and not yet applied. */
+  pending = 0
+
+  /** Position in the arrays of entry `compactedIndex + 1`. */
+  private start = 0
+  private readonly seqs: number[] = []
+  private readonly offsets: number[] = []
+  /** data length * 4 + entry type code. */
+  private readonly lengthsAndTypes: number[] = []
+  private readonly terms: number[] = []
+
+  constructor (readonly id: number) {}
+
+  lastIndex (): number {
+    return this.compactedIndex + this.seqs.length - this.start
+  }
+
+  liveEntries (): number {
+    return this.seqs.length - this.start
+  }
+
+  term (index: number): number | undefined {
+    if (index === this.compactedIndex) return this.compactedTerm
+    if (index < this.compactedIndex || index > this.lastIndex()) return undefined
+    return this.terms[this.position(index)]
+  }
+
+  /** Segment of the oldest live entry, or undefined if the group has none. */
+  oldestSeq (): number | undefined {
+    return this.start < this.seqs.length ? this.seqs[this.start] : undefined
+  }
+
+  /** Where entry `index` lies; the caller checks it is live. */
+  location (index: number): { seq: number, offset: number, length: number, typeCode: number, term: number } {
+    const position = this.position(index)
+    const packed = this.lengthsAndTypes[position] as number
+    return {
+      seq: this.seqs[position] as number,
+      offset: this.offsets[position] as number,
+      length: Math.floor(packed / 4),
+      typeCode: packed % 4,
+      term: this.terms[position] as number
+    }
+  }
+
+  /**
+   * Set while recovery has seen entries of this group starting past index 1 but not yet the
+   * compaction record that explains the missing prefix (GC rewrites that record forward, so it
+   * comes after the entries). Still set at the end of recovery means entries are missing.
+   */
+  unexplainedBase: number | undefined
+
+  /**
+   * Records entry `index`: any live entries at or after it are replaced. Returns false, changing
+   * nothing, if `index` would leave a gap. A group with no history at all accepts any first index
+   * (recovery: its earlier records were collected) and notes it in `unexplainedBase`.
+   */
+  put (index: number, seq: number, offset: number, length: number, typeCode: number, term: number): boolean {
+    if (index > this.lastIndex() + 1 || index <= this.compactedIndex) {
+      const fresh = this.liveEntries() === 0 && this.compactedIndex === 0 && this.compactSeq === 0
+      if (!fresh || index < 1) return false
+      this.compactedIndex = index - 1
+      this.unexplainedBase = index - 1
+    } else if (index <= this.lastIndex()) {
+      this.truncateFrom(index)
+    }
+    this.seqs.push(seq)
+    this.offsets.push(offset)
+    this.lengthsAndTypes.push(length * 4 + typeCode)
+    this.terms.push(term)
+    return true
+  }
+
+  truncateFrom (fromIndex: number): void {
+    if (fromIndex > this.lastIndex()) return
+    const keep = Math.max(this.start, this.position(Math.max(fromIndex, this.compactedIndex + 1)))
+    this.seqs.length = keep
+    this.offsets.length = keep
+    this.lengthsAndTypes.length = keep
+    this.terms.length = keep
+  }
+
+  compact (upToIndex: number, term: number): void {
+    if (upToIndex >= this.lastIndex()) {
+      this.start = 0
+      this.clearArrays()
+    } else if (upToIndex > this.compactedIndex) {
+      this.start = this.position(upToIndex + 1)
+      // Reclaim the dead prefix once it is both large and most of the arrays.
+      if (this.start > 1024 && this.start * 2 > this.seqs.length) {
+        this.seqs.splice(0, this.start)
+        this.offsets.splice(0, this.start)
+        this.lengthsAndTypes.splice(0, this.start)
+        this.terms.splice(0, this.start)
+        this.start = 0
+      }
+    }
+    // Recovery may see entries (collected prefix) before the rewritten compaction record.
+    if (this.unexplainedBase !== undefined && upToIndex >= this.unexplainedBase) this.unexplainedBase = undefined
+    if (upToIndex >= this.compactedIndex) {
+      this.compactedIndex = upToIndex
+      this.compactedTerm = term
+    }
+  }
+
+  /** Forgets the group's durable state (its records are dead); queued counters stay. */
+  reset (): void {
+    this.compactedIndex = 0
+    this.compactedTerm = 0
+    this.compactSeq = 0
+    this.hardStateJson = undefined
+    this.hardStateSeq = 0
+    this.unexplainedBase = undefined
+    this.start = 0
+    this.clearArrays()
+  }
+
+  private position (index: number): number {
+    return this.start + index - this.compactedIndex - 1
+  }
+
+  private clearArrays (): void {
+    this.seqs.length = 0
+    this.offsets.length = 0
+    this.lengthsAndTypes.length = 0
+    this.terms.length = 0
+  }
+}

@@ -1,0 +1,109 @@
+import {
+  CompactedError, NotStartedError, throwIfAborted,
+  type AbortOptions, type HardStateStorage, type LogEntry, type LogStorage
+} from '@synod/interfaces'
+import { raceAbort, releaseOnAbort } from '../util/abort.js'
+import { validateAppend, validateIndex } from '../util/validate.js'
+import type { JournalAccess } from './shared-log.js'
+
+/**
+ * One group's LogStorage over the shared journal. Calls are validated against the group's queued
+ * state (the log as it will be once every queued mutation is applied), as the file log does, so
+ * concurrent calls are checked and applied in call order.
+ */
+export function createGroupLog (journal: JournalAccess, id: number): LogStorage {
+  let started = false
+  const assertStarted = (): void => {
+    if (!started || !journal.started) throw new NotStartedError(`log of group ${id} is not started`)
+  }
+  return {
+    async start () {
+      await journal.start()
+      started = true
+    },
+    async stop () {
+      if (!started) return
+      started = false
+      await journal.idle()
+    },
+    firstIndex: () => journal.state(id).compactedIndex + 1,
+    lastIndex: () => journal.state(id).lastIndex(),
+    term: (index) => journal.state(id).term(index),
+
+    // Not async: on the hot path each extra async frame is another promise per append.
+    append (entries: readonly LogEntry[], options?: AbortOptions): Promise<void> {
+      try {
+        throwIfAborted(options?.signal)
+        assertStarted()
+        const group = journal.state(id)
+        validateAppend(entries, group.queuedCompactedIndex, group.queuedLastIndex)
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+      }
+      if (entries.length === 0) return Promise.resolve()
+      return releaseOnAbort(options?.signal, journal.append(id, entries))
+    },
+
+    async truncateSuffix (fromIndex: number, options?: AbortOptions) {
+      await raceAbort(options?.signal, async () => {
+        assertStarted()
+        validateIndex(fromIndex, 'fromIndex')
+        const group = journal.state(id)
+        if (fromIndex <= group.queuedCompactedIndex) throw new CompactedError(fromIndex, group.queuedCompactedIndex + 1)
+        if (fromIndex > group.queuedLastIndex) {
+          // Nothing to remove; still ordered after queued mutations, like every other call.
+          await journal.idle()
+          return
+        }
+        await journal.truncate(id, fromIndex)
+      })
+    },
+
+    async compactPrefix (upToIndex: number, term: number, options?: AbortOptions) {
+      await raceAbort(options?.signal, async () => {
+        assertStarted()
+        validateIndex(upToIndex, 'upToIndex')
+        validateIndex(term, 'term')
+        if (upToIndex <= journal.state(id).queuedCompactedIndex) return
+        await journal.compact(id, upToIndex, term)
+      })
+    },
+
+    async entries (from: number, to: number, options?: AbortOptions & { maxBytes?: number }): Promise<LogEntry[]> {
+      throwIfAborted(options?.signal)
+      assertStarted()
+      return await journal.read(id, from, to, options?.maxBytes ?? Infinity, options?.signal)
+    }
+  }
+}
+
+/** One group's HardStateStorage: each save is a journal record, durable with the batch it joins. */
+export function createGroupHardState<T> (journal: JournalAccess, id: number): HardStateStorage<T> {
+  let started = false
+  const assertStarted = (): void => {
+    if (!started || !journal.started) throw new NotStartedError(`hard state of group ${id} is not started`)
+  }
+  return {
+    async start () {
+      await journal.start()
+      started = true
+    },
+    async stop () {
+      if (!started) return
+      started = false
+      await journal.idle()
+    },
+    async load (options?: AbortOptions) {
+      throwIfAborted(options?.signal)
+      assertStarted()
+      const json = journal.state(id).hardStateJson
+      return json === undefined ? undefined : JSON.parse(json) as T
+    },
+    async save (state: T, options?: AbortOptions) {
+      await raceAbort(options?.signal, async () => {
+        assertStarted()
+        await journal.saveHardState(id, state)
+      })
+    }
+  }
+}
