@@ -69,8 +69,10 @@ export interface SharedLogStats {
 export interface SharedLog extends Startable {
   /**
    * The log of group `id` (a non-negative 32-bit integer): the LogStorage contract, served from
-   * the journal. Starting a view starts the shared log; stopping a view waits for the journal's
-   * queued writes but leaves the journal running. The same object is returned for the same id.
+   * the journal. A view is usable while the shared log is started; starting a view starts the
+   * shared log, stopping one waits for the journal's queued writes and makes that view reject
+   * calls with ERR_NOT_STARTED until it is started again (the journal keeps running). The same
+   * object is returned for the same id.
    */
   group(id: number): LogStorage
   /** The hard state of group `id`, saved as a journal record. */

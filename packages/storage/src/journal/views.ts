@@ -12,18 +12,19 @@ import type { JournalAccess } from './shared-log.js'
  * concurrent calls are checked and applied in call order.
  */
 export function createGroupLog (journal: JournalAccess, id: number): LogStorage {
-  let started = false
+  // Usable while the journal runs, unless this view was stopped (and not started again).
+  let stopped = false
   const assertStarted = (): void => {
-    if (!started || !journal.started) throw new NotStartedError(`log of group ${id} is not started`)
+    if (stopped || !journal.started) throw new NotStartedError(`log of group ${id} is not started`)
   }
   return {
     async start () {
       await journal.start()
-      started = true
+      stopped = false
     },
     async stop () {
-      if (!started) return
-      started = false
+      if (stopped) return
+      stopped = true
       await journal.idle()
     },
     firstIndex: () => journal.state(id).compactedIndex + 1,
@@ -79,18 +80,18 @@ export function createGroupLog (journal: JournalAccess, id: number): LogStorage 
 
 /** One group's HardStateStorage: each save is a journal record, durable with the batch it joins. */
 export function createGroupHardState<T> (journal: JournalAccess, id: number): HardStateStorage<T> {
-  let started = false
+  let stopped = false
   const assertStarted = (): void => {
-    if (!started || !journal.started) throw new NotStartedError(`hard state of group ${id} is not started`)
+    if (stopped || !journal.started) throw new NotStartedError(`hard state of group ${id} is not started`)
   }
   return {
     async start () {
       await journal.start()
-      started = true
+      stopped = false
     },
     async stop () {
-      if (!started) return
-      started = false
+      if (stopped) return
+      stopped = true
       await journal.idle()
     },
     async load (options?: AbortOptions) {
