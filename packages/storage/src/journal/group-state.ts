@@ -77,7 +77,9 @@ export class GroupState {
    * (recovery: its earlier records were collected) and notes it in `unexplainedBase`.
    */
   put (index: number, seq: number, offset: number, length: number, typeCode: number, term: number): boolean {
-    if (index > this.lastIndex() + 1 || index <= this.compactedIndex) {
+    if (this.unexplainedBase !== undefined && index <= this.compactedIndex) {
+      this.rebase(index - 1)
+    } else if (index > this.lastIndex() + 1 || index <= this.compactedIndex) {
       const fresh = this.liveEntries() === 0 && this.compactedIndex === 0 && this.compactSeq === 0
       if (!fresh || index < 1) return false
       this.compactedIndex = index - 1
@@ -93,6 +95,10 @@ export class GroupState {
   }
 
   truncateFrom (fromIndex: number): void {
+    if (this.unexplainedBase !== undefined && fromIndex <= this.compactedIndex) {
+      this.rebase(fromIndex - 1)
+      return
+    }
     if (fromIndex > this.lastIndex()) return
     const keep = Math.max(this.start, this.position(Math.max(fromIndex, this.compactedIndex + 1)))
     this.seqs.length = keep
@@ -134,6 +140,18 @@ export class GroupState {
     this.unexplainedBase = undefined
     this.start = 0
     this.clearArrays()
+  }
+
+  /**
+   * Recovery only: a record reaches below the unexplained base, so everything seen since is a
+   * suffix that was later cut off or rewritten (the segment holding the entries it replaced was
+   * collected). Start over from the lower base; the compaction record must still cover it.
+   */
+  private rebase (base: number): void {
+    this.start = 0
+    this.clearArrays()
+    this.compactedIndex = base
+    this.unexplainedBase = base > 0 ? base : undefined
   }
 
   private position (index: number): number {

@@ -133,6 +133,30 @@ describe('shared log', () => {
     expect(await hardState.load()).toEqual({ term: 3, vote: 'early', commit: 0 })
   })
 
+  it('recovers a group whose oldest surviving records were later cut off by a truncation', async () => {
+    const shared = await open(4096)
+    const log = shared.group(1)
+    await log.start()
+    await log.append(groupEntries(1, 1, 40, 1, 80)) // fills segment 1
+    await log.append(groupEntries(1, 41, 20, 1, 80)) // opens segment 2
+    await log.truncateSuffix(30)
+    await log.append(groupEntries(1, 30, 16, 2, 80))
+    await log.compactPrefix(35, 2)
+    // Another group opens segment 3: segment 1 (entries 1..40, all dead) is collected, and
+    // segment 2 now starts with entries 41..60 that its own truncation record cuts off.
+    await shared.group(2).append(groupEntries(2, 1, 30, 1, 80))
+    // Collection runs after that batch is acknowledged; the next batch waits for it.
+    await shared.group(2).append(groupEntries(2, 31, 1, 1, 80))
+    expect(shared.stats().collectedSegments).toBe(1)
+    const expected = await dump(log)
+    const reopened = await reopen(4096)
+    const again = reopened.group(1)
+    expect(again.firstIndex()).toBe(36)
+    expect(again.term(35)).toBe(2)
+    expect(await dump(again)).toEqual(expected)
+    expect(expected).toEqual(describeEntries(groupEntries(1, 36, 10, 2, 80)))
+  })
+
   it('removeGroup empties a group, frees its segments and survives a restart; the id can be used again', async () => {
     const shared = await open(4096)
     const moving = shared.group(9)

@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createSharedLog } from '../../src/index.js'
+import { seededRandom } from '../crash/payload.js'
+import { removeDir, tempDir } from '../helpers.js'
+import { GROUPS, groupCrashPayload } from './crash/payload.js'
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const KILLS = 16
+
+interface ChildRun {
+  /** Highest index per group the child reported as durable. */
+  acked: number[]
+  /** Where the child started a truncation, per group. */
+  truncatedFrom: Array<number | undefined>
+}
+
+interface Writer {
+  go: (killPoint: { afterAcks: number } | { afterMs: number }) => Promise<ChildRun>
+  discard: () => Promise<void>
+}
+
+function spawnWriter (script: string, dir: string, seed: number, term: number): Writer {
+  const child = spawn(process.execPath, [script, dir, String(seed), String(term)], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const closed = new Promise<string | null>((resolve) => child.on('close', (_code, signal) => { resolve(signal) }))
+  const run: ChildRun = { acked: Array.from({ length: GROUPS }, () => 0), truncatedFrom: Array.from({ length: GROUPS }, () => undefined) }
+  let stderr = ''
+  let pending = ''
+  let acks = 0
+  let onAck: () => void = () => {}
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString()
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      const [word, group, value] = line.split(' ')
+      if (word === 'ack') {
+        run.acked[Number(group)] = Math.max(run.acked[Number(group)] as number, Number(value))
+        acks++
+        onAck()
+      }
+      if (word === 'truncating') run.truncatedFrom[Number(group)] = Number(value)
+    }
+  })
+  const kill = (): void => { child.kill('SIGKILL') }
+  return {
+    go: async (killPoint) => {
+      let timer: NodeJS.Timeout | undefined
+      if ('afterMs' in killPoint) timer = setTimeout(kill, killPoint.afterMs)
+      else onAck = () => { if (acks === killPoint.afterAcks) kill() }
+      child.stdin.write('go\n')
+      const signal = await closed
+      clearTimeout(timer)
+      if (signal !== 'SIGKILL') throw new Error(`writer exited on its own: ${stderr}`)
+      return run
+    },
+    discard: async () => {
+      kill()
+      await closed
+    }
+  }
+}
+
+describe('shared log crash safety under kill -9', () => {
+  let script: string
+  let dir: string
+
+  beforeAll(async () => {
+    // The child runs as plain Node: bundle it once so each restart starts fast.
+    const outDir = join(packageRoot, 'node_modules', '.cache', 'synod-storage-test')
+    await mkdir(outDir, { recursive: true })
+    script = join(outDir, 'journal-crash-writer.mjs')
+    await build({
+      entryPoints: [join(packageRoot, 'test', 'journal', 'crash', 'writer.ts')],
+      outfile: script,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      tsconfig: join(packageRoot, 'tsconfig.json'),
+      external: ['@node-rs/crc32', 'lmdb'],
+      logLevel: 'error'
+    })
+    dir = await tempDir('synod-journal-crash-')
+  })
+
+  afterAll(async () => { if (process.env.KEEP_JOURNAL === undefined) await removeDir(dir); else console.log('kept', dir) })
+
+  it(`keeps every group's acknowledged entries intact and in order across ${KILLS} SIGKILLs`, async () => {
+    const random = seededRandom(20261128)
+    const acked = Array.from({ length: GROUPS }, () => 0)
+    let killedAfterAcks = 0
+    let writer = spawnWriter(script, dir, Math.floor(random() * 2 ** 31), 1)
+    for (let term = 1; term <= KILLS; term++) {
+      const killPoint = random() < 0.85 ? { afterAcks: 1 + Math.floor(random() * 300) } : { afterMs: Math.floor(random() * 40) }
+      const run = await writer.go(killPoint)
+      writer = spawnWriter(script, dir, Math.floor(random() * 2 ** 31), term + 1)
+      if (run.acked.some((value) => value > 0)) killedAfterAcks++
+      const journal = createSharedLog({ dir, segmentBytes: 16 * 1024 })
+      await journal.start()
+      try {
+        for (let group = 0; group < GROUPS; group++) {
+          const truncatedFrom = run.truncatedFrom[group]
+          if (truncatedFrom !== undefined) acked[group] = Math.min(acked[group] as number, truncatedFrom - 1)
+          acked[group] = Math.max(acked[group] as number, run.acked[group] as number)
+          const log = journal.group(group)
+          expect(log.lastIndex()).toBeGreaterThanOrEqual(acked[group] as number)
+          const entries = await log.entries(log.firstIndex(), log.lastIndex() + 1)
+          expect(entries).toHaveLength(log.lastIndex() - log.firstIndex() + 1)
+          let problem: string | undefined
+          let previousTerm = 0
+          for (const [position, entry] of entries.entries()) {
+            if (entry.index !== log.firstIndex() + position) problem = `group ${group}: entry ${entry.index} at position ${position}`
+            else if (entry.term > term || entry.term < previousTerm) problem = `group ${group}: entry ${entry.index} has term ${entry.term} after ${previousTerm}`
+            else if (entry.term !== log.term(entry.index)) problem = `group ${group}: term index disagrees at ${entry.index}`
+            else if (!Buffer.from(entry.data).equals(Buffer.from(groupCrashPayload(group, entry.index, entry.term)))) problem = `group ${group}: entry ${entry.index} payload differs`
+            if (problem !== undefined) break
+            previousTerm = entry.term
+          }
+          expect(problem).toBeUndefined()
+        }
+      } finally {
+        await journal.stop()
+      }
+    }
+    await writer.discard()
+    expect(killedAfterAcks).toBeGreaterThan(KILLS / 2)
+    expect(Math.min(...acked)).toBeGreaterThan(100)
+  }, 60_000)
+})
