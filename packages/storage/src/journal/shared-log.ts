@@ -363,8 +363,24 @@ class Journal implements SharedLog, JournalAccess {
   }
 
   /** Writes, syncs, applies and acknowledges one batch. Returns whether it opened a new segment. */
-  private async commit (batch: Operation[], bytes: number): Promise<boolean> {
+  private async commit (batch: Operation[], queuedBytes: number): Promise<boolean> {
     let rotated = false
+    // A hard-state save followed by another save of the same group in the batch is not written:
+    // both are acknowledged by the same sync, and only the newer one may ever be loaded.
+    const superseded = new Set<Operation>()
+    const savedGroups = new Set<GroupState>()
+    let bytes = queuedBytes
+    for (let i = batch.length - 1; i >= 0; i--) {
+      const operation = batch[i] as Operation
+      if (operation.kind === 'remove') savedGroups.delete(operation.group)
+      if (operation.kind !== 'hardState') continue
+      if (savedGroups.has(operation.group)) {
+        superseded.add(operation)
+        bytes -= operationBytes(operation)
+      }
+      savedGroups.add(operation.group)
+    }
+    const written = superseded.size === 0 ? batch : batch.filter((operation) => !superseded.has(operation))
     try {
       let segment = this.active as JournalSegment
       if (segment.size + bytes > this.segmentBytes && segment.size > SEGMENT_HEADER_BYTES) {
@@ -375,14 +391,14 @@ class Journal implements SharedLog, JournalAccess {
       const buffer = bytes <= SYNC_WRITE_MAX_BYTES ? (this.scratch ??= Buffer.allocUnsafe(SYNC_WRITE_MAX_BYTES)).subarray(0, bytes) : Buffer.allocUnsafe(bytes)
       const dataOffsets: number[][] = []
       let at = 0
-      for (let i = 0; i < batch.length; i++) at = encodeOperation(batch[i] as Operation, i === 0, buffer, at, dataOffsets)
+      for (let i = 0; i < written.length; i++) at = encodeOperation(written[i] as Operation, i === 0, buffer, at, dataOffsets)
       if (bytes <= SYNC_WRITE_MAX_BYTES) writeAllSync(segment.handle, buffer, start)
       else await writeAll(segment.handle, buffer, start)
       await segment.handle.datasync()
       this.counters.syncs++
       segment.size = start + bytes
       let entriesOperation = 0
-      for (const operation of batch) {
+      for (const operation of written) {
         const offsets = operation.kind === 'entries' ? dataOffsets[entriesOperation++] as number[] : undefined
         this.apply(operation, segment.seq, start, offsets)
       }

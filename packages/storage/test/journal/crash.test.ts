@@ -92,7 +92,7 @@ describe('shared log crash safety under kill -9', () => {
   afterAll(async () => { if (process.env.KEEP_JOURNAL === undefined) await removeDir(dir); else console.log('kept', dir) })
 
   it(`keeps every group's acknowledged entries intact and in order across ${KILLS} SIGKILLs`, async () => {
-    const random = seededRandom(20261128)
+    const random = seededRandom(Number(process.env.JOURNAL_CRASH_SEED ?? 20261128))
     const acked = Array.from({ length: GROUPS }, () => 0)
     let killedAfterAcks = 0
     let writer = spawnWriter(script, dir, Math.floor(random() * 2 ** 31), 1)

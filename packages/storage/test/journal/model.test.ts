@@ -108,6 +108,6 @@ describe('shared log against a model', () => {
         await journal.stop()
         await removeDir(dir)
       }
-    }), { numRuns: 40, seed: 20261128 })
+    }), { numRuns: Number(process.env.JOURNAL_MODEL_RUNS ?? 40), seed: Number(process.env.JOURNAL_MODEL_SEED ?? 20261128) })
   }, 60_000)
 })
