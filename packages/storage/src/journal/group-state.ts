@@ -21,6 +21,7 @@ export class GroupState {
   queuedCompactedIndex = 0
   /** Operations queued for this group and not yet applied. */
   pending = 0
+  private settledWaiters: Array<() => void> = []
 
   /** Position in the arrays of entry `compactedIndex + 1`. */
   private start = 0
@@ -31,6 +32,22 @@ export class GroupState {
   private readonly terms: number[] = []
 
   constructor (readonly id: number) {}
+
+  /** Marks one queued operation of this group as done (applied or rejected). */
+  operationDone (): void {
+    this.pending--
+    if (this.pending === 0 && this.settledWaiters.length > 0) {
+      const waiters = this.settledWaiters
+      this.settledWaiters = []
+      for (const wake of waiters) wake()
+    }
+  }
+
+  /** Resolves once every operation queued for this group so far is done. */
+  async settled (): Promise<void> {
+    if (this.pending === 0) return
+    await new Promise<void>((resolve) => { this.settledWaiters.push(resolve) })
+  }
 
   lastIndex (): number {
     return this.compactedIndex + this.seqs.length - this.start

@@ -70,7 +70,7 @@ export interface SharedLog extends Startable {
   /**
    * The log of group `id` (a non-negative 32-bit integer): the LogStorage contract, served from
    * the journal. A view is usable while the shared log is started; starting a view starts the
-   * shared log, stopping one waits for the journal's queued writes and makes that view reject
+   * shared log, stopping one waits for that group's queued writes and makes that view reject
    * calls with ERR_NOT_STARTED until it is started again (the journal keeps running). The same
    * object is returned for the same id.
    */
@@ -125,8 +125,8 @@ interface JournalSegment {
 export interface JournalAccess {
   readonly started: boolean
   start(): Promise<void>
-  /** Resolves once every operation queued so far is applied. */
-  idle(): Promise<void>
+  /** Resolves once every operation queued so far for group `id` is done. */
+  settled(id: number): Promise<void>
   state(id: number): GroupState
   append(id: number, entries: readonly LogEntry[]): Promise<void>
   truncate(id: number, fromIndex: number): Promise<void>
@@ -207,6 +207,10 @@ class Journal implements SharedLog, JournalAccess {
 
   async idle (): Promise<void> {
     while (this.draining !== undefined) await this.draining
+  }
+
+  async settled (id: number): Promise<void> {
+    await this.states.get(id)?.settled()
   }
 
   // ---- views ---------------------------------------------------------------------------------
@@ -338,7 +342,7 @@ class Journal implements SharedLog, JournalAccess {
     while (this.queue.length > 0) {
       if (this.failure !== undefined) {
         const operation = this.queue.shift() as Operation
-        operation.group.pending--
+        operation.group.operationDone()
         operation.done?.reject(this.failure)
         continue
       }
@@ -406,14 +410,14 @@ class Journal implements SharedLog, JournalAccess {
       this.failure = cause instanceof Error ? cause : new Error(String(cause))
       this.logger?.warn({ error: this.failure }, 'journal write failed; the shared log must be restarted')
       for (const operation of batch) {
-        operation.group.pending--
+        operation.group.operationDone()
         operation.done?.reject(this.failure)
       }
       return rotated
     }
     this.counters.operations += batch.length
     for (const operation of batch) {
-      operation.group.pending--
+      operation.group.operationDone()
       operation.done?.resolve()
     }
     return rotated

@@ -25,7 +25,7 @@ export function createGroupLog (journal: JournalAccess, id: number): LogStorage 
     async stop () {
       if (stopped) return
       stopped = true
-      await journal.idle()
+      await journal.settled(id)
     },
     firstIndex: () => journal.state(id).compactedIndex + 1,
     lastIndex: () => journal.state(id).lastIndex(),
@@ -52,8 +52,8 @@ export function createGroupLog (journal: JournalAccess, id: number): LogStorage 
         const group = journal.state(id)
         if (fromIndex <= group.queuedCompactedIndex) throw new CompactedError(fromIndex, group.queuedCompactedIndex + 1)
         if (fromIndex > group.queuedLastIndex) {
-          // Nothing to remove; still ordered after queued mutations, like every other call.
-          await journal.idle()
+          // Nothing to remove; still resolves after the group's queued mutations, like every call.
+          await journal.settled(id)
           return
         }
         await journal.truncate(id, fromIndex)
@@ -92,7 +92,7 @@ export function createGroupHardState<T> (journal: JournalAccess, id: number): Ha
     async stop () {
       if (stopped) return
       stopped = true
-      await journal.idle()
+      await journal.settled(id)
     },
     async load (options?: AbortOptions) {
       throwIfAborted(options?.signal)

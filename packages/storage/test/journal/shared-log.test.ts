@@ -188,6 +188,30 @@ describe('shared log', () => {
     expect(reopenedAgain.group(10).lastIndex()).toBe(102)
   })
 
+  it('stops one view and answers a no-op truncation while other groups keep the journal busy', async () => {
+    const shared = await open()
+    const busy = shared.group(1)
+    const quiet = shared.group(2)
+    await quiet.append(groupEntries(2, 1, 3))
+    let running = true
+    let busyAppends = 0
+    const loop = (async () => {
+      while (running) {
+        await busy.append(groupEntries(1, busy.lastIndex() + 1, 1))
+        busyAppends++
+      }
+    })()
+    while (busyAppends < 3) await new Promise((resolve) => setImmediate(resolve))
+    await quiet.truncateSuffix(10)
+    await quiet.stop()
+    expect(running).toBe(true)
+    await expect(quiet.append(groupEntries(2, 4, 1))).rejects.toMatchObject({ code: 'ERR_NOT_STARTED' })
+    running = false
+    await loop
+    await quiet.start()
+    expect(quiet.lastIndex()).toBe(3)
+  })
+
   it('rejects an invalid group id with ERR_INVALID_ARGUMENT', async () => {
     const shared = await open()
     expect(() => shared.group(-1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
