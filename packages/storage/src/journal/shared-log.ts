@@ -167,8 +167,12 @@ class Journal implements SharedLog, JournalAccess {
     if (!Number.isSafeInteger(this.segmentBytes) || this.segmentBytes < 4096 || this.segmentBytes > 2 ** 30) {
       throw new InvalidArgumentError('segmentBytes must be an integer from 4096 to 2^30', { field: 'segmentBytes' })
     }
-    if (!Number.isSafeInteger(this.maxBatchBytes) || this.maxBatchBytes < 1) {
-      throw new InvalidArgumentError('maxBatchBytes must be a positive integer', { field: 'maxBatchBytes' })
+    // Each bound at most 2^30 keeps every offset in a segment below 2^32 (the index stores u32).
+    if (!Number.isSafeInteger(this.maxBatchBytes) || this.maxBatchBytes < 1 || this.maxBatchBytes > 2 ** 30) {
+      throw new InvalidArgumentError('maxBatchBytes must be an integer from 1 to 2^30', { field: 'maxBatchBytes' })
+    }
+    if (!Number.isSafeInteger(this.maxEntryBytes) || this.maxEntryBytes < 0 || this.maxEntryBytes > 2 ** 30) {
+      throw new InvalidArgumentError('maxEntryBytes must be an integer from 0 to 2^30', { field: 'maxEntryBytes' })
     }
   }
 
