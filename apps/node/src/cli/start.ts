@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { CONSENSUS_ENGINES, createSynodNode, type ConsensusEngine, type HostPort } from '../node.js'
 import { createJsonLogger, parseLogLevel } from '../system/logger.js'
-import { createShardedSynodNode } from '../sharded/sharded-node.js'
+import { createShardedSynodNode, SHARD_STORAGE_KINDS, type ShardStorageKind } from '../sharded/sharded-node.js'
 import { parsePeers, readOptions } from './args.js'
 
 export const startHelp = `synod start: run one node
@@ -23,6 +23,8 @@ export const startHelp = `synod start: run one node
                             must be given the same --peers); off by default: one group
   --replication-factor <n>  voters per shard (default 3)
   --zone <name>             this node's failure domain: a shard's replicas spread over zones
+  --shard-storage journal|log-per-shard  one journal per node for every shard's log and hard
+                            state (default), or a file log per shard; a data directory keeps its kind
   --paxos-activation-window <slots>  Paxos: slots before a membership change takes effect (default 1024)
   --secret-file <file>      file holding the cluster secret (or SYNOD_SECRET)
   --cluster-id <id>         cluster id (default synod)
@@ -54,6 +56,7 @@ export async function start (argv: string[]): Promise<number> {
     shards: { type: 'string' },
     'replication-factor': { type: 'string' },
     zone: { type: 'string' },
+    'shard-storage': { type: 'string' },
     'secret-file': { type: 'string' },
     secret: { type: 'string' },
     'cluster-id': { type: 'string' },
@@ -103,7 +106,8 @@ export async function start (argv: string[]): Promise<number> {
       ...common,
       shards: positiveInteger(values.shards, '--shards'),
       ...(values['replication-factor'] === undefined ? {} : { replicationFactor: positiveInteger(values['replication-factor'], '--replication-factor') }),
-      zone: values.zone as string | undefined
+      zone: values.zone as string | undefined,
+      ...(values['shard-storage'] === undefined ? {} : { shardStorage: shardStorageKind(values['shard-storage']) })
     })
   }
   await node.start()
@@ -114,6 +118,12 @@ export async function start (argv: string[]): Promise<number> {
   })
   await node.stop()
   return 0
+}
+
+function shardStorageKind (value: string | boolean | undefined): ShardStorageKind {
+  const kind = value as ShardStorageKind
+  if (!SHARD_STORAGE_KINDS.includes(kind)) throw new Error(`--shard-storage must be ${SHARD_STORAGE_KINDS.join(' or ')}, got "${String(value)}"`)
+  return kind
 }
 
 function positiveInteger (value: string | boolean | undefined, flag: string): number {

@@ -10,7 +10,7 @@ import { createWsApi, type WsApi } from '../ws-api/index.js'
 import { createObservability, type Observability, type RaftSource } from '../observability/index.js'
 import { peerUrl, type SynodNodeConfig } from '../node.js'
 import {
-  createShardHost, fileShardStorage, isMuxEnvelope,
+  createShardHost, fileShardStorage, isMuxEnvelope, journalShardStorage,
   type MuxEnvelope, type ShardHost, type ShardMapView, type ShardMessage, type ShardNode
 } from '../sharding/index.js'
 import { systemClock, systemRandom } from '../system/clock.js'
@@ -34,7 +34,17 @@ export interface ShardedNodeConfig extends Omit<SynodNodeConfig, 'consensus' | '
   zone?: string | undefined
   /** Stop ticking idle shards. @default true */
   quiesce?: boolean
+  /**
+   * How shard logs are stored: `journal`, one shared journal per node for every shard's log and
+   * hard state (one `fdatasync` covers all shards' writes), or `log-per-shard`, a file log per
+   * shard. A data directory keeps the kind it was created with. @default 'journal'
+   */
+  shardStorage?: ShardStorageKind
 }
+
+/** The storage engines of a sharded node (see `ShardedNodeConfig.shardStorage`). */
+export type ShardStorageKind = 'journal' | 'log-per-shard'
+export const SHARD_STORAGE_KINDS: readonly ShardStorageKind[] = ['journal', 'log-per-shard']
 
 export interface ShardedSynodNode {
   readonly host: ShardHost
@@ -97,6 +107,9 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
     isMessage: isMuxEnvelope
   }, { clock: systemClock, random: systemRandom, logger: logger.child({ component: 'transport' }) })
 
+  const storageKind = config.shardStorage ?? 'journal'
+  if (!SHARD_STORAGE_KINDS.includes(storageKind)) throw new InvalidArgumentError(`shard storage must be journal or log-per-shard, got ${String(storageKind)}`, { field: 'shardStorage' })
+  const journalStorage = storageKind === 'journal' ? journalShardStorage({ dataDir: config.dataDir }) : undefined
   const lockMachine = createLockStateMachine()
   const host = createShardHost({
     nodeId: config.id,
@@ -112,7 +125,7 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
     lockGroup: { stateMachine: lockMachine }
   }, {
     transport,
-    storage: fileShardStorage({ dataDir: config.dataDir }),
+    storage: journalStorage ?? fileShardStorage({ dataDir: config.dataDir }),
     clock: systemClock,
     random: systemRandom,
     logger: logger.child({ component: 'shards' })
@@ -196,7 +209,7 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
     observability,
     async start () {
       if (started) return
-      checkShardedDataDir(config.dataDir, config.shards)
+      checkShardedDataDir(config.dataDir, config.shards, storageKind)
       await host.start()
       await locks.start()
       await wsApi?.start()
@@ -234,6 +247,7 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
       await wsApi?.stop()
       await locks.stop()
       await host.stop()
+      await journalStorage?.journal.stop()
       logger.info({}, 'node stopped')
     }
   }
@@ -255,17 +269,22 @@ function summarize (host: ShardHost): object {
  * A sharded data directory records its shard count (keys map to shards by it) and is Raft's;
  * a single-group node's directory, or another shard count, is refused.
  */
-function checkShardedDataDir (dataDir: string, shards: number): void {
+function checkShardedDataDir (dataDir: string, shards: number, storage: ShardStorageKind): void {
   const marker = join(dataDir, 'SHARDS')
+  const storageMarker = join(dataDir, 'SHARD_STORAGE')
   if (existsSync(marker)) {
     const recorded = Number(readFileSync(marker, 'utf8').trim())
     if (recorded !== shards) throw new InvalidArgumentError(`${dataDir} holds a cluster of ${recorded} shards; start it with --shards ${recorded}`, { field: 'shards' })
+    // Directories from before the journal existed hold a log per shard.
+    const kind = existsSync(storageMarker) ? readFileSync(storageMarker, 'utf8').trim() : 'log-per-shard'
+    if (kind !== storage) throw new InvalidArgumentError(`${dataDir} holds shards stored as ${kind}; start it with --shard-storage ${kind}`, { field: 'shardStorage' })
     return
   }
   if (existsSync(join(dataDir, 'wal')) || existsSync(join(dataDir, 'ENGINE'))) {
     throw new InvalidArgumentError(`${dataDir} holds an unsharded node's state; start it without --shards`, { field: 'shards' })
   }
   mkdirSync(dataDir, { recursive: true })
+  writeFileSync(storageMarker, `${storage}\n`)
   writeFileSync(marker, `${shards}\n`)
 }
 

@@ -19,8 +19,8 @@ export {
 export type { QuiescenceMessage, ShardMessage } from './quiescence.js'
 export { createPlacementRing, placeShards, shardOfKey, shardRingKey } from './shard-map.js'
 export type { PlacementInit, ShardPlacement } from './shard-map.js'
-export { fileShardStorage, memoryShardStorage } from './shard-storage.js'
-export type { FileShardStorageInit, ShardStorage, ShardStorageFactory } from './shard-storage.js'
+export { fileShardStorage, journalShardStorage, memoryShardStorage } from './shard-storage.js'
+export type { FileShardStorageInit, JournalShardStorage, JournalShardStorageInit, ShardStorage, ShardStorageFactory } from './shard-storage.js'
 export { createShardHost } from './shard-host.js'
 export type {
   ShardHost, ShardHostComponents, ShardHostInit, ShardHostStats, ShardMapView, ShardNode, ShardRaftTuning, ShardReadOptions, ShardReplica, ShardStatus

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { HardStateStorage, LogStorage, SnapshotStorage } from '@synod/interfaces'
 import {
   createFileHardStateStorage, createFileLogStorage, createFileSnapshotStorage,
-  createMemoryHardStateStorage, createMemoryLogStorage, createMemorySnapshotStorage
+  createMemoryHardStateStorage, createMemoryLogStorage, createMemorySnapshotStorage, createSharedLog, type SharedLog
 } from '@synod/storage'
 import type { GroupId } from './group-mux.js'
 import { createSharedHardStateStore } from './shared-hard-state.js'
@@ -73,4 +73,42 @@ export function fileShardStorage (init: FileShardStorageInit): ShardStorageFacto
       }
     }
   }
+}
+
+/** Options of `journalShardStorage`. */
+export interface JournalShardStorageInit {
+  /** The node's data directory; the journal lives in `<dataDir>/shards/journal/`, snapshots in `<dataDir>/shards/<id>/snapshots/`. */
+  dataDir: string
+  /** Journal segment size. @default the shared log's (64 MiB) */
+  segmentBytes?: number
+}
+
+/** A storage factory over one shared journal, which must be stopped once the host has stopped. */
+export interface JournalShardStorage extends ShardStorageFactory {
+  readonly journal: SharedLog
+}
+
+/**
+ * Every shard's log and hard state in one journal per node (`@synod/storage`'s shared log): the
+ * appends and hard-state saves of all shards that arrive together share one `fdatasync`, where a
+ * log per shard pays one per shard. Snapshots stay per shard. A replica that moves away is removed
+ * from the journal (its records become garbage) and its snapshot directory deleted.
+ */
+export function journalShardStorage (init: JournalShardStorageInit): JournalShardStorage {
+  const journal = createSharedLog({ dir: join(init.dataDir, 'shards', 'journal'), ...(init.segmentBytes === undefined ? {} : { segmentBytes: init.segmentBytes }) })
+  const factory = (shard: GroupId): ShardStorage => {
+    // Journal group ids are unsigned 32-bit: the metadata (-1) and lock (-2) groups wrap around.
+    const id = shard >>> 0
+    const dir = join(init.dataDir, 'shards', String(shard))
+    return {
+      log: journal.group(id),
+      hardState: journal.hardState(id),
+      snapshots: createFileSnapshotStorage({ dir: join(dir, 'snapshots') }),
+      destroy: async () => {
+        await journal.removeGroup(id)
+        await rm(dir, { recursive: true, force: true })
+      }
+    }
+  }
+  return Object.assign(factory, { journal })
 }
