@@ -76,25 +76,27 @@ export class GroupState {
   }
 
   /**
-   * Set while recovery has seen entries of this group starting past index 1 but not yet the
-   * compaction record that explains the missing prefix (GC rewrites that record forward, so it
-   * comes after the entries). Still set at the end of recovery means entries are missing.
+   * Set while recovery is replaying records of this group whose predecessors were collected: the
+   * group's log is only known from `unexplainedBase + 1` on, until a compaction record covering
+   * the base arrives (GC rewrites the latest one forward, so it comes late). Still set at the end
+   * of recovery means acknowledged entries are missing.
    */
   unexplainedBase: number | undefined
 
   /**
    * Records entry `index`: any live entries at or after it are replaced. Returns false, changing
-   * nothing, if `index` would leave a gap. A group with no history at all accepts any first index
-   * (recovery: its earlier records were collected) and notes it in `unexplainedBase`.
+   * nothing, if `index` would leave a gap or lies in the compacted prefix.
+   *
+   * While `recovering`, a gap is accepted: the entries between were in collected segments, so
+   * they were dead, and so was everything before them (live entries are never collected, and a
+   * live entry's predecessors are live or compacted). The group restarts at the gap with an
+   * unexplained base; an index at or below that base moves it down.
    */
-  put (index: number, seq: number, offset: number, length: number, typeCode: number, term: number): boolean {
-    if (this.unexplainedBase !== undefined && index <= this.compactedIndex) {
+  put (index: number, seq: number, offset: number, length: number, typeCode: number, term: number, recovering = false): boolean {
+    if (index > this.lastIndex() + 1 || index <= this.compactedIndex) {
+      const belowBase = this.unexplainedBase !== undefined && index <= this.compactedIndex
+      if (!recovering || index < 1 || (index <= this.compactedIndex && !belowBase)) return false
       this.rebase(index - 1)
-    } else if (index > this.lastIndex() + 1 || index <= this.compactedIndex) {
-      const fresh = this.liveEntries() === 0 && this.compactedIndex === 0 && this.compactSeq === 0
-      if (!fresh || index < 1) return false
-      this.compactedIndex = index - 1
-      this.unexplainedBase = index - 1
     } else if (index <= this.lastIndex()) {
       this.truncateFrom(index)
     }

@@ -632,7 +632,7 @@ class Journal implements SharedLog, JournalAccess {
       case RecordKind.entries:
         for (let i = 0; i < record.entries.length; i++) {
           const entry = record.entries[i] as (typeof record.entries)[number]
-          if (!group.put(record.firstIndex + i, seq, entry.dataOffset, entry.dataLength, entry.typeCode, entry.term)) {
+          if (!group.put(record.firstIndex + i, seq, entry.dataOffset, entry.dataLength, entry.typeCode, entry.term, true)) {
             throw new Error(`group ${record.group}: entry ${record.firstIndex + i} does not follow its log (last ${group.lastIndex()}, compacted ${group.compactedIndex})`)
           }
         }

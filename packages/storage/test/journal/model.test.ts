@@ -43,71 +43,93 @@ async function check (journal: SharedLog, models: GroupModel[]): Promise<void> {
   }
 }
 
-describe('shared log against a model', () => {
-  it('matches the model after random operations on interleaved groups, restarts and garbage collection', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 10, maxLength: 60 }), async (commands) => {
-      const dir = await tempDir('synod-journal-model-')
-      // Tiny segments: most runs rotate and collect segments many times.
-      let journal = createSharedLog({ dir, segmentBytes: 4096 })
-      try {
-        await journal.start()
-        const models = Array.from({ length: GROUPS }, freshModel)
-        for (const step of commands) {
-          if (step.kind === 'restart') {
-            await journal.stop()
-            journal = createSharedLog({ dir, segmentBytes: 4096 })
-            await journal.start()
-            await check(journal, models)
-            continue
-          }
-          const model = models[step.group] as GroupModel
-          const log = journal.group(step.group)
-          const lastIndex = model.compactedIndex + model.entries.length
-          switch (step.kind) {
-            case 'append': {
-              const from = Math.max(model.compactedIndex + 1, lastIndex + 1 - step.back)
-              if (step.newTerm) model.term++
-              const batch = groupEntries(step.group, from, step.count, model.term, 30 + step.count * 7)
-              await log.append(batch)
-              model.entries.splice(from - model.compactedIndex - 1, model.entries.length, ...batch)
-              break
-            }
-            case 'truncate': {
-              const from = model.compactedIndex + 1 + Math.min(step.keep, model.entries.length)
-              await log.truncateSuffix(from)
-              model.entries.splice(from - model.compactedIndex - 1)
-              break
-            }
-            case 'compact': {
-              const upTo = model.compactedIndex + step.ahead
-              const term = upTo <= lastIndex ? (model.entries[upTo - model.compactedIndex - 1] as LogEntry).term : model.term
-              await log.compactPrefix(upTo, term)
-              model.entries.splice(0, Math.min(model.entries.length, upTo - model.compactedIndex))
-              model.compactedIndex = upTo
-              model.compactedTerm = term
-              break
-            }
-            case 'save': {
-              const state = { term: model.term, vote: `n${step.commit % 5}`, commit: step.commit }
-              await journal.hardState<HardState>(step.group).save(state)
-              model.hardState = state
-              break
-            }
-            case 'remove':
-              await journal.removeGroup(step.group)
-              models[step.group] = freshModel()
-              break
-          }
-        }
-        await check(journal, models)
+/** Issues `step` against the journal and applies it to the model at once (the journal validates in call order). */
+function issue (journal: SharedLog, models: GroupModel[], step: Exclude<Command, { kind: 'restart' }>): Promise<void> {
+  const model = models[step.group] as GroupModel
+  const log = journal.group(step.group)
+  const lastIndex = model.compactedIndex + model.entries.length
+  switch (step.kind) {
+    case 'append': {
+      const from = Math.max(model.compactedIndex + 1, lastIndex + 1 - step.back)
+      if (step.newTerm) model.term++
+      const batch = groupEntries(step.group, from, step.count, model.term, 30 + step.count * 7)
+      model.entries.splice(from - model.compactedIndex - 1, model.entries.length, ...batch)
+      return log.append(batch)
+    }
+    case 'truncate': {
+      const from = model.compactedIndex + 1 + Math.min(step.keep, model.entries.length)
+      model.entries.splice(from - model.compactedIndex - 1)
+      return log.truncateSuffix(from)
+    }
+    case 'compact': {
+      const upTo = model.compactedIndex + step.ahead
+      const term = upTo <= lastIndex ? (model.entries[upTo - model.compactedIndex - 1] as LogEntry).term : model.term
+      model.entries.splice(0, Math.min(model.entries.length, upTo - model.compactedIndex))
+      model.compactedIndex = upTo
+      model.compactedTerm = term
+      return log.compactPrefix(upTo, term)
+    }
+    case 'save': {
+      const state = { term: model.term, vote: `n${step.commit % 5}`, commit: step.commit }
+      model.hardState = state
+      return journal.hardState<HardState>(step.group).save(state)
+    }
+    case 'remove':
+      models[step.group] = freshModel()
+      return journal.removeGroup(step.group)
+  }
+}
+
+/** Runs `commands` in waves of `waveSize` issued together (1: one at a time), restarting where told. */
+async function run (commands: Command[], waveSize: number): Promise<void> {
+  const dir = await tempDir('synod-journal-model-')
+  // Tiny segments: most runs rotate and collect segments many times.
+  let journal = createSharedLog({ dir, segmentBytes: 4096 })
+  try {
+    await journal.start()
+    const models = Array.from({ length: GROUPS }, freshModel)
+    let wave: Array<Promise<void>> = []
+    for (const step of commands) {
+      if (step.kind === 'restart') {
+        await Promise.all(wave)
+        wave = []
         await journal.stop()
         journal = createSharedLog({ dir, segmentBytes: 4096 })
         await journal.start()
         await check(journal, models)
-      } finally {
-        await journal.stop()
-        await removeDir(dir)
+        continue
       }
-    }), { numRuns: Number(process.env.JOURNAL_MODEL_RUNS ?? 40), seed: Number(process.env.JOURNAL_MODEL_SEED ?? 20261128) })
+      wave.push(issue(journal, models, step))
+      if (wave.length >= waveSize) {
+        await Promise.all(wave)
+        wave = []
+      }
+    }
+    await Promise.all(wave)
+    await check(journal, models)
+    await journal.stop()
+    journal = createSharedLog({ dir, segmentBytes: 4096 })
+    await journal.start()
+    await check(journal, models)
+  } finally {
+    await journal.stop()
+    await removeDir(dir)
+  }
+}
+
+const runs = Number(process.env.JOURNAL_MODEL_RUNS ?? 40)
+const seed = Number(process.env.JOURNAL_MODEL_SEED ?? 20261128)
+
+describe('shared log against a model', () => {
+  it('matches the model after random operations on interleaved groups, restarts and garbage collection', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 10, maxLength: 60 }), async (commands) => {
+      await run(commands, 1)
+    }), { numRuns: runs, seed })
+  }, 60_000)
+
+  it('matches the model when operations of all groups are issued together and share syncs', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 10, maxLength: 60 }), fc.integer({ min: 2, max: 8 }), async (commands, waveSize) => {
+      await run(commands, waveSize)
+    }), { numRuns: runs, seed: seed + 1 })
   }, 60_000)
 })
