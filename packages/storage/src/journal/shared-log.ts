@@ -121,7 +121,11 @@ interface JournalSegment {
   drained: (() => void) | undefined
 }
 
-/** A view's handle on the journal (kept narrow so views cannot reach the writer's state). */
+/**
+ * A view's handle on the journal (kept narrow so views cannot reach the writer's state). The views
+ * validate arguments against `state(id)` before mutating; `truncate`, `compact` and
+ * `saveHardState` throw ERR_NOT_STARTED (or the write failure) synchronously.
+ */
 export interface JournalAccess {
   readonly started: boolean
   start(): Promise<void>
@@ -292,12 +296,14 @@ class Journal implements SharedLog, JournalAccess {
   }
 
   truncate (id: number, fromIndex: number): Promise<void> {
+    this.assertWritable()
     const group = this.state(id)
     group.queuedLastIndex = Math.min(group.queuedLastIndex, fromIndex - 1)
     return this.enqueue({ kind: 'truncate', group, fromIndex })
   }
 
   compact (id: number, upToIndex: number, term: number): Promise<void> {
+    this.assertWritable()
     const group = this.state(id)
     group.queuedCompactedIndex = upToIndex
     group.queuedLastIndex = Math.max(group.queuedLastIndex, upToIndex)
@@ -305,6 +311,7 @@ class Journal implements SharedLog, JournalAccess {
   }
 
   saveHardState (id: number, value: unknown): Promise<void> {
+    this.assertWritable()
     const text = JSON.stringify(value) as string | undefined
     if (text === undefined) return Promise.reject(new InvalidArgumentError('hard state must be JSON-serialisable', { field: 'state' }))
     return this.enqueue({ kind: 'hardState', group: this.state(id), json: Buffer.from(text, 'utf8'), text })
