@@ -5,7 +5,9 @@
  * and the same run, alternating, so the ratio is what to read on a noisy machine.
  *
  *   pnpm exec tsx bench/journal.ts
- *   pnpm exec tsx bench/journal.ts --groups=1,16,64 --appenders=4 --seconds=1 --rounds=3 --bytes=100
+ *   pnpm exec tsx bench/journal.ts --groups=1,16,64 --appenders=4 --seconds=1 --rounds=3 --bytes=100 --recovery=1000000
+ *
+ * Then it times a restart over `--recovery` entries spread over 64 groups (0 skips it).
  *
  * fdatasync calls are counted by wrapping `FileHandle.prototype.datasync`, which both logs use
  * (the file log runs without preallocation here, so its zero-fill syncs do not count).
@@ -127,5 +129,36 @@ const widths = (rows[0] as string[]).map((_, column) => Math.max(...rows.map((ro
 for (const [i, row] of rows.entries()) {
   console.log(`| ${row.map((cell, column) => cell.padStart(widths[column] as number)).join(' | ')} |`)
   if (i === 0) console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`)
+}
+
+/** Writes `entries` entries spread over 64 groups, then times a restart (replay of the journal). */
+async function recoveryRun (entries: number): Promise<{ seconds: number, bytes: number, segments: number }> {
+  return await withDir(async (dir) => {
+    const journal = createSharedLog({ dir })
+    await journal.start()
+    const groups = 64
+    const perBatch = 64
+    for (let written = 0; written < entries; written += groups * perBatch) {
+      await Promise.all(Array.from({ length: groups }, async (_, id) => {
+        const log = journal.group(id)
+        const first = log.lastIndex() + 1
+        await log.append(Array.from({ length: perBatch }, (_, i) => ({ index: first + i, term: 1, type: 'command' as const, data: payload })))
+      }))
+    }
+    await journal.stop()
+    const reopened = createSharedLog({ dir })
+    const started = performance.now()
+    await reopened.start()
+    const seconds = (performance.now() - started) / 1000
+    const stats = reopened.stats()
+    await reopened.stop()
+    return { seconds, bytes: stats.liveEntries * (entryBytes + 13), segments: stats.segments }
+  })
+}
+
+const recoveryEntries = Number(args.get('recovery') ?? 1_000_000)
+if (recoveryEntries > 0) {
+  const recovery = await recoveryRun(recoveryEntries)
+  console.log(`restart with ${recoveryEntries} entries over 64 groups (${recovery.segments} segments, ${(recovery.bytes / 2 ** 20).toFixed(0)} MiB): start() took ${recovery.seconds.toFixed(2)} s (${(recovery.bytes / 2 ** 20 / recovery.seconds).toFixed(0)} MiB/s)`)
 }
 console.log(`load average at end ${loadavg().map((load) => load.toFixed(1)).join(' ')}`)
