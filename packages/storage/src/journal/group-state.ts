@@ -57,6 +57,13 @@ export class GroupState {
     return this.locations.term(this.position(index))
   }
 
+  /** Bytes of entry data over all live entries. */
+  liveDataBytes (): number {
+    let bytes = 0
+    for (let position = this.start; position < this.locations.length; position++) bytes += this.locations.dataLength(position)
+    return bytes
+  }
+
   /** Segment of the oldest live entry, or undefined if the group has none. */
   oldestSeq (): number | undefined {
     return this.start < this.locations.length ? this.locations.seq(this.start) : undefined
@@ -82,6 +89,8 @@ export class GroupState {
    * of recovery means acknowledged entries are missing.
    */
   unexplainedBase: number | undefined
+  /** The highest compaction applied to this group (recovery needs it after a rebase). */
+  private latestCompaction: { index: number, term: number } | undefined
 
   /**
    * Records entry `index`: any live entries at or after it are replaced. Returns false, changing
@@ -114,6 +123,7 @@ export class GroupState {
   }
 
   compact (upToIndex: number, term: number): void {
+    if (upToIndex >= (this.latestCompaction?.index ?? 0)) this.latestCompaction = { index: upToIndex, term }
     if (upToIndex >= this.lastIndex()) {
       this.start = 0
       this.clearArrays()
@@ -141,6 +151,7 @@ export class GroupState {
     this.hardStateJson = undefined
     this.hardStateSeq = 0
     this.unexplainedBase = undefined
+    this.latestCompaction = undefined
     this.start = 0
     this.clearArrays()
   }
@@ -154,7 +165,11 @@ export class GroupState {
     this.start = 0
     this.clearArrays()
     this.compactedIndex = base
-    this.unexplainedBase = base > 0 ? base : undefined
+    // The latest compaction seen may already explain the base (it came before the records that
+    // were cut off); Raft never truncates below a compaction, so the base cannot be lower.
+    const explained = base === 0 || base === this.latestCompaction?.index
+    this.compactedTerm = base === 0 ? 0 : this.latestCompaction?.term ?? 0
+    this.unexplainedBase = explained ? undefined : base
   }
 
   private position (index: number): number {

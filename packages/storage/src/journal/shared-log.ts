@@ -37,6 +37,20 @@ export interface SharedLogInit {
    * @default 67108864 (64 MiB)
    */
   maxEntryBytes?: number
+  /**
+   * Garbage collection copies the live entries of a group that lags more than
+   * `rewriteLagSegments` segments behind the head to the head, if they are at most this many
+   * bytes, so an idle group with a short log does not keep old segments alive (raft-engine's
+   * rewrite). At most half a segment is copied per collection. 0 never copies entries.
+   * @default 65536
+   */
+  rewriteGroupBytes?: number
+  /**
+   * How many segments behind the newest a group's oldest live entry may be before garbage
+   * collection copies it forward (see `rewriteGroupBytes`).
+   * @default 4
+   */
+  rewriteLagSegments?: number
 }
 
 /** What a shared log needs from its host. */
@@ -55,6 +69,8 @@ export interface SharedLogStats {
   segments: number
   /** Segment files deleted by garbage collection. */
   collectedSegments: number
+  /** Live entries garbage collection copied forward from lagging groups. */
+  rewrittenEntries: number
   /** Groups with any state. */
   groups: number
   /** Entries indexed in memory, over all groups. */
@@ -144,6 +160,8 @@ class Journal implements SharedLog, JournalAccess {
   private readonly segmentBytes: number
   private readonly maxBatchBytes: number
   private readonly maxEntryBytes: number
+  private readonly rewriteGroupBytes: number
+  private readonly rewriteLagSegments: number
   private readonly logger: Logger | undefined
 
   started = false
@@ -160,13 +178,18 @@ class Journal implements SharedLog, JournalAccess {
   /** Set when a write or sync failed: the page cache can no longer be trusted (fsyncgate). */
   private failure: Error | undefined
   private scratch: Buffer | undefined
-  private readonly counters = { syncs: 0, operations: 0, collectedSegments: 0 }
+  private readonly counters = { syncs: 0, operations: 0, collectedSegments: 0, rewrittenEntries: 0 }
 
   constructor (init: SharedLogInit, components: SharedLogComponents) {
     this.dir = init.dir
     this.segmentBytes = init.segmentBytes ?? 64 * 1024 * 1024
     this.maxBatchBytes = init.maxBatchBytes ?? 8 * 1024 * 1024
     this.maxEntryBytes = init.maxEntryBytes ?? 64 * 1024 * 1024
+    this.rewriteGroupBytes = init.rewriteGroupBytes ?? 64 * 1024
+    this.rewriteLagSegments = init.rewriteLagSegments ?? 4
+    if (!(this.rewriteGroupBytes >= 0) || !Number.isSafeInteger(this.rewriteLagSegments) || this.rewriteLagSegments < 1) {
+      throw new InvalidArgumentError('rewriteGroupBytes must be >= 0 and rewriteLagSegments a positive integer', { field: 'rewriteGroupBytes' })
+    }
     this.logger = components.logger
     if (!Number.isSafeInteger(this.segmentBytes) || this.segmentBytes < 4096 || this.segmentBytes > 2 ** 30) {
       throw new InvalidArgumentError('segmentBytes must be an integer from 4096 to 2^30', { field: 'segmentBytes' })
@@ -490,14 +513,31 @@ class Journal implements SharedLog, JournalAccess {
    */
   private async collectGarbage (): Promise<void> {
     const active = this.active as JournalSegment
+    const rewrites: Operation[] = []
+    // Lagging groups with short logs are copied to the head (same indices, same terms and data:
+    // replay overwrites the old copies with identical entries), so they stop pinning old segments.
+    const moved = new Set<GroupState>()
+    if (this.rewriteGroupBytes > 0) {
+      let budget = this.segmentBytes / 2
+      for (const group of this.states.values()) {
+        const oldest = group.oldestSeq()
+        if (oldest === undefined || oldest >= active.seq - this.rewriteLagSegments) continue
+        const bytes = group.liveDataBytes()
+        if (bytes > this.rewriteGroupBytes || bytes > budget) continue
+        budget -= bytes
+        const entries = await this.read(group.id, group.compactedIndex + 1, group.lastIndex() + 1, Infinity, undefined)
+        rewrites.push({ kind: 'entries', group, entries, bytes: entriesRecordBytes(entries) })
+        moved.add(group)
+        this.counters.rewrittenEntries += entries.length
+      }
+    }
     let floor = active.seq
     for (const group of this.states.values()) {
       const oldest = group.oldestSeq()
-      if (oldest !== undefined && oldest < floor) floor = oldest
+      if (oldest !== undefined && oldest < floor && !moved.has(group)) floor = oldest
     }
     const doomed = [...this.segments.values()].filter((segment) => segment.seq < floor).sort((a, b) => a.seq - b.seq)
-    if (doomed.length === 0) return
-    const rewrites: Operation[] = []
+    if (doomed.length === 0 && rewrites.length === 0) return
     for (const group of this.states.values()) {
       if (group.compactSeq !== 0 && group.compactSeq < floor) {
         rewrites.push({ kind: 'compact', group, upToIndex: group.compactedIndex, term: group.compactedTerm })

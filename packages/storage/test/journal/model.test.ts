@@ -84,7 +84,7 @@ function issue (journal: SharedLog, models: GroupModel[], step: Exclude<Command,
 async function run (commands: Command[], waveSize: number): Promise<void> {
   const dir = await tempDir('synod-journal-model-')
   // Tiny segments: most runs rotate and collect segments many times.
-  let journal = createSharedLog({ dir, segmentBytes: 4096 })
+  let journal = createSharedLog({ dir, segmentBytes: 4096, rewriteLagSegments: 2 })
   try {
     await journal.start()
     const models = Array.from({ length: GROUPS }, freshModel)
@@ -94,7 +94,7 @@ async function run (commands: Command[], waveSize: number): Promise<void> {
         await Promise.all(wave)
         wave = []
         await journal.stop()
-        journal = createSharedLog({ dir, segmentBytes: 4096 })
+        journal = createSharedLog({ dir, segmentBytes: 4096, rewriteLagSegments: 2 })
         await journal.start()
         await check(journal, models)
         continue
@@ -108,7 +108,7 @@ async function run (commands: Command[], waveSize: number): Promise<void> {
     await Promise.all(wave)
     await check(journal, models)
     await journal.stop()
-    journal = createSharedLog({ dir, segmentBytes: 4096 })
+    journal = createSharedLog({ dir, segmentBytes: 4096, rewriteLagSegments: 2 })
     await journal.start()
     await check(journal, models)
   } finally {

@@ -157,6 +157,32 @@ describe('shared log', () => {
     expect(expected).toEqual(describeEntries(groupEntries(1, 36, 10, 2, 80)))
   })
 
+  it('copies an idle group with a short log forward so it does not pin old segments', async () => {
+    journal = createSharedLog({ dir, segmentBytes: 4096, rewriteGroupBytes: 1024, rewriteLagSegments: 2 })
+    const shared = journal
+    await shared.start()
+    const idle = shared.group(1)
+    const busy = shared.group(2)
+    await shared.hardState<HardState>(1).save({ term: 2, vote: 'n1', commit: 3 })
+    await idle.append(groupEntries(1, 1, 2, 1))
+    await idle.append(groupEntries(1, 3, 3, 2))
+    await idle.compactPrefix(1, 1)
+    for (let round = 0; round < 150; round++) {
+      await busy.append(groupEntries(2, busy.lastIndex() + 1, 4, 1))
+      await busy.compactPrefix(busy.lastIndex() - 2, 1)
+    }
+    expect(shared.stats().rewrittenEntries).toBeGreaterThanOrEqual(4)
+    expect(shared.stats().collectedSegments).toBeGreaterThan(5)
+    expect((await segmentFiles(dir))[0]).not.toMatch(/0{19}1\.log$/)
+    const reopened = await reopen(4096)
+    const again = reopened.group(1)
+    expect(again.firstIndex()).toBe(2)
+    expect(again.term(1)).toBe(1)
+    expect(await dump(again)).toEqual(describeEntries([...groupEntries(1, 2, 1, 1), ...groupEntries(1, 3, 3, 2)]))
+    expect(await reopened.hardState<HardState>(1).load()).toEqual({ term: 2, vote: 'n1', commit: 3 })
+    expect(reopened.group(2).lastIndex()).toBe(600)
+  })
+
   it('removeGroup empties a group, frees its segments and survives a restart; the id can be used again', async () => {
     const shared = await open(4096)
     const moving = shared.group(9)
