@@ -1,33 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import type { Clock, LogEntry, LogStorage, TimerHandle } from '@synod/interfaces'
+import type { LogEntry, LogStorage } from '@synod/interfaces'
 import { createMemoryNetwork } from '@synod/sim'
 import { createMemoryHardStateStorage, createMemoryLogStorage, createMemorySnapshotStorage } from '@synod/storage'
 import { createPaxosNode } from '../../src/index.js'
 import type { PaxosHardState, PaxosNode, PaxosWireMessage } from '../../src/index.js'
 import { KvStateMachine, encodeKv } from '../harness/kv.js'
-
-/** A clock that moves only when told to. */
-function manualClock (): Clock & { advance(ms: number): void } {
-  let now = 0
-  let timers: Array<{ at: number, callback: () => void }> = []
-  return {
-    now: () => now,
-    setTimeout: (callback, ms): TimerHandle => {
-      const timer = { at: now + ms, callback }
-      timers.push(timer)
-      return timer
-    },
-    clearTimeout: (handle) => { timers = timers.filter((t) => t !== handle) },
-    advance (ms) {
-      now += ms
-      const due = timers.filter((t) => t.at <= now)
-      timers = timers.filter((t) => t.at > now)
-      for (const timer of due) timer.callback()
-    }
-  }
-}
-
-const turn = async (): Promise<void> => { await new Promise((resolve) => { setImmediate(resolve) }) }
+import { manualClock, turn } from '../harness/manual-clock.js'
 
 /** A memory log whose appends, while `holding` is set, complete only when released. */
 function gatedLog (): LogStorage & { holding: boolean, held: Array<() => void> } {
