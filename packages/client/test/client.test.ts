@@ -1,22 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { InvalidArgumentError, type Random } from '@synod/interfaces'
+import { InvalidArgumentError } from '@synod/interfaces'
 import { createClient, type ClientInit, type SynodClient } from '../src/index.js'
 import { FakeStore, deadAddress, startFakeNode, type Behaviour, type FakeNode, type FakeNodeInit, type Received } from './support/fake-node.js'
+import { seeded } from './support/seeded.js'
 
 const text = (value: Uint8Array | undefined): string | undefined => value === undefined ? undefined : new TextDecoder().decode(value)
-
-/** A seeded generator (mulberry32), so backoff jitter and P2C choices replay. */
-function seeded (seed: number): Random {
-  let state = seed >>> 0
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return { next, int: (max) => Math.floor(next() * max) }
-}
 
 const nodes: FakeNode[] = []
 const clients: SynodClient[] = []

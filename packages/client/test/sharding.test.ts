@@ -1,21 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { NotLeaderError, type Random } from '@synod/interfaces'
+import { NotLeaderError } from '@synod/interfaces'
 import { createClient, type ClientInit, type SynodClient } from '../src/index.js'
 import { FakeStore, startFakeNode, type FakeNode, type Received } from './support/fake-node.js'
 import { startFakeShardedCluster, type FakePlacement, type FakeShardedCluster } from './support/fake-sharded-cluster.js'
-
-/** A seeded generator (mulberry32), so backoff jitter and P2C choices replay. */
-function seeded (seed: number): Random {
-  let state = seed >>> 0
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return { next, int: (max) => Math.floor(next() * max) }
-}
+import { seeded } from './support/seeded.js'
 
 const clusters: FakeShardedCluster[] = []
 const nodes: FakeNode[] = []
