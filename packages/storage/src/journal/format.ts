@@ -1,5 +1,8 @@
-import type { EntryType, LogEntry } from '@synod/interfaces'
+import type { LogEntry } from '@synod/interfaces'
 import { crc32cOfRange } from '../util/checksum.js'
+import { encodeSegmentHeader as encodeSegmentHeaderOf, entryTypeCode, ENTRY_TYPES, putU32, readU64, SEGMENT_HEADER_BYTES, writeU64 } from '../util/bytes.js'
+
+export { ENTRY_TYPES, entryTypeCode, readU64, writeU64 }
 
 /*
  * The shared journal's on-disk format (little-endian).
@@ -39,19 +42,12 @@ export type RecordKindCode = typeof RecordKind[keyof typeof RecordKind]
 
 export const SEGMENT_MAGIC = 0x4a4e5953 // 'SYNJ'
 export const SEGMENT_VERSION = 1
-export const SEGMENT_HEADER_BYTES = 16
+export { SEGMENT_HEADER_BYTES }
 
 /** Bytes of an ENTRIES payload before its first entry: group, count, first index. */
 export const ENTRIES_FIXED_BYTES = 16
 /** Bytes before each entry's data inside an ENTRIES record: term, type, data length. */
 export const ENTRY_HEADER_BYTES = 13
-
-const ENTRY_TYPE_CODES: Record<EntryType, number> = { command: 1, noop: 2, config: 3 }
-export const ENTRY_TYPES: ReadonlyArray<EntryType | undefined> = [undefined, 'command', 'noop', 'config']
-
-export function entryTypeCode (type: EntryType): number {
-  return ENTRY_TYPE_CODES[type]
-}
 
 export function segmentFileName (seq: number): string {
   return `journal-${String(seq).padStart(20, '0')}.log`
@@ -63,11 +59,7 @@ export function parseSegmentFileName (name: string): number | undefined {
 }
 
 export function encodeSegmentHeader (seq: number): Buffer {
-  const header = Buffer.alloc(SEGMENT_HEADER_BYTES)
-  header.writeUInt32LE(SEGMENT_MAGIC, 0)
-  header.writeUInt32LE(SEGMENT_VERSION, 4)
-  writeU64(header, seq, 8)
-  return header
+  return encodeSegmentHeaderOf(SEGMENT_MAGIC, SEGMENT_VERSION, seq)
 }
 
 /** Size of the ENTRIES record holding `entries`. */
@@ -89,7 +81,7 @@ export function encodeEntriesRecord (group: number, entries: readonly LogEntry[]
   let at = payload + ENTRIES_FIXED_BYTES
   for (const entry of entries) {
     writeU64(target, entry.term, at)
-    target[at + 8] = ENTRY_TYPE_CODES[entry.type]
+    target[at + 8] = entryTypeCode(entry.type)
     putU32(target, entry.data.byteLength, at + 9)
     at += ENTRY_HEADER_BYTES
     dataOffsets.push(at)
@@ -219,21 +211,4 @@ function decodePayload (buffer: Buffer, kind: number, payload: number, end: numb
       if (length !== 4) return 'remove record has a bad length'
       return { kind: RecordKind.remove, group }
   }
-}
-
-/** Little-endian u32; `value` is an unsigned 32-bit integer (typed-array stores keep the low byte). */
-function putU32 (target: Buffer, value: number, offset: number): void {
-  target[offset] = value
-  target[offset + 1] = value >>> 8
-  target[offset + 2] = value >>> 16
-  target[offset + 3] = value >>> 24
-}
-
-export function writeU64 (target: Buffer, value: number, offset: number): void {
-  putU32(target, value % 0x1_0000_0000, offset)
-  putU32(target, Math.floor(value / 0x1_0000_0000), offset + 4)
-}
-
-export function readU64 (source: Buffer, offset: number): number {
-  return source.readUInt32LE(offset) + source.readUInt32LE(offset + 4) * 0x1_0000_0000
 }

@@ -1,8 +1,8 @@
 import type { FileHandle } from 'node:fs/promises'
-import { basename } from 'node:path'
-import { CorruptionError, type Logger } from '@synod/interfaces'
+import type { Logger } from '@synod/interfaces'
+import { checkSegmentHeader, corruptAt, readFully } from '../util/bytes.js'
 import {
-  BATCH_START_FLAG, decodeFrame, FRAME_HEADER_BYTES, readU64, RecordKind, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, SEGMENT_VERSION,
+  BATCH_START_FLAG, decodeFrame, FRAME_HEADER_BYTES, RecordKind, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, SEGMENT_VERSION,
   type DecodedRecord
 } from './format.js'
 
@@ -32,15 +32,7 @@ export interface SegmentScan {
 export async function scanSegment (scan: SegmentScan): Promise<number | undefined> {
   const { path, handle, seq, isLast } = scan
   const fileSize = (await handle.stat()).size
-  const header = Buffer.alloc(SEGMENT_HEADER_BYTES)
-  await readFully(handle, header, 0)
-  if (fileSize < SEGMENT_HEADER_BYTES || header.every((byte) => byte === 0)) {
-    if (isLast) return undefined
-    throw corrupt(path, 0, 'missing segment header')
-  }
-  if (header.readUInt32LE(0) !== SEGMENT_MAGIC || header.readUInt32LE(4) !== SEGMENT_VERSION || readU64(header, 8) !== seq) {
-    throw corrupt(path, 0, 'bad segment header')
-  }
+  if (!(await checkSegmentHeader(handle, path, fileSize, { magic: SEGMENT_MAGIC, version: SEGMENT_VERSION, number: seq, isLast }))) return undefined
   let buffer = Buffer.allocUnsafe(SCAN_CHUNK_BYTES)
   let bufferStart = 0
   let bufferLength = 0
@@ -69,7 +61,7 @@ export async function scanSegment (scan: SegmentScan): Promise<number | undefine
     try {
       scan.onRecord(record, offset)
     } catch (error) {
-      throw corrupt(path, offset, (error as Error).message)
+      throw corruptAt(path, offset, (error as Error).message)
     }
     offset = bufferStart + result.end
   }
@@ -86,7 +78,7 @@ async function cut (scan: SegmentScan, offset: number, fileSize: number): Promis
 }
 
 async function onDamage (scan: SegmentScan, offset: number, fileSize: number, reason: string): Promise<number> {
-  if (!scan.isLast || await laterBatchExists(scan.handle, offset + 1, fileSize)) throw corrupt(scan.path, offset, reason)
+  if (!scan.isLast || await laterBatchExists(scan.handle, offset + 1, fileSize)) throw corruptAt(scan.path, offset, reason)
   // A torn tail: the write that produced it never finished its fdatasync, so no caller was told
   // it was durable. Cutting it off loses nothing that was acknowledged.
   scan.logger?.warn({ file: scan.path, offset, reason }, 'truncating torn tail of the journal')
@@ -129,16 +121,3 @@ async function allZero (handle: FileHandle, from: number, fileSize: number): Pro
   return true
 }
 
-export async function readFully (handle: FileHandle, target: Buffer, position: number): Promise<number> {
-  let read = 0
-  while (read < target.byteLength) {
-    const { bytesRead } = await handle.read(target, read, target.byteLength - read, position + read)
-    if (bytesRead === 0) break
-    read += bytesRead
-  }
-  return read
-}
-
-function corrupt (path: string, offset: number, reason: string): CorruptionError {
-  return new CorruptionError(`${basename(path)}: ${reason} at offset ${offset}`, { file: path, offset })
-}

@@ -14,7 +14,8 @@ import {
   removeRecordBytes, SEGMENT_HEADER_BYTES, segmentFileName, truncateRecordBytes, type DecodedRecord
 } from './format.js'
 import { GroupState } from './group-state.js'
-import { readFully, scanSegment } from './scan.js'
+import { readFully } from '../util/bytes.js'
+import { scanSegment } from './scan.js'
 import { createGroupHardState, createGroupLog } from './views.js'
 
 /** Where and how a shared log keeps its journal. */

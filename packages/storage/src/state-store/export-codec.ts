@@ -1,5 +1,6 @@
 import { CorruptionError, throwIfAborted } from '@synod/interfaces'
 import { crc32cOf } from '../util/checksum.js'
+import { readU64, writeU64 } from '../util/bytes.js'
 
 /*
  * The export format shared by every StateStore in this package (little-endian):
@@ -113,13 +114,4 @@ export async function decodeExport (chunks: AsyncIterable<Uint8Array>, onPair: (
   }
   if (!finished || appliedIndex === undefined) throw corrupt('stream ended before its trailer')
   return { appliedIndex, count }
-}
-
-function writeU64 (target: Buffer, value: number, offset: number): void {
-  target.writeUInt32LE(value % 0x1_0000_0000, offset)
-  target.writeUInt32LE(Math.floor(value / 0x1_0000_0000), offset + 4)
-}
-
-function readU64 (source: Buffer, offset: number): number {
-  return source.readUInt32LE(offset) + source.readUInt32LE(offset + 4) * 0x1_0000_0000
 }

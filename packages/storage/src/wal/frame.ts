@@ -1,5 +1,8 @@
-import type { EntryType, LogEntry } from '@synod/interfaces'
+import type { LogEntry } from '@synod/interfaces'
 import { crc32cOfRange } from '../util/checksum.js'
+import { encodeSegmentHeader as encodeSegmentHeaderOf, entryTypeCode, ENTRY_TYPES, putU32, readU64, SEGMENT_HEADER_BYTES, writeU64 } from '../util/bytes.js'
+
+export { readU64 }
 
 /*
  * On-disk record framing (little-endian):
@@ -23,10 +26,8 @@ export const BATCH_START_FLAG = 0x80
 /** Segment file header: magic, format version, index of the segment's first entry. */
 export const SEGMENT_MAGIC = 0x4c4e5953 // 'SYNL'
 export const SEGMENT_VERSION = 1
-export const SEGMENT_HEADER_BYTES = 16
+export { SEGMENT_HEADER_BYTES }
 
-const ENTRY_TYPE_CODES: Record<EntryType, number> = { command: 1, noop: 2, config: 3 }
-const ENTRY_TYPES: Array<EntryType | undefined> = [undefined, 'command', 'noop', 'config']
 
 export function frameBytes (entry: LogEntry): number {
   return FRAME_HEADER_BYTES + ENTRY_FIXED_BYTES + entry.data.byteLength
@@ -44,7 +45,7 @@ export function encodeEntryFrame (entry: LogEntry, batchStart: boolean, target: 
   const payload = offset + FRAME_HEADER_BYTES
   writeU64(target, entry.index, payload)
   writeU64(target, entry.term, payload + 8)
-  target[payload + 16] = ENTRY_TYPE_CODES[entry.type]
+  target[payload + 16] = entryTypeCode(entry.type)
   target.set(entry.data, payload + ENTRY_FIXED_BYTES)
   const end = payload + payloadLength
   putU32(target, crc32cOfRange(target, offset + 4, end), offset)
@@ -90,26 +91,5 @@ export function decodeFrame (buffer: Buffer, offset: number, limit: number, copy
 }
 
 export function encodeSegmentHeader (firstIndex: number): Buffer {
-  const header = Buffer.alloc(SEGMENT_HEADER_BYTES)
-  header.writeUInt32LE(SEGMENT_MAGIC, 0)
-  header.writeUInt32LE(SEGMENT_VERSION, 4)
-  writeU64(header, firstIndex, 8)
-  return header
-}
-
-/** Little-endian u32; `value` is an unsigned 32-bit integer (typed-array stores keep the low byte). */
-function putU32 (target: Buffer, value: number, offset: number): void {
-  target[offset] = value
-  target[offset + 1] = value >>> 8
-  target[offset + 2] = value >>> 16
-  target[offset + 3] = value >>> 24
-}
-
-function writeU64 (target: Buffer, value: number, offset: number): void {
-  putU32(target, value % 0x1_0000_0000, offset)
-  putU32(target, Math.floor(value / 0x1_0000_0000), offset + 4)
-}
-
-export function readU64 (source: Buffer, offset: number): number {
-  return source.readUInt32LE(offset) + source.readUInt32LE(offset + 4) * 0x1_0000_0000
+  return encodeSegmentHeaderOf(SEGMENT_MAGIC, SEGMENT_VERSION, firstIndex)
 }

@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises'
-import { basename } from 'node:path'
-import { CorruptionError, type Logger } from '@synod/interfaces'
-import { BATCH_START_FLAG, decodeFrame, FRAME_HEADER_BYTES, RECORD_KIND_ENTRY, readU64, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, SEGMENT_VERSION } from './frame.js'
+import type { Logger } from '@synod/interfaces'
+import { checkSegmentHeader, corruptAt, readFully } from '../util/bytes.js'
+import { BATCH_START_FLAG, decodeFrame, FRAME_HEADER_BYTES, RECORD_KIND_ENTRY, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, SEGMENT_VERSION } from './frame.js'
 import { SPARSE_STRIDE, type Segment } from './segment.js'
 
 const SCAN_CHUNK_BYTES = 1024 * 1024
@@ -32,15 +32,7 @@ export interface ScanOptions {
 export async function scanSegment (options: ScanOptions): Promise<Segment | undefined> {
   const { path, handle, firstIndex, isLast } = options
   const fileSize = (await handle.stat()).size
-  const header = Buffer.alloc(SEGMENT_HEADER_BYTES)
-  await readFully(handle, header, 0)
-  if (fileSize < SEGMENT_HEADER_BYTES || header.every((byte) => byte === 0)) {
-    if (isLast) return undefined
-    throw corrupt(path, 0, 'missing segment header')
-  }
-  if (header.readUInt32LE(0) !== SEGMENT_MAGIC || header.readUInt32LE(4) !== SEGMENT_VERSION || readU64(header, 8) !== firstIndex) {
-    throw corrupt(path, 0, 'bad segment header')
-  }
+  if (!(await checkSegmentHeader(handle, path, fileSize, { magic: SEGMENT_MAGIC, version: SEGMENT_VERSION, number: firstIndex, isLast }))) return undefined
 
   const segment: Segment = { firstIndex, lastIndex: firstIndex - 1, path, handle, size: SEGMENT_HEADER_BYTES, sparse: [] }
   let buffer = Buffer.allocUnsafe(SCAN_CHUNK_BYTES)
@@ -71,7 +63,7 @@ export async function scanSegment (options: ScanOptions): Promise<Segment | unde
       break
     }
     if (result.entry.index !== expected) {
-      throw corrupt(path, offset, `entry index ${result.entry.index} where ${expected} was expected`)
+      throw corruptAt(path, offset, `entry index ${result.entry.index} where ${expected} was expected`)
     }
     if ((expected - firstIndex) % SPARSE_STRIDE === 0) segment.sparse.push(offset)
     options.onEntry(expected, result.entry.term)
@@ -85,7 +77,7 @@ export async function scanSegment (options: ScanOptions): Promise<Segment | unde
 
 async function onDamage (options: ScanOptions, segment: Segment, offset: number, fileSize: number, reason: string): Promise<void> {
   if (!options.isLast || await laterWriteExists(options.handle, offset + 1, fileSize)) {
-    throw corrupt(options.path, offset, reason)
+    throw corruptAt(options.path, offset, reason)
   }
   // A torn tail: the write that produced it never completed its fdatasync, so no caller was told
   // it was durable. Cutting it off loses nothing that was acknowledged.
@@ -131,16 +123,3 @@ async function allZero (handle: FileHandle, from: number, fileSize: number): Pro
   return true
 }
 
-export async function readFully (handle: FileHandle, target: Buffer, position: number): Promise<number> {
-  let read = 0
-  while (read < target.byteLength) {
-    const { bytesRead } = await handle.read(target, read, target.byteLength - read, position + read)
-    if (bytesRead === 0) break
-    read += bytesRead
-  }
-  return read
-}
-
-function corrupt (path: string, offset: number, reason: string): CorruptionError {
-  return new CorruptionError(`${basename(path)}: ${reason} at offset ${offset}`, { file: path, offset })
-}
