@@ -1,16 +1,14 @@
-import { once } from 'node:events'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import type { Server } from 'node:http'
 import { join } from 'node:path'
 import { InvalidArgumentError, type ClusterConfig, type Logger, type NodeId, type ReplicatedLog, type ReplicatedLogStatus, type StateMachine } from '@synod/interfaces'
-import { createLockService, createLockStateMachine, type LockService } from '@synod/lock'
+import { createLockService, createLockStateMachine } from '@synod/lock'
 import { createPaxosNode, isWireMessage as isPaxosWireMessage, type PaxosHardState, type PaxosWireMessage } from '@synod/paxos'
 import { createRaftNode, isWireMessage as isRaftWireMessage, type RaftWireMessage } from '@synod/raft'
 import { createFileHardStateStorage, createFileLogStorage, createFileSnapshotStorage } from '@synod/storage'
 import { createWsTransport, type WsTransport } from '@synod/transport-ws'
 import { createHttpApi } from './http/server.js'
-import { createWsApi, type WsApi } from './ws-api/index.js'
-import { createObservability, type Observability } from './observability/index.js'
+import { createWsApi } from './ws-api/index.js'
+import { createObservability } from './observability/index.js'
 import type { KvResult } from './kv/commands.js'
 import { createKvStateMachine, type KvStateMachine } from './kv/state-machine.js'
 import { createMuxStateMachine } from './mux/state-machine.js'
@@ -18,6 +16,7 @@ import { createDirectoryStateMachine, encodeDirectoryCommand, type DirectoryComm
 import { createGroupAdmin } from './http/admin.js'
 import { createTaggedLog } from './mux/tagged-log.js'
 import { systemClock, systemRandom } from './system/clock.js'
+import { closeClientApis, openClientApis, type NodeServices } from './serving.js'
 
 export interface HostPort { host: string, port: number }
 
@@ -79,21 +78,15 @@ export const MachineTag = { kv: 1, lock: 2, directory: 3 } as const
 
 type WireMessage = RaftWireMessage | PaxosWireMessage
 
-export interface SynodNode {
+export interface SynodNode extends NodeServices {
   /** The engine this node runs. */
   readonly engine: ConsensusEngine
   /** The consensus node (Raft or Paxos) behind the `ReplicatedLog` contract. */
   readonly consensus: ConsensusNode
   /** @deprecated Same as `consensus`, whichever the engine; kept for existing callers. */
   readonly raft: ConsensusNode
-  readonly locks: LockService
   readonly kv: KvStateMachine
   readonly transport: WsTransport<WireMessage>
-  readonly api: Server
-  readonly wsApi: WsApi | undefined
-  readonly observability: Observability
-  start(): Promise<void>
-  stop(): Promise<void>
 }
 
 /**
@@ -201,20 +194,14 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
       if (started) return
       checkEngineMarker(config.dataDir, engine)
       await consensus.start()
-      await locks.start()
-      await wsApi?.start()
-      api.listen(config.apiListen.port, config.apiListen.host)
-      await once(api, 'listening')
+      await openClientApis({ locks, api, wsApi }, config.apiListen)
       started = true
       logger.info({ engine, join: config.join === true, peer: `${config.peerListen.host}:${config.peerListen.port}`, api: `${config.apiListen.host}:${config.apiListen.port}` }, 'node started')
     },
     async stop () {
       if (!started) return
       started = false
-      api.closeAllConnections()
-      await new Promise<void>((resolve) => { api.close(() => { resolve() }) })
-      await wsApi?.stop()
-      await locks.stop()
+      await closeClientApis({ locks, api, wsApi })
       await consensus.stop()
       logger.info({}, 'node stopped')
     }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { CONSENSUS_ENGINES, createSynodNode, type ConsensusEngine, type HostPort } from '../node.js'
 import { createJsonLogger, parseLogLevel } from '../system/logger.js'
+import type { NodeServices } from '../serving.js'
 import { createShardedSynodNode, SHARD_STORAGE_KINDS, type ShardStorageKind } from '../sharded/sharded-node.js'
 import { parsePeers, readOptions } from './args.js'
 
@@ -93,7 +94,7 @@ export async function start (argv: string[]): Promise<number> {
     tickMs: values['tick-ms'] === undefined ? 100 : positiveInteger(values['tick-ms'], '--tick-ms'),
     logger: createJsonLogger({ level })
   }
-  let node: { start: () => Promise<void>, stop: () => Promise<void> }
+  let node: NodeServices
   if (values.shards === undefined) {
     node = createSynodNode({
       ...common,

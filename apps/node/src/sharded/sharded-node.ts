@@ -1,19 +1,18 @@
-import { once } from 'node:events'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import type { Server } from 'node:http'
 import { join } from 'node:path'
 import { InvalidArgumentError, NotStartedError, type NodeId, type ReplicatedLog } from '@synod/interfaces'
-import { createLockService, createLockStateMachine, type LockService } from '@synod/lock'
+import { createLockService, createLockStateMachine } from '@synod/lock'
 import { createWsTransport, type WsTransport } from '@synod/transport-ws'
 import { createHttpApi } from '../http/server.js'
-import { createWsApi, type WsApi } from '../ws-api/index.js'
-import { createObservability, type Observability, type RaftSource } from '../observability/index.js'
+import { createWsApi } from '../ws-api/index.js'
+import { createObservability, type RaftSource } from '../observability/index.js'
 import { peerUrl, type SynodNodeConfig } from '../node.js'
 import {
   createShardHost, fileShardStorage, isMuxEnvelope, journalShardStorage,
   type MuxEnvelope, type ShardHost, type ShardMapView, type ShardMessage, type ShardNode
 } from '../sharding/index.js'
 import { systemClock, systemRandom } from '../system/clock.js'
+import { closeClientApis, openClientApis, type NodeServices } from '../serving.js'
 import { createShardedAdmin } from './admin.js'
 import { createShardedKv } from './sharded-kv.js'
 
@@ -46,15 +45,9 @@ export interface ShardedNodeConfig extends Omit<SynodNodeConfig, 'consensus' | '
 export type ShardStorageKind = 'journal' | 'log-per-shard'
 export const SHARD_STORAGE_KINDS: readonly ShardStorageKind[] = ['journal', 'log-per-shard']
 
-export interface ShardedSynodNode {
+export interface ShardedSynodNode extends NodeServices {
   readonly host: ShardHost
-  readonly locks: LockService
   readonly transport: WsTransport<MuxEnvelope<ShardMessage>>
-  readonly api: Server
-  readonly wsApi: WsApi | undefined
-  readonly observability: Observability
-  start(): Promise<void>
-  stop(): Promise<void>
 }
 
 /**
@@ -211,10 +204,7 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
       if (started) return
       checkShardedDataDir(config.dataDir, config.shards, storageKind)
       await host.start()
-      await locks.start()
-      await wsApi?.start()
-      api.listen(config.apiListen.port, config.apiListen.host)
-      await once(api, 'listening')
+      await openClientApis({ locks, api, wsApi }, config.apiListen)
       // The dashboard and the status proxy list the members the metadata group knows.
       refreshUrls = setInterval(() => {
         for (const [id, url] of memberApiUrls()) apiUrls.set(id, url)
@@ -242,10 +232,7 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
       started = false
       clearInterval(refreshUrls)
       clearInterval(balancing)
-      api.closeAllConnections()
-      await new Promise<void>((resolve) => { api.close(() => { resolve() }) })
-      await wsApi?.stop()
-      await locks.stop()
+      await closeClientApis({ locks, api, wsApi })
       await host.stop()
       await journalStorage?.journal.stop()
       logger.info({}, 'node stopped')
