@@ -6,7 +6,7 @@ import { createWsTransport, type WsTransport } from '@synod/transport-ws'
 import { createHttpApi } from '../http/server.js'
 import { createWsApi } from '../ws-api/index.js'
 import { createObservability, type RaftSource } from '../observability/index.js'
-import { peerUrl, type SynodNodeConfig } from '../node.js'
+import { peerUrl, type HostPort, type SynodNodeConfig } from '../node.js'
 import {
   createShardHost, fileShardStorage, isMuxEnvelope, journalShardStorage,
   type MuxEnvelope, type ShardHost, type ShardMapView, type ShardMessage, type ShardNode
@@ -62,34 +62,23 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
   const logger = config.logger.child({ node: config.id })
   const apiUrls = new Map(config.apiUrls ?? [])
   const wsUrls = new Map(config.clientWsUrls ?? [])
-  const nodes: ShardNode[] = [...config.members].map(([id, address]) => ({
+  // This node's own client URLs come from where it listens when it was not told them.
+  const listenUrl = (scheme: string, listen: HostPort): string => `${scheme}://${listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host}:${listen.port}`
+  if (!apiUrls.has(config.id)) apiUrls.set(config.id, listenUrl('http', config.apiListen))
+  if (!wsUrls.has(config.id) && config.clientWsListen !== undefined) wsUrls.set(config.id, listenUrl('ws', config.clientWsListen))
+  const members = new Map(config.members)
+  if (!members.has(config.id)) {
+    // A joining node is given the members to reach; it introduces itself with where it listens.
+    if (config.join !== true) throw new InvalidArgumentError(`the node list must include this node (${config.id})`, { field: 'members' })
+    members.set(config.id, `${config.peerListen.host}:${config.peerListen.port}`)
+  }
+  const nodes: ShardNode[] = [...members].map(([id, address]) => ({
     id,
     address: peerUrl(address),
     ...(id === config.id && config.zone !== undefined ? { zone: config.zone } : {}),
     ...(apiUrls.has(id) ? { apiUrl: apiUrls.get(id) } : {}),
     ...(wsUrls.has(id) ? { wsUrl: wsUrls.get(id) } : {})
   }))
-  // This node's own client URLs come from where it listens when it was not told them.
-  const own = (listen: { host: string, port: number } | undefined, scheme: string): string | undefined =>
-    listen === undefined ? undefined : `${scheme}://${listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host}:${listen.port}`
-  if (!apiUrls.has(config.id)) apiUrls.set(config.id, own(config.apiListen, 'http') as string)
-  const ownWs = own(config.clientWsListen, 'ws')
-  if (!wsUrls.has(config.id) && ownWs !== undefined) wsUrls.set(config.id, ownWs)
-  const self = nodes.find((node) => node.id === config.id)
-  if (self === undefined) {
-    // A joining node is given the members to reach; it introduces itself with where it listens.
-    if (config.join !== true) throw new InvalidArgumentError(`the node list must include this node (${config.id})`, { field: 'members' })
-    nodes.push({
-      id: config.id,
-      address: peerUrl(`${config.peerListen.host}:${config.peerListen.port}`),
-      ...(config.zone === undefined ? {} : { zone: config.zone })
-    })
-  }
-  for (const node of nodes) {
-    if (node.id !== config.id) continue
-    node.apiUrl = apiUrls.get(config.id)
-    if (wsUrls.has(config.id)) node.wsUrl = wsUrls.get(config.id)
-  }
 
   const transport = createWsTransport<MuxEnvelope<ShardMessage>>({
     nodeId: config.id,
@@ -136,11 +125,6 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
     host.metadata()?.nodes.find((node) => node.id === id)?.[field] ?? given.get(id)
   const apiUrlOf = urlOf('apiUrl', apiUrls)
   const wsUrlOf = urlOf('wsUrl', wsUrls)
-  const memberApiUrls = (): Map<NodeId, string> => {
-    const urls = new Map(apiUrls)
-    for (const node of host.metadata()?.nodes ?? []) if (node.apiUrl !== undefined) urls.set(node.id, node.apiUrl)
-    return urls
-  }
 
   const kvBackend = createShardedKv({ host, apiUrlOf, token: config.token })
   const status = (): object => ({
@@ -207,7 +191,7 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
       await openClientApis({ locks, api, wsApi }, config.apiListen)
       // The dashboard and the status proxy list the members the metadata group knows.
       refreshUrls = setInterval(() => {
-        for (const [id, url] of memberApiUrls()) apiUrls.set(id, url)
+        for (const node of host.metadata()?.nodes ?? []) if (node.apiUrl !== undefined) apiUrls.set(node.id, node.apiUrl)
         if (!memberMarked && (host.metadata()?.epoch ?? 0) >= 1) {
           writeFileSync(join(config.dataDir, MEMBER_MARKER), `${host.metadata()?.epoch ?? 0}\n`)
           memberMarked = true
