@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto'
 import { InvalidArgumentError, TooLargeError, isSynodError, type Logger, type ReplicatedLog } from '@synod/interfaces'
 import type { KvCommand, KvResult } from '../kv/commands.js'
-import { createGroupKv, type Consistency, type KvBackend } from '../kv/backend.js'
+import { createGroupKv, UNSHARDED_MAP, type Consistency, type KvBackend } from '../kv/backend.js'
 import type { KvStateMachine } from '../kv/state-machine.js'
 import type { LockServer } from '@synod/lock'
 import { createGroupAdmin, type ClusterAdmin } from './admin.js'
@@ -82,7 +82,7 @@ export function createHttpApi (init: HttpApiInit, components: HttpApiComponents)
       return [200, extra()]
     }
     // One group: the same shape as a sharded node's map, with no shards (clients route as before).
-    if (path === '/v1/shards' && req.method === 'GET') return [200, { epoch: 0, shardCount: 0, nodes: [], shards: [] }]
+    if (path === '/v1/shards' && req.method === 'GET') return [200, UNSHARDED_MAP]
     if (path === '/v1/snapshot') {
       // A backup point: the state machine as of `index`, written under <data-dir>/snapshots/.
       if (req.method !== 'POST') throw new HttpError(405, 'ERR_METHOD', 'use POST for /v1/snapshot')

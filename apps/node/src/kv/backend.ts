@@ -54,3 +54,6 @@ export function createGroupKv (log: ReplicatedLog<KvResult>, kv: KvStateMachine)
     }
   }
 }
+
+/** The shard map a node of one consensus group serves (`GET /v1/shards`, ws `shards`): clients route as before. */
+export const UNSHARDED_MAP = Object.freeze({ epoch: 0, shardCount: 0, nodes: Object.freeze([]), shards: Object.freeze([]) })

@@ -4,7 +4,7 @@ import { InvalidArgumentError, NotFoundError, NotLeaderError, isSynodError, type
 import type { LockService } from '@synod/lock'
 import { createRpcServer } from '@synod/transport-ws'
 import type { KvCommand, KvResult } from '../kv/commands.js'
-import { createGroupKv, type KvBackend } from '../kv/backend.js'
+import { createGroupKv, UNSHARDED_MAP, type KvBackend } from '../kv/backend.js'
 import type { KvRecord, KvStateMachine } from '../kv/state-machine.js'
 import {
   DEFAULT_RANGE_LIMIT, parseWsRequest,
@@ -32,7 +32,7 @@ export interface WsApiComponents {
   backend?: KvBackend | undefined
   /** What `status` answers. @default log.status() */
   status?: (() => object) | undefined
-  /** What `shards` answers (a sharded node's map). @default an unsharded map: `{ epoch: 0, shardCount: 0, nodes: [], shards: [] }` */
+  /** What `shards` answers (a sharded node's map). @default `UNSHARDED_MAP` */
   shardMap?: (() => object) | undefined
   /** The node's lock service; without it the `lock.*` operations answer `ERR_NOT_FOUND`. */
   locks?: LockService | undefined
@@ -60,7 +60,7 @@ export function createWsApi (init: WsApiInit, components: WsApiComponents): WsAp
   }
   const backend = components.backend ?? createGroupKv(log as ReplicatedLog<KvResult>, kv as KvStateMachine)
   const status = components.status ?? (() => (log as ReplicatedLog<KvResult>).status())
-  const shardMap = components.shardMap ?? (() => ({ epoch: 0, shardCount: 0, nodes: [], shards: [] }))
+  const shardMap = components.shardMap ?? (() => UNSHARDED_MAP)
   const logger = components.logger.child({ component: 'ws-api' })
   const expected = init.token === undefined ? undefined : Buffer.from(`Bearer ${init.token}`)
 
