@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFileLogStorage } from '../src/index.js'
+import { spawnKillableWriter, type KillableWriter, type KillPoint } from './crash/killable.js'
 import { crashPayload, seededRandom } from './crash/payload.js'
 import { removeDir, tempDir } from './helpers.js'
 
@@ -22,58 +22,15 @@ interface ChildRun {
   truncatedFrom: number | undefined
 }
 
-/** When to kill: after the writer's n-th acknowledgement (appends still in flight), or a delay after `go` (during recovery). */
-type KillPoint = { afterAcks: number } | { afterMs: number }
-
-interface Writer {
-  /** Lets the writer open the log, and SIGKILLs it at `killPoint`. */
-  go: (killPoint: KillPoint) => Promise<ChildRun>
-  /** Kills a writer that was never told to go. */
-  discard: () => Promise<void>
-}
-
-/** Spawns a writer that loads its code and then waits for the word to open the log. */
-function spawnWriter (script: string, dir: string, seed: number, term: number): Writer {
-  const child = spawn(process.execPath, [script, dir, String(seed), String(term)], { stdio: ['pipe', 'pipe', 'pipe'] })
-  const closed = new Promise<string | null>((resolve) => child.on('close', (_code, signal) => { resolve(signal) }))
-  const run: ChildRun = { acked: 0, compactedUpTo: 0, truncatedFrom: undefined }
-  let stderr = ''
-  let pending = ''
-  let acks = 0
-  let onAck: () => void = () => {}
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  child.stdout.on('data', (chunk: Buffer) => {
-    pending += chunk.toString()
-    const lines = pending.split('\n')
-    pending = lines.pop() ?? ''
-    for (const line of lines) {
-      const [word, value] = line.split(' ')
-      if (word === 'ack') {
-        run.acked = Math.max(run.acked, Number(value))
-        acks++
-        onAck()
-      }
-      if (word === 'compacting') run.compactedUpTo = Number(value)
-      if (word === 'truncating') run.truncatedFrom = Number(value)
-    }
+/** Spawns a writer of one log that loads its code and then waits for the word to open the log. */
+function spawnWriter (script: string, dir: string, seed: number, term: number): KillableWriter<ChildRun> {
+  return spawnKillableWriter<ChildRun>(script, [dir, String(seed), String(term)], { acked: 0, compactedUpTo: 0, truncatedFrom: undefined }, ([word, value], run) => {
+    if (word === 'compacting') run.compactedUpTo = Number(value)
+    if (word === 'truncating') run.truncatedFrom = Number(value)
+    if (word !== 'ack') return false
+    run.acked = Math.max(run.acked, Number(value))
+    return true
   })
-  const kill = (): void => { child.kill('SIGKILL') }
-  return {
-    go: async (killPoint) => {
-      let timer: NodeJS.Timeout | undefined
-      if ('afterMs' in killPoint) timer = setTimeout(kill, killPoint.afterMs)
-      else onAck = () => { if (acks === killPoint.afterAcks) kill() }
-      child.stdin.write('go\n')
-      const signal = await closed
-      clearTimeout(timer)
-      if (signal !== 'SIGKILL') throw new Error(`writer exited on its own: ${stderr}`)
-      return run
-    },
-    discard: async () => {
-      kill()
-      await closed
-    }
-  }
 }
 
 /** Kills writers on one log directory again and again, checking the log after each kill. */

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSharedLog } from '../../src/index.js'
+import { spawnKillableWriter, type KillableWriter } from '../crash/killable.js'
 import { seededRandom } from '../crash/payload.js'
 import { removeDir, tempDir } from '../helpers.js'
 import { GROUPS, groupCrashPayload } from './crash/payload.js'
@@ -19,51 +19,14 @@ interface ChildRun {
   truncatedFrom: Array<number | undefined>
 }
 
-interface Writer {
-  go: (killPoint: { afterAcks: number } | { afterMs: number }) => Promise<ChildRun>
-  discard: () => Promise<void>
-}
-
-function spawnWriter (script: string, dir: string, seed: number, term: number): Writer {
-  const child = spawn(process.execPath, [script, dir, String(seed), String(term)], { stdio: ['pipe', 'pipe', 'pipe'] })
-  const closed = new Promise<string | null>((resolve) => child.on('close', (_code, signal) => { resolve(signal) }))
-  const run: ChildRun = { acked: Array.from({ length: GROUPS }, () => 0), truncatedFrom: Array.from({ length: GROUPS }, () => undefined) }
-  let stderr = ''
-  let pending = ''
-  let acks = 0
-  let onAck: () => void = () => {}
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  child.stdout.on('data', (chunk: Buffer) => {
-    pending += chunk.toString()
-    const lines = pending.split('\n')
-    pending = lines.pop() ?? ''
-    for (const line of lines) {
-      const [word, group, value] = line.split(' ')
-      if (word === 'ack') {
-        run.acked[Number(group)] = Math.max(run.acked[Number(group)] as number, Number(value))
-        acks++
-        onAck()
-      }
-      if (word === 'truncating') run.truncatedFrom[Number(group)] = Number(value)
-    }
+function spawnWriter (script: string, dir: string, seed: number, term: number): KillableWriter<ChildRun> {
+  const initial: ChildRun = { acked: Array.from({ length: GROUPS }, () => 0), truncatedFrom: Array.from({ length: GROUPS }, () => undefined) }
+  return spawnKillableWriter<ChildRun>(script, [dir, String(seed), String(term)], initial, ([word, group, value], run) => {
+    if (word === 'truncating') run.truncatedFrom[Number(group)] = Number(value)
+    if (word !== 'ack') return false
+    run.acked[Number(group)] = Math.max(run.acked[Number(group)] as number, Number(value))
+    return true
   })
-  const kill = (): void => { child.kill('SIGKILL') }
-  return {
-    go: async (killPoint) => {
-      let timer: NodeJS.Timeout | undefined
-      if ('afterMs' in killPoint) timer = setTimeout(kill, killPoint.afterMs)
-      else onAck = () => { if (acks === killPoint.afterAcks) kill() }
-      child.stdin.write('go\n')
-      const signal = await closed
-      clearTimeout(timer)
-      if (signal !== 'SIGKILL') throw new Error(`writer exited on its own: ${stderr}`)
-      return run
-    },
-    discard: async () => {
-      kill()
-      await closed
-    }
-  }
 }
 
 describe('shared log crash safety under kill -9', () => {
