@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
+import { Writable } from 'node:stream'
+import type { WebSocket } from 'ws'
+import { createCorkedSender } from '../src/rpc/cork.js'
 import { backoffDelay, resolveBackoff } from '../src/peer/backoff.js'
 import { SendQueue } from '../src/peer/send-queue.js'
 import { estimateSize } from '../src/peer/size.js'
@@ -127,5 +130,46 @@ describe('size estimate', () => {
     expect(estimateSize(new Uint8Array(1000))).toBe(1005)
     expect(estimateSize({ data: new Uint8Array(1000) })).toBeGreaterThan(1000)
     fc.assert(fc.property(fc.jsonValue(), (value) => { expect(estimateSize(value)).toBeGreaterThanOrEqual(1) }), { seed: 5 })
+  })
+})
+
+describe('corked sender', () => {
+  /** A fake `ws` whose socket records each write the kernel would see (one `writev` per entry). */
+  const fakeSocket = (): { ws: WebSocket, writes: string[][] } => {
+    const writes: string[][] = []
+    const socket = new Writable({
+      write (chunk: Buffer, _encoding, done) { writes.push([chunk.toString()]); done() },
+      writev (chunks, done) { writes.push(chunks.map(({ chunk }) => (chunk as Buffer).toString())); done() }
+    })
+    const ws = { _socket: socket, send (frame: Buffer) { socket.write(frame) } }
+    return { ws: ws as unknown as WebSocket, writes }
+  }
+
+  it('makes the frames sent in one turn, across promise continuations, one write', async () => {
+    const { ws, writes } = fakeSocket()
+    const send = createCorkedSender(ws)
+    send(Buffer.from('a'))
+    await Promise.resolve()
+    send(Buffer.from('b'))
+    void Promise.resolve().then(() => { send(Buffer.from('c')) })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(writes).toEqual([['a', 'b', 'c']])
+  })
+
+  it('sends frames of later turns as their own writes', async () => {
+    const { ws, writes } = fakeSocket()
+    const send = createCorkedSender(ws)
+    send(Buffer.from('a'))
+    await new Promise((resolve) => setImmediate(resolve))
+    send(Buffer.from('b'))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(writes).toEqual([['a'], ['b']])
+  })
+
+  it('sends straight through when the WebSocket has no socket', () => {
+    const sent: string[] = []
+    const ws = { _socket: null, send (frame: Buffer) { sent.push(frame.toString()) } } as unknown as WebSocket
+    createCorkedSender(ws)(Buffer.from('x'))
+    expect(sent).toEqual(['x'])
   })
 })

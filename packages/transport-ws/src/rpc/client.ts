@@ -1,5 +1,6 @@
 import { WebSocket, type RawData } from 'ws'
 import { AbortError, StoppedError, SynodError, type AbortOptions } from '@synod/interfaces'
+import { createCorkedSender } from './cork.js'
 import { RpcFrame, decodeRpc, encodeRpc, fromWireError } from './protocol.js'
 
 /** Options of `connectRpcClient`. */
@@ -66,6 +67,7 @@ export async function connectRpcClient<Req = unknown, Res = unknown> (address: s
     })
   })
 
+  const send = createCorkedSender(ws)
   ws.on('error', () => {})
   ws.on('close', (code, reason) => {
     closedError = new StoppedError(`connection closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`)
@@ -96,7 +98,7 @@ export async function connectRpcClient<Req = unknown, Res = unknown> (address: s
       return new Promise<Res>((resolve, reject) => {
         const onAbort = (): void => {
           if (!pending.delete(id)) return
-          if (ws.readyState === WebSocket.OPEN) ws.send(encodeRpc([RpcFrame.cancel, id]))
+          if (ws.readyState === WebSocket.OPEN) send(encodeRpc([RpcFrame.cancel, id]))
           // The server may already have acted on the request.
           reject(new AbortError(undefined, { cause: signal?.reason, indeterminate: true }))
         }
@@ -105,7 +107,7 @@ export async function connectRpcClient<Req = unknown, Res = unknown> (address: s
           reject: (error) => { signal?.removeEventListener('abort', onAbort); reject(error) }
         })
         signal?.addEventListener('abort', onAbort, { once: true })
-        ws.send(encodeRpc([RpcFrame.request, id, body]))
+        send(encodeRpc([RpcFrame.request, id, body]))
       })
     },
     async close () {

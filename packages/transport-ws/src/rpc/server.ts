@@ -8,6 +8,7 @@ import {
 } from '@synod/interfaces'
 import { silentLogger } from '../defaults.js'
 import { CloseCode } from '../wire/close-codes.js'
+import { createCorkedSender } from './cork.js'
 import { RpcFrame, decodeRpc, encodeRpc, toWireError } from './protocol.js'
 
 /** What a request handler knows about its call. */
@@ -153,8 +154,9 @@ class RpcServerImpl<Req, Res, Identity> implements RpcServer {
     ws.on('close', () => {
       for (const controller of inFlight.values()) controller.abort(new StoppedError('client disconnected'))
     })
+    const send = createCorkedSender(ws)
     const reply = (frame: unknown[]): void => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeRpc(frame))
+      if (ws.readyState === ws.OPEN) send(encodeRpc(frame))
     }
     ws.on('message', (data: RawData, isBinary) => {
       let type: number, id: number, body: unknown
