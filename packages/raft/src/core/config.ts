@@ -58,7 +58,28 @@ export interface RaftCoreConfig {
    * acknowledged. @default 0.1
    */
   maxClockDrift?: number
+  /**
+   * How followers learn that the commit index advanced.
+   *
+   * - `'eager'`: whenever the leader's commit index advances it sends every follower an append,
+   *   even one that carries no entries and only the new commit index (etcd's behaviour).
+   * - `'lazy'`: the leader sends no append just to carry the commit index. Followers learn it from
+   *   the next append that carries entries or from the next heartbeat, as in hashicorp/raft. This
+   *   saves one message and one answer per follower per commit when proposals trickle in.
+   *
+   * Lazy mode costs only this: a follower's commit and apply index trail the leader's by up to one
+   * heartbeat interval when no new entries follow, so serializable (stale) reads on followers are
+   * staler. Everything that waits on a follower is still told at once: a remote ReadIndex or lease
+   * read (the answer's index is pushed to the reader), a forwarded proposal (see
+   * `RaftCore.notifyCommit`), and a commit that covers a membership change or a new leader's first
+   * commit of the entries of earlier terms. Safety does not depend on the mode.
+   * @default 'eager'
+   */
+  commitPropagation?: CommitPropagation
 }
+
+/** How followers learn a new commit index; see `RaftCoreConfig.commitPropagation`. */
+export type CommitPropagation = 'eager' | 'lazy'
 
 export type ResolvedCoreConfig = Required<Omit<RaftCoreConfig, 'hardState' | 'snapshot'>> & Pick<RaftCoreConfig, 'hardState' | 'snapshot'>
 
@@ -75,6 +96,7 @@ export function resolveCoreConfig (config: RaftCoreConfig): ResolvedCoreConfig {
     maxApplyBytesPerReady: 64 * 1024 * 1024,
     maxCacheBytes: 64 * 1024 * 1024,
     maxClockDrift: 0.1,
+    commitPropagation: 'eager',
     ...stripUndefined(config)
   } as ResolvedCoreConfig
   if (resolved.id === '') throw new InvalidArgumentError('id must not be empty', { field: 'id' })
@@ -82,6 +104,7 @@ export function resolveCoreConfig (config: RaftCoreConfig): ResolvedCoreConfig {
   if (!(resolved.electionTicks > resolved.heartbeatTicks)) throw new InvalidArgumentError('electionTicks must exceed heartbeatTicks', { field: 'electionTicks' })
   if (!(resolved.maxInflightMessages >= 1)) throw new InvalidArgumentError('maxInflightMessages must be at least 1', { field: 'maxInflightMessages' })
   if (!(resolved.maxClockDrift >= 0 && resolved.maxClockDrift < 1)) throw new InvalidArgumentError('maxClockDrift must be in [0, 1)', { field: 'maxClockDrift' })
+  if (resolved.commitPropagation !== 'eager' && resolved.commitPropagation !== 'lazy') throw new InvalidArgumentError("commitPropagation must be 'eager' or 'lazy'", { field: 'commitPropagation' })
   return resolved
 }
 

@@ -1,6 +1,6 @@
 export { createRaftCore } from './raft-core.js'
 export type { RaftCore, CoreStatus, PeerStatus, ProposalPosition } from './raft-core.js'
-export type { RaftCoreConfig, CoreSnapshotPoint } from './config.js'
+export type { RaftCoreConfig, CoreSnapshotPoint, CommitPropagation } from './config.js'
 export type { Ready, ReadState, FailedRead, EntryFetch, SnapshotSend, SoftState } from './ready.js'
 export type * from './messages.js'
 export { isRaftMessage } from './messages.js'

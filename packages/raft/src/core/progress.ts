@@ -67,6 +67,13 @@ export class Progress {
   ackedTick = Number.NEGATIVE_INFINITY
   /** An entry read from storage is in progress for this peer (async fetch); nothing else is sent meanwhile. */
   fetching = false
+  /** The highest commit index this peer was told (by an append or a heartbeat) in this term. */
+  sentCommit = 0
+  /**
+   * Lazy commit propagation: something on this peer waits for the commit index to reach this
+   * index (a read answered to it, a proposal it forwarded), so it is told without waiting for a heartbeat.
+   */
+  commitWanted = 0
   readonly inflights: Inflights
 
   constructor (next: number, maxInflightCount: number, maxInflightBytes: number, public isLearner: boolean) {

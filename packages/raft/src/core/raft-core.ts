@@ -89,6 +89,12 @@ export interface RaftCore {
   snapshotReceived(from: NodeId, meta: CoreSnapshotPoint): boolean
   /** The driver finished (or failed) streaming a snapshot to `to`. */
   reportSnapshot(to: NodeId, ok: boolean): void
+  /**
+   * With lazy commit propagation, asks the leader to tell `peer` the commit index as soon as
+   * `index` is committed and `peer` holds it, instead of at the next heartbeat: something on `peer`
+   * waits for it (a proposal it forwarded). Does nothing in eager mode or on a non-leader.
+   */
+  notifyCommit(peer: NodeId, index: number): void
   /** A message to `to` could not be delivered; a streaming peer falls back to probing. */
   reportUnreachable(to: NodeId): void
   /** A local snapshot was taken as of `point.index` (at most the applied index); followers that fall behind it get this snapshot. */
@@ -516,9 +522,10 @@ class Core implements RaftCore {
     else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeReplicate()
     else if (pr.state === 'replicate') pr.inflights.freeUpTo(m.index)
 
-    if (this.#maybeCommit()) this.#broadcastAppend()
-    else if (wasPaused) this.#sendAppend(m.from)
+    // etcd resumes a paused peer with an append even if it carries nothing new: only to tell it the commit index.
+    if (!this.#commitAndPropagate() && wasPaused) this.#sendAppend(m.from)
     while (this.#sendAppend(m.from, false)) { /* stream while the window allows */ }
+    this.#flushWantedCommit(m.from, pr)
     if (m.from === this.#leadTransferee && pr.match === this.#log.lastIndex()) this.#sendTimeoutNow(m.from)
   }
 
@@ -542,11 +549,53 @@ class Core implements RaftCore {
     for (const id of this.#progress.keys()) if (id !== this.id) this.#sendAppend(id)
   }
 
+  /**
+   * Commits what a quorum holds and tells the followers (see `commitPropagation`). Returns true
+   * if the commit index advanced.
+   */
+  #commitAndPropagate (): boolean {
+    const previous = this.#log.committed
+    if (!this.#maybeCommit()) return false
+    // Even in lazy mode a commit that covers a membership change goes out at once: the change takes
+    // effect on each node when it applies it, and a leader removed by it steps down right after
+    // (dissertation §4.2.2) and sends no heartbeat. A new leader's first commit (pendingConfigIndex
+    // is its last index when elected) goes out too: it settles the entries of earlier terms.
+    const crossesConfig = previous < this.#pendingConfigIndex && this.#pendingConfigIndex <= this.#log.committed
+    if (this.#cfg.commitPropagation === 'eager' || crossesConfig) {
+      this.#broadcastAppend()
+      return true
+    }
+    // Lazy (hashicorp/raft): appends that carry entries carry the commit index; nothing is sent
+    // only for it, except to a follower something waits on.
+    for (const [id, pr] of this.#progress) {
+      if (id === this.id) continue
+      if (!this.#sendAppend(id, false)) this.#flushWantedCommit(id, pr)
+    }
+    return true
+  }
+
+  /** Lazy mode: tells `to` the commit index now if something on it waits for a commit it holds but was not told. */
+  #flushWantedCommit (to: NodeId, pr: Progress): void {
+    if (pr.commitWanted <= pr.sentCommit) return
+    if (Math.min(pr.match, this.#log.committed) <= pr.sentCommit) return
+    // A paused peer has appends in flight; each answer brings us back here.
+    this.#sendAppend(to)
+  }
+
+  notifyCommit (peer: NodeId, index: number): void {
+    if (this.#role !== 'leader' || this.#cfg.commitPropagation === 'eager' || peer === this.id) return
+    const pr = this.#progress.get(peer)
+    if (pr === undefined) return
+    if (index > pr.commitWanted) pr.commitWanted = index
+    this.#flushWantedCommit(peer, pr)
+  }
+
   #broadcastHeartbeat (readContext: string): void {
     for (const [id, pr] of this.#progress) {
       if (id === this.id) continue
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr.match, this.#log.committed)
+      if (commit > pr.sentCommit) pr.sentCommit = commit
       this.#earlyMessages.push({ type: 'heartbeat', from: this.id, to: id, term: this.#term, commit, readContext, sentTick: this.#ticks })
     }
   }
@@ -576,6 +625,9 @@ class Core implements RaftCore {
   #emitAppend (to: NodeId, pr: Progress, prevIndex: number, prevTerm: number, entries: LogEntry[], bytes: number): void {
     const last = entries.at(-1)?.index ?? prevIndex
     pr.sentEntries(last, bytes, entries.length)
+    // The follower commits up to min(commit, its last new entry) (§5.3).
+    const told = Math.min(this.#log.committed, last)
+    if (told > pr.sentCommit) pr.sentCommit = told
     // Dissertation §10.2.1: the leader's appends may leave before its own write is durable.
     this.#earlyMessages.push({ type: 'append', from: this.id, to, term: this.#term, prevIndex, prevTerm, entries, commit: this.#log.committed })
   }
@@ -727,8 +779,14 @@ class Core implements RaftCore {
   }
 
   #answerRead (context: string, requester: NodeId, index: number): void {
-    if (requester === this.id) this.#readStates.push({ context, index })
-    else this.#send({ type: 'read-index-response', from: this.id, to: requester, term: this.#term, context, index })
+    if (requester === this.id) {
+      this.#readStates.push({ context, index })
+      return
+    }
+    this.#send({ type: 'read-index-response', from: this.id, to: requester, term: this.#term, context, index })
+    // The reader waits until it has applied `index`; in lazy mode make sure it learns that commit
+    // now (a lease read skips the heartbeat round, and a lagging reader was told less in it).
+    if (this.#cfg.commitPropagation === 'lazy') this.notifyCommit(requester, index)
   }
 
   #ackRead (from: NodeId, context: string): void {
@@ -920,8 +978,7 @@ class Core implements RaftCore {
         return
       }
       if (this.#leadTransferee !== undefined && !isVoter(config, this.#leadTransferee)) this.#leadTransferee = undefined
-      if (this.#maybeCommit()) this.#broadcastAppend()
-      else for (const id of this.#progress.keys()) if (id !== this.id) this.#sendAppend(id, false)
+      if (!this.#commitAndPropagate()) for (const id of this.#progress.keys()) if (id !== this.id) this.#sendAppend(id, false)
     } else if (this.#role === 'follower' || this.#role === 'learner') {
       this.#role = this.#promotable() || config.voters.length === 0 ? 'follower' : 'learner'
     }
@@ -1041,7 +1098,7 @@ class Core implements RaftCore {
     if (last !== undefined) this.#log.persistedTo(last.index, last.term)
     if (this.#role === 'leader') {
       const self = this.#progress.get(this.id)
-      if (self !== undefined && self.maybeUpdate(this.#log.persisted) && this.#maybeCommit()) this.#broadcastAppend()
+      if (self !== undefined && self.maybeUpdate(this.#log.persisted)) this.#commitAndPropagate()
     }
     this.#log.evict(this.#cfg.maxCacheBytes)
   }

@@ -5,7 +5,8 @@ import type { RaftWireMessage } from './wire.js'
 /** Configuration of a Raft node. */
 export interface RaftNodeInit extends Pick<RaftCoreConfig,
   'electionTicks' | 'heartbeatTicks' | 'preVote' | 'checkQuorum' | 'maxSizePerMessage' | 'maxInflightMessages' |
-  'maxInflightBytes' | 'maxUncommittedBytes' | 'maxApplyBytesPerReady' | 'maxCacheBytes' | 'maxClockDrift'> {
+  'maxInflightBytes' | 'maxUncommittedBytes' | 'maxApplyBytesPerReady' | 'maxCacheBytes' | 'maxClockDrift' |
+  'commitPropagation'> {
   /** This node's id; stable across restarts. */
   id: NodeId
   /**

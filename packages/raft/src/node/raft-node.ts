@@ -700,6 +700,9 @@ class RaftNodeImpl<Result> extends TypedEventEmitter<ReplicatedLogEvents> implem
     try {
       const position = core.proposeBatch(m.commands)
       reply({ index: position.index, entryTerm: position.term, errorCode: '' })
+      // The forwarding follower answers its callers once it applies these entries: with lazy
+      // commit propagation it must hear of their commit without waiting for a heartbeat.
+      core.notifyCommit(m.from, position.index + m.commands.length - 1)
     } catch (error) {
       reply({ index: -1, entryTerm: 0, errorCode: codeOf(error) })
     }

@@ -352,3 +352,28 @@ describe('proposal forwarding over a network that duplicates messages', () => {
     expect(leader.kv.applied).toHaveLength(10)
   })
 })
+
+describe('lazy commit propagation', () => {
+  it('a follower\'s forwarded proposals and reads complete without waiting for heartbeats', async () => {
+    // Heartbeats every 90 ms; in lazy mode nothing else carries a bare commit index, unless the
+    // leader knows the follower waits for it (a forwarded proposal, a read it answered).
+    const heartbeatMs = 90
+    const { sim, cluster } = simRaft({ init: { commitPropagation: 'lazy', tickMs: 10, heartbeatTicks: 9, electionTicks: 20 } })
+    void cluster.startAll()
+    const leader = await waitForLeader(sim, cluster)
+    await sim.runFor(200)
+    const follower = cluster.nodes().map((n) => n.app).find((a) => a !== undefined && a !== leader)!
+    const started = sim.now()
+    for (let i = 0; i < 3; i++) {
+      const result = await settle(sim, follower.node.propose(put('k', `${i}`)))
+      expect(result.result.value).toBe(`${i}`)
+    }
+    await settle(sim, leader.node.propose(put('k', 'from-leader')))
+    for (const mode of ['read-index', 'lease'] as const) {
+      await settle(sim, follower.node.readBarrier({ mode }))
+      expect(follower.kv.get('k')).toBe('from-leader')
+    }
+    // Three proposals and two reads in a row: waiting for heartbeats would take several intervals.
+    expect(sim.now() - started).toBeLessThan(heartbeatMs)
+  })
+})

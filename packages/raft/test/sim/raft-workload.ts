@@ -4,7 +4,7 @@ import type { HistoryRecorder } from '@synod/lincheck'
 import { allFaults, createNemesis, createSimCluster, defineWorkload, uniform } from '@synod/sim'
 import type { SimCluster, Simulation, Workload, WorkloadContext, WorkloadStats } from '@synod/sim'
 import { createRaftNode } from '../../src/index.js'
-import type { RaftNode, RaftWireMessage } from '../../src/index.js'
+import type { CommitPropagation, RaftNode, RaftWireMessage } from '../../src/index.js'
 import { KvStateMachine, encodeKv } from '../harness/kv.js'
 import type { KvResult } from '../harness/kv.js'
 
@@ -83,7 +83,7 @@ class Invariants {
   }
 }
 
-function boot (invariants: Invariants, ids: NodeId[], traceApplies: boolean) {
+function boot (invariants: Invariants, ids: NodeId[], traceApplies: boolean, commitPropagation: CommitPropagation) {
   return async (ctx: Parameters<Parameters<typeof createSimCluster<RaftApp, RaftWireMessage>>[1]['boot']>[0]): Promise<RaftApp> => {
     const kv = new KvStateMachine()
     const log = ctx.disk.log()
@@ -106,7 +106,8 @@ function boot (invariants: Invariants, ids: NodeId[], traceApplies: boolean) {
       snapshotEveryEntries: 150,
       compactionLagEntries: 30,
       snapshotChunkBytes: 128,
-      defaultTimeoutMs: 2000
+      defaultTimeoutMs: 2000,
+      commitPropagation
     }, { transport: ctx.transport, log, hardState: ctx.disk.hardState(), snapshots: ctx.disk.snapshots(), stateMachine, clock: ctx.clock, random: ctx.random })
     self.node = node
     const started = node
@@ -145,7 +146,8 @@ async function runRaftKv (context: WorkloadContext, size: number): Promise<Workl
     // Clocks drift within the lease's 10% bound.
     clocks: Object.fromEntries(ids.map((id) => [id, { rate: netRandom.floatBetween(0.98, 1.02) }])),
     // `--set trace=applies` writes every applied command to the trace.
-    boot: boot(invariants, ids, settings.trace === 'applies'),
+    // `--set commit=lazy` runs with lazy commit propagation (default eager).
+    boot: boot(invariants, ids, settings.trace === 'applies', (settings.commit ?? 'eager') as CommitPropagation),
     shutdown: async (app) => { await app.node.stop() }
   })
   void cluster.startAll()
