@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { HardStateStorage, LogStorage } from '@synod/interfaces'
+import type { HardStateStorage, LogStorage, Transport } from '@synod/interfaces'
 import { createMemoryNetwork } from '@synod/sim'
 import { createFileHardStateStorage, createFileLogStorage, createMemoryHardStateStorage, createMemoryLogStorage } from '@synod/storage'
 import { createRaftNode } from '@synod/raft'
-import type { RaftNode, RaftWireMessage } from '@synod/raft'
+import type { CommitPropagation, RaftNode, RaftWireMessage } from '@synod/raft'
 import { createPerEntryCopyLogStorage } from './per-entry-copy-log.js'
 import { CounterStateMachine, memorySnapshots, percentile, seededRandom, systemClock } from './support.js'
 
@@ -22,6 +22,10 @@ export interface ClusterResult {
   cpuSeconds: number
   p50: number
   p99: number
+  /** Messages the nodes sent to each other in the window (every wire message: appends, answers, heartbeats). */
+  messages: number
+  /** Of those, appends that carried no entries (commit index only, or probes). */
+  emptyAppends: number
 }
 
 /**
@@ -30,11 +34,12 @@ export interface ClusterResult {
  * proposers run for `warmupMs` before the measured window opens, so the JIT has compiled the hot
  * path and the young generation has reached its working size.
  */
-export async function benchCluster (options: { storage: BenchStorage, proposers: number, durationMs: number, warmupMs?: number }): Promise<ClusterResult> {
+export async function benchCluster (options: { storage: BenchStorage, proposers: number, durationMs: number, warmupMs?: number, commitPropagation?: CommitPropagation }): Promise<ClusterResult> {
   const ids = ['n1', 'n2', 'n3']
   const network = createMemoryNetwork({ delivery: 'macrotask', clone: false })
   const dirs: string[] = []
   const nodes: Array<RaftNode<number>> = []
+  const sent = { messages: 0, emptyAppends: 0 }
   for (const [i, id] of ids.entries()) {
     let log: LogStorage
     let hardState: HardStateStorage
@@ -52,9 +57,10 @@ export async function benchCluster (options: { storage: BenchStorage, proposers:
       bootstrap: { voters: ids, learners: [], addresses: Object.fromEntries(ids.map((x) => [x, x])) },
       maxUncommittedBytes: 256 * 1024 * 1024,
       maxInflightMessages: 1024,
-      tickMs: Number(process.env.RAFT_BENCH_TICK_MS ?? 100)
+      tickMs: Number(process.env.RAFT_BENCH_TICK_MS ?? 100),
+      commitPropagation: options.commitPropagation
     }, {
-      transport: network.endpoint<RaftWireMessage>(id, { peers: ids.filter((x) => x !== id) }),
+      transport: countingSends(network.endpoint<RaftWireMessage>(id, { peers: ids.filter((x) => x !== id) }), sent),
       log,
       hardState,
       snapshots: memorySnapshots(),
@@ -90,6 +96,7 @@ export async function benchCluster (options: { storage: BenchStorage, proposers:
   await new Promise((resolve) => setTimeout(resolve, options.warmupMs ?? 1000))
   measuring = true
   const countAtStart = count
+  const sentAtStart = { ...sent }
   const started = performance.now()
   const cpuAtStart = process.cpuUsage()
   await new Promise((resolve) => setTimeout(resolve, options.durationMs))
@@ -97,9 +104,22 @@ export async function benchCluster (options: { storage: BenchStorage, proposers:
   const seconds = (performance.now() - started) / 1000
   const cpu = process.cpuUsage(cpuAtStart)
   const entries = count - countAtStart
+  const messages = sent.messages - sentAtStart.messages
+  const emptyAppends = sent.emptyAppends - sentAtStart.emptyAppends
   await Promise.all(running)
   await Promise.all(nodes.map(async (node) => { await node.stop() }))
   for (const dir of dirs) await rm(dir, { recursive: true, force: true })
   const sorted = latencies.subarray(0, timed).sort()
-  return { entries, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
+  return { entries, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, p50: percentile(sorted, 50), p99: percentile(sorted, 99), messages, emptyAppends }
+}
+
+/** Counts what a node sends (the endpoint's own `send`, wrapped in place). */
+function countingSends<T extends Transport<RaftWireMessage>> (transport: T, sent: { messages: number, emptyAppends: number }): T {
+  const send = transport.send.bind(transport)
+  transport.send = (to, message, options) => {
+    sent.messages++
+    if (message.type === 'append' && message.entries.length === 0) sent.emptyAppends++
+    return send(to, message, options)
+  }
+  return transport
 }

@@ -2,7 +2,8 @@
  * `pnpm bench raft`: Raft throughput, latency, memory and election time. Printed as tables; the
  * core-alone, one-proposer and per-entry-copy rows are the baselines the driver rows compare against.
  *
- * `RAFT_BENCH_ROWS=memory,no-copy,baseline,file,core,elections` picks row groups (default: all);
+ * `RAFT_BENCH_ROWS=memory,no-copy,baseline,file,core,commit,elections` picks row groups (default: all);
+ * `commit` compares eager and lazy commit propagation in `RAFT_BENCH_ROUNDS` interleaved rounds;
  * `RAFT_BENCH_MS` sets the measured window per row.
  */
 import { spawnSync } from 'node:child_process'
@@ -16,7 +17,7 @@ import { formatRate } from './support.js'
 
 const durationMs = Number(process.env.RAFT_BENCH_MS ?? 3000)
 const crashes = Number(process.env.RAFT_BENCH_CRASHES ?? 1000)
-const groups = new Set((process.env.RAFT_BENCH_ROWS ?? 'core,memory,no-copy,baseline,semi-space,file,elections').split(','))
+const groups = new Set((process.env.RAFT_BENCH_ROWS ?? 'core,memory,no-copy,baseline,semi-space,file,commit,elections').split(','))
 // The `semi-space` rows rerun the 1000- and 10000-proposer memory rows in a child process with a
 // larger young generation (garbage collection is a fifth of the time otherwise); the child prints
 // table rows only.
@@ -66,6 +67,37 @@ if (child) process.exit(0)
 
 const rssMb = process.resourceUsage().maxRSS / 1024
 console.log(`\npeak RSS: ${rssMb.toFixed(0)} MB (whole process, all rows but the child process's)\n`)
+
+if (groups.has('commit')) {
+  // Eager vs lazy commit propagation, interleaved A/B rounds (the machine is shared: compare ratios).
+  const rounds = Number(process.env.RAFT_BENCH_ROUNDS ?? 3)
+  console.log('| commit propagation | proposers | committed entries/s | messages per entry | empty appends per entry | CPU µs per entry | p50 commit latency | load |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
+  for (const proposers of [1, 64]) {
+    const totals = { eager: { entries: 0, seconds: 0, cpu: 0, messages: 0, empty: 0, p50: [] as number[] }, lazy: { entries: 0, seconds: 0, cpu: 0, messages: 0, empty: 0, p50: [] as number[] } }
+    for (let round = 0; round < rounds; round++) {
+      for (const mode of round % 2 === 0 ? ['eager', 'lazy'] as const : ['lazy', 'eager'] as const) {
+        const r = await benchCluster({ storage: 'memory', proposers, durationMs, commitPropagation: mode })
+        const t = totals[mode]
+        t.entries += r.entries
+        t.seconds += r.seconds
+        t.cpu += r.cpuSeconds
+        t.messages += r.messages
+        t.empty += r.emptyAppends
+        t.p50.push(r.p50)
+      }
+    }
+    for (const mode of ['eager', 'lazy'] as const) {
+      const t = totals[mode]
+      const p50 = [...t.p50].sort((a, b) => a - b)[Math.floor(t.p50.length / 2)] ?? Number.NaN
+      console.log(`| ${mode} (${rounds} rounds) | ${proposers} | ${formatRate(t.entries / t.seconds)} | ${(t.messages / t.entries).toFixed(2)} | ${(t.empty / t.entries).toFixed(2)} | ${(1e6 * t.cpu / t.entries).toFixed(1)} | ${p50.toFixed(2)} ms | ${load()} |`)
+    }
+    const e = totals.eager
+    const l = totals.lazy
+    console.log(`| lazy / eager | ${proposers} | ${((l.entries / l.seconds) / (e.entries / e.seconds)).toFixed(2)} | ${((l.messages / l.entries) / (e.messages / e.entries)).toFixed(2)} | - | ${((l.cpu / l.entries) / (e.cpu / e.entries)).toFixed(2)} | - | - |`)
+  }
+  console.log('')
+}
 
 if (groups.has('elections')) {
   const times = (await benchElections(crashes)).sort((a, b) => a - b)

@@ -522,7 +522,8 @@ class Core implements RaftCore {
     else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeReplicate()
     else if (pr.state === 'replicate') pr.inflights.freeUpTo(m.index)
 
-    // etcd resumes a paused peer with an append even if it carries nothing new: only to tell it the commit index.
+    // A peer that was paused may have missed the commit index: resume it with an append even if it
+    // carries no entries (when the commit advanced, #commitAndPropagate already chose what to send).
     if (!this.#commitAndPropagate() && wasPaused) this.#sendAppend(m.from)
     while (this.#sendAppend(m.from, false)) { /* stream while the window allows */ }
     this.#flushWantedCommit(m.from, pr)
