@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { readMembers, removeMember, restoreVoter, type AdminCall, type AdminReply, type MemberEntry, type MembershipComponents } from '../src/nemesis/membership.js'
 
 /** A fake leader holding a configuration, answering the documented /v1/members requests. */
-function fakeCluster (initial: MemberEntry[], options: { refuseFirst?: number, commit?: Record<string, number | undefined>, loseRemoveReply?: boolean, statusCommit?: number } = {}) {
+function fakeCluster (initial: MemberEntry[], options: { refuseFirst?: number, commit?: Record<string, number | undefined>, loseRemoveReply?: boolean, statusCommit?: number, status?: Record<string, Record<string, unknown>> } = {}) {
   let members = [...initial]
   let refusals = options.refuseFirst ?? 0
   const calls: string[] = []
@@ -11,6 +11,8 @@ function fakeCluster (initial: MemberEntry[], options: { refuseFirst?: number, c
     const request = body as { op: string, id: string, learner?: boolean } | undefined
     calls.push(method === 'GET' ? 'GET' : `${request?.op} ${request?.id}`)
     if (method === 'GET' && path === '/v1/status') {
+      const status = options.status?.[call?.node ?? '']
+      if (status !== undefined) return { outcome: 'ok', node: call?.node, json: status }
       return options.statusCommit === undefined ? { outcome: 'unknown', error: 'TimeoutError' } : { outcome: 'ok', json: { commitIndex: options.statusCommit } }
     }
     // The first node asked is a follower with an old view (the initial configuration); the leader is n1.
@@ -69,6 +71,20 @@ describe('membership nemesis steps', () => {
     const learner = [...voters('n1', 'n2'), { id: 'n3', role: 'learner' as const }]
     expect((await restoreVoter(fakeCluster(learner, { commit: { n1: 100 } }).components, target, 2000)).restored).toBe(false)
     expect((await restoreVoter(fakeCluster(learner, { commit: { n1: 100 }, statusCommit: 100 }).components, target, 2000)).restored).toBe(true)
+  })
+
+  it('says why a learner did not catch up, from its own status and the leader\'s progress record for it', async () => {
+    const learner = [...voters('n1', 'n2'), { id: 'n3', role: 'learner' as const }]
+    const status = {
+      n3: { role: 'learner', term: 5, leader: 'n1', commitIndex: 0, lastIndex: 0, config: {} },
+      n1: { role: 'leader', commitIndex: 1123, progress: { n2: { state: 'replicate', match: 1123, next: 1124 }, n3: { state: 'probe', match: 0, next: 1124, paused: true } } }
+    }
+    const result = await restoreVoter(fakeCluster(learner, { commit: { n1: 1123 }, status }).components, target, 2000)
+    expect(result.restored).toBe(false)
+    expect(result.steps.at(-1)).toBe('n3: role=learner term=5 leader=n1 commitIndex=0 lastIndex=0; leader n1: commit 1123, progress of n3: state=probe match=0 next=1124 paused=true')
+    // An unreachable learner reads differently.
+    const silent = await restoreVoter(fakeCluster(learner, { commit: { n1: 1123 }, status: { n1: status.n1 } }).components, target, 2000)
+    expect(silent.steps.at(-1)).toMatch(/^n3: no status \(TimeoutError\); leader n1: commit 1123, progress of n3: state=probe/)
   })
 
   it('retries a change the leader refused (another change pending)', async () => {

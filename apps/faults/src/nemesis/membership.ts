@@ -82,10 +82,12 @@ export async function restoreVoter (components: MembershipComponents, target: Re
   const steps: string[] = []
   let catchUpTo: number | undefined
   let reached: number | undefined
+  let leader: string | undefined
   const note = (step: string): void => { if (steps.at(-1) !== step) steps.push(step) }
   while (components.now() < started + deadlineMs) {
     const view = await readMembers(components)
     const self = view?.members.find((m) => m.id === target.id)
+    leader = view?.leader ?? leader
     if (view === undefined) {
       note('no leader answered')
     } else if (self === undefined) {
@@ -118,6 +120,38 @@ export async function restoreVoter (components: MembershipComponents, target: Re
     }
     await components.sleep(300)
   }
-  if (catchUpTo !== undefined) steps.push(`learner's commit index ${reached === undefined ? 'unknown (no status)' : reached}`)
+  if (catchUpTo !== undefined) {
+    steps.push(`learner's commit index ${reached === undefined ? 'unknown (no status)' : reached}`)
+    steps.push(await describeCatchUp(components, target.id, leader))
+  }
   return { restored: false, steps, tookMs: components.now() - started }
+}
+
+/**
+ * Why a learner did not catch up, in the words of both ends: the learner's own status (does it
+ * know the leader and its term, has it stored anything: `lastIndex`) and the leader's progress
+ * record for it (Raft: state, match, next; Paxos: next, match). A learner that is unreachable, one
+ * that hears the leader but is sent nothing, and one that is merely slow read differently here.
+ */
+export async function describeCatchUp (components: MembershipComponents, id: string, leader: string | undefined): Promise<string> {
+  const learner = await components.admin('GET', '/v1/status', undefined, { node: id, timeoutMs: 2000 })
+  const own = learner.outcome === 'ok' && learner.json !== undefined
+    ? `${id}: ${fields(learner.json, ['role', 'term', 'leader', 'commitIndex', 'lastIndex'])}`
+    : `${id}: no status (${learner.error ?? learner.code ?? learner.outcome})`
+  if (leader === undefined || leader === id) return `${own}; no leader known`
+  const status = await components.admin('GET', '/v1/status', undefined, { node: leader, timeoutMs: 2000 })
+  const progress = (status.json?.progress as Record<string, unknown> | undefined)?.[id]
+  const seen = status.outcome !== 'ok'
+    ? `no status (${status.error ?? status.code ?? status.outcome})`
+    : typeof progress === 'object' && progress !== null
+      ? `commit ${String(status.json?.commitIndex)}, progress of ${id}: ${fields(progress as Record<string, unknown>)}`
+      : `commit ${String(status.json?.commitIndex)}, no progress record for ${id}`
+  return `${own}; leader ${leader}: ${seen}`
+}
+
+/** `key=value` for the scalar fields of `record` (the named ones, in that order, when given). */
+function fields (record: Record<string, unknown>, names?: string[]): string {
+  const keys = names ?? Object.keys(record)
+  return keys.filter((key) => ['string', 'number', 'boolean'].includes(typeof record[key]) || record[key] === null)
+    .map((key) => `${key}=${String(record[key])}`).join(' ')
 }
