@@ -7,7 +7,7 @@
  * /tmp/client-base <commit>`, with each package's node_modules linked to this tree's), it runs the
  * baseline's `@synod/client` and `@synod/lock` and this tree's in alternating rounds, every other
  * package (transport-ws, balancer, interfaces) taken from the baseline checkout for both sides,
- * and prints both side by side with their ratios (medians of `ROUNDS` rounds, default 3). Both sides
+ * and prints both side by side with their ratios (medians of `ROUNDS` rounds, default 6, each cell run by one side then the other). Both sides
  * run from source through tsx. Run with `pnpm bench client`.
  */
 import { spawn } from 'node:child_process'
@@ -20,7 +20,8 @@ import type { Cell } from './cpu/cells.js'
 const here = import.meta.dirname
 const repo = resolve(here, '../../..')
 const base = process.env.SYNOD_CLIENT_BASE === undefined ? undefined : resolve(process.env.SYNOD_CLIENT_BASE)
-const rounds = Number(process.env.ROUNDS ?? 3)
+const rounds = Number(process.env.ROUNDS ?? 6)
+const tsxLoader = import.meta.resolve('tsx')
 const scratch = mkdtempSync(join(tmpdir(), 'synod-client-cpu-'))
 
 /** A tsconfig whose paths run `@synod/client` and `@synod/lock` from `clientRoot`, the rest from `restRoot`. */
@@ -43,46 +44,61 @@ const sides = base === undefined
   : [{ name: 'baseline', config: tsconfig('base', base, base) }, { name: 'this tree', config: tsconfig('current', repo, base) }]
 
 function tsx (script: string, config: string, env: Record<string, string> = {}): ReturnType<typeof spawn> {
-  return spawn(process.execPath, ['--import', 'tsx', join(here, script)], {
+  return spawn(process.execPath, ['--import', tsxLoader, join(here, script)], {
     cwd: resolve(here, '..'),
     env: { ...process.env, ...env, TSX_TSCONFIG_PATH: config },
     stdio: ['pipe', 'pipe', 'inherit']
   })
 }
 
-async function firstLine (child: ReturnType<typeof spawn>): Promise<string> {
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  for await (const line of lines) if (line.trim() !== '') return line
-  throw new Error('the child printed nothing')
+/** A child's standard output, line by line. */
+function lines (child: ReturnType<typeof spawn>): AsyncIterator<string> {
+  return createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]()
+}
+
+async function next (output: AsyncIterator<string>): Promise<string> {
+  const line = await output.next()
+  if (line.done === true) throw new Error('a benchmark child exited early')
+  return line.value as string
 }
 
 const standIn = tsx('cpu/stand-in.ts', (sides[0] as { config: string }).config)
-const address = await firstLine(standIn)
+const address = await next(lines(standIn))
+// Both sides stay up, each with its client connected and warm; they run one cell at a time, in
+// turn, so that the machine's load drifts over both alike.
+const children = sides.map((side) => {
+  const child = tsx('cpu/cells.ts', side.config, { SYNOD_STAND_IN: address })
+  return { name: side.name, child, output: lines(child) }
+})
+const plans = await Promise.all(children.map(async ({ output }) => JSON.parse(await next(output)) as Array<[string, number]>))
+const plan = plans[0] ?? []
 const load = [loadavg()[0] as number]
-const results = new Map<string, Cell[][]>(sides.map((side) => [side.name, []]))
+const results = new Map<string, Cell[][]>(sides.map((side) => [side.name, plan.map(() => [])]))
 for (let round = 0; round < rounds; round++) {
-  // Alternate which side goes first, so drift in the machine's load does not favour one.
-  const order = round % 2 === 0 ? sides : [...sides].reverse()
-  for (const side of order) {
-    const child = tsx('cpu/cells.ts', side.config, { SYNOD_STAND_IN: address })
-    child.stdin?.end()
-    results.get(side.name)?.push(JSON.parse(await firstLine(child)) as Cell[])
-    load.push(loadavg()[0] as number)
+  for (let at = 0; at < plan.length; at++) {
+    // Alternate which side goes first.
+    const order = (round + at) % 2 === 0 ? children : [...children].reverse()
+    for (const { name, child, output } of order) {
+      child.stdin?.write(`${at}\n`)
+      results.get(name)?.[at]?.push(JSON.parse(await next(output)) as Cell)
+    }
   }
+  load.push(loadavg()[0] as number)
 }
+for (const { child } of children) child.stdin?.end()
 standIn.stdin?.end()
 rmSync(scratch, { recursive: true, force: true })
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] as number
+  const middle = sorted.length / 2
+  return Number.isInteger(middle) ? ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2 : sorted[Math.floor(middle)] as number
 }
 const perCall = (cell: Cell): number => cell.cpuMicros / cell.calls
 const rate = (cell: Cell): number => cell.calls / (cell.wallMs / 1000)
-const figure = (name: string, at: number, of: (cell: Cell) => number): number => median((results.get(name) ?? []).map((cells) => of(cells[at] as Cell)))
-
-const first = (results.get(sides[0]?.name ?? '') ?? [])[0] ?? []
-console.log(`\nclient CPU per call against an stand-in node in another process, ${process.env.BENCH_MS ?? 1000} ms per cell, median of ${rounds} alternating rounds, load average ${Math.min(...load).toFixed(1)} to ${Math.max(...load).toFixed(1)}\n`)
+const figure = (name: string, at: number, of: (cell: Cell) => number): number => median((results.get(name)?.[at] ?? []).map(of))
+const first = plan.map(([workload, callers]) => ({ workload, callers }))
+console.log(`\nclient CPU per call against a stand-in node in another process, ${process.env.BENCH_MS ?? 1000} ms per cell, median of ${rounds} rounds, the two sides' cells interleaved, load average ${Math.min(...load).toFixed(1)} to ${Math.max(...load).toFixed(1)}\n`)
 if (base === undefined) {
   console.log('| workload | callers | CPU µs/call | calls/s |')
   console.log('|---|---:|---:|---:|')

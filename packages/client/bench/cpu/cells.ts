@@ -1,9 +1,12 @@
 /**
  * One side of the CPU benchmark: closed-loop calls of one client against the stand-in node at
  * `SYNOD_STAND_IN`, each cell `BENCH_MS` long, measuring this process's CPU (user + system) per
- * call. Prints the cells as one JSON line. Which `@synod/client` and `@synod/lock` it runs is
- * decided by the tsconfig paths the driver gives tsx.
+ * call. After a warm-up it prints the plan (workload, callers) as a JSON line, then runs the cell
+ * each input line names and prints it as a JSON line, so that the driver can interleave the two
+ * sides cell by cell. Which `@synod/client` and `@synod/lock` it runs is decided by the tsconfig
+ * paths the driver gives tsx.
  */
+import { createInterface } from 'node:readline'
 import { createClient } from '@synod/client'
 import { connectRpcClient } from '@synod/transport-ws'
 
@@ -44,19 +47,27 @@ const workloads: Record<string, (caller: number, i: number) => Promise<unknown>>
   // All callers on one name: acquires queue and wait for their grant (lock.awaitGrant), as in a handoff chain.
   'lock, one name': async () => { await (await locks.acquire('shared')).release() }
 }
-const plan: Array<[string, number]> = [
+/** `BENCH_ONLY=lock` (comma-separated) keeps the workloads whose name contains one of the words, e.g. to profile them. */
+const only = process.env.BENCH_ONLY?.split(',')
+const plan = ([
   ['raw RPC put (floor)', 1], ['raw RPC put (floor)', 16],
   ['put', 1], ['put', 16], ['get', 1], ['get', 16],
   ['lock, own name', 1], ['lock, own name', 16], ['lock, one name', 16]
-]
+] as Array<[string, number]>).filter(([workload]) => only === undefined || only.some((word) => workload.includes(word)))
 
-// Warm up every path (connections, sessions, JIT) before anything is measured.
-for (const [workload, callers] of plan) await closedLoop(callers, Math.min(300, durationMs / 2), workloads[workload] as (caller: number, i: number) => Promise<unknown>)
-
-const cells: Cell[] = []
-for (const [workload, callers] of plan) {
-  cells.push({ workload, callers, ...await closedLoop(callers, durationMs, workloads[workload] as (caller: number, i: number) => Promise<unknown>) })
+const run = async (at: number, ms: number): Promise<Cell> => {
+  const [workload, callers] = plan[at] as [string, number]
+  return { workload, callers, ...await closedLoop(callers, ms, workloads[workload] as (caller: number, i: number) => Promise<unknown>) }
 }
-console.log(JSON.stringify(cells))
+
+// Warm up every path (connections, sessions, JIT) before anything is measured, then say which cells there are.
+for (let at = 0; at < plan.length; at++) await run(at, 300)
+console.log(JSON.stringify(plan))
+// Each line on standard input names a cell to run (its position in the plan); the answer is one JSON line.
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line.trim() === '') continue
+  console.log(JSON.stringify(await run(Number(line), durationMs)))
+}
+await locks.stop()
 await client.close()
 await raw.close()
