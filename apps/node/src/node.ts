@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { InvalidArgumentError, type ClusterConfig, type Logger, type NodeId, type ReplicatedLog, type ReplicatedLogStatus, type StateMachine } from '@synod/interfaces'
 import { createLockService, createLockStateMachine } from '@synod/lock'
 import { createPaxosNode, isWireMessage as isPaxosWireMessage, type PaxosHardState, type PaxosWireMessage } from '@synod/paxos'
-import { createRaftNode, isWireMessage as isRaftWireMessage, type RaftWireMessage } from '@synod/raft'
+import { createRaftNode, isWireMessage as isRaftWireMessage, type CommitPropagation, type RaftWireMessage } from '@synod/raft'
 import { createFileHardStateStorage, createFileLogStorage, createFileSnapshotStorage } from '@synod/storage'
 import { createWsTransport, type WsTransport } from '@synod/transport-ws'
 import { createHttpApi } from './http/server.js'
@@ -70,6 +70,13 @@ export interface SynodNodeConfig {
    * make changes take effect sooner; it also bounds the slots in flight. @default 1024
    */
   paxosActivationWindow?: number
+  /**
+   * Raft only: how followers learn a new commit index. `'lazy'` sends no append only to carry it
+   * (followers learn it from the next append or heartbeat, and at once when a read or forwarded
+   * proposal of theirs waits for it): two fewer messages and answers per commit when writes
+   * trickle in, at the price of followers applying up to one tick later. @default 'lazy'
+   */
+  commitPropagation?: CommitPropagation
   logger: Logger
 }
 
@@ -96,6 +103,8 @@ export interface SynodNode extends NodeServices {
 export function createSynodNode (config: SynodNodeConfig): SynodNode {
   const engine = config.consensus ?? 'raft'
   if (!CONSENSUS_ENGINES.includes(engine)) throw new InvalidArgumentError(`consensus must be raft or paxos, got ${String(engine)}`, { field: 'consensus' })
+  const commitPropagation = config.commitPropagation ?? 'lazy'
+  if (commitPropagation !== 'lazy' && commitPropagation !== 'eager') throw new InvalidArgumentError(`commitPropagation must be lazy or eager, got ${String(commitPropagation)}`, { field: 'commitPropagation' })
   const logger = config.logger.child({ node: config.id })
   const addresses: Record<NodeId, string> = {}
   for (const [id, address] of config.members) addresses[id] = peerUrl(address)
@@ -135,7 +144,7 @@ export function createSynodNode (config: SynodNodeConfig): SynodNode {
   }
   const tickMs = config.tickMs ?? 100
   const consensus: ConsensusNode = engine === 'raft'
-    ? createRaftNode<unknown>({ id: config.id, bootstrap, tickMs }, {
+    ? createRaftNode<unknown>({ id: config.id, bootstrap, tickMs, commitPropagation }, {
       ...storage,
       transport: transport as WsTransport<RaftWireMessage>,
       hardState: createFileHardStateStorage({ dir: config.dataDir })

@@ -98,4 +98,11 @@ describe('a data directory and its engine', () => {
       peerListen: { host: '127.0.0.1', port: 0 }, apiListen: { host: '127.0.0.1', port: 0 }, members: new Map()
     })).toThrow(/raft or paxos/)
   })
+
+  it('refuses an unknown Raft commit propagation when the node is created', () => {
+    expect(() => createSynodNode({
+      id: 'n1', commitPropagation: 'sometimes' as 'lazy', dataDir: '/nonexistent', secret: 'engine-test-secret-0123456789', logger: silent,
+      peerListen: { host: '127.0.0.1', port: 0 }, apiListen: { host: '127.0.0.1', port: 0 }, members: new Map()
+    })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', field: 'commitPropagation' }))
+  })
 })

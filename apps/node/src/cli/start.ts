@@ -4,6 +4,7 @@ import { createJsonLogger, parseLogLevel } from '../system/logger.js'
 import type { NodeServices } from '../serving.js'
 import { createShardedSynodNode, SHARD_STORAGE_KINDS, type ShardStorageKind } from '../sharded/sharded-node.js'
 import { parsePeers, readOptions } from './args.js'
+import type { CommitPropagation } from '@synod/raft'
 
 export const startHelp = `synod start: run one node
 
@@ -26,6 +27,8 @@ export const startHelp = `synod start: run one node
   --zone <name>             this node's failure domain: a shard's replicas spread over zones
   --shard-storage journal|log-per-shard  one journal per node for every shard's log and hard
                             state (default), or a file log per shard; a data directory keeps its kind
+  --commit-propagation lazy|eager  Raft: tell followers a new commit index only with the next
+                            append or heartbeat (lazy, default), or at once with an append each (eager)
   --paxos-activation-window <slots>  Paxos: slots before a membership change takes effect (default 1024)
   --secret-file <file>      file holding the cluster secret (or SYNOD_SECRET)
   --cluster-id <id>         cluster id (default synod)
@@ -49,6 +52,7 @@ export async function start (argv: string[]): Promise<number> {
     peers: { type: 'string' },
     join: { type: 'boolean' },
     'paxos-activation-window': { type: 'string' },
+    'commit-propagation': { type: 'string' },
     'api-peers': { type: 'string' },
     'client-ws': { type: 'string' },
     'client-ws-peers': { type: 'string' },
@@ -99,6 +103,7 @@ export async function start (argv: string[]): Promise<number> {
     node = createSynodNode({
       ...common,
       consensus,
+      ...(values['commit-propagation'] === undefined ? {} : { commitPropagation: commitPropagation(values['commit-propagation']) }),
       ...(values['paxos-activation-window'] === undefined ? {} : { paxosActivationWindow: positiveInteger(values['paxos-activation-window'], '--paxos-activation-window') })
     })
   } else {
@@ -119,6 +124,11 @@ export async function start (argv: string[]): Promise<number> {
   })
   await node.stop()
   return 0
+}
+
+function commitPropagation (value: string | boolean | undefined): CommitPropagation {
+  if (value !== 'lazy' && value !== 'eager') throw new Error(`--commit-propagation must be lazy or eager, got "${String(value)}"`)
+  return value
 }
 
 function shardStorageKind (value: string | boolean | undefined): ShardStorageKind {
