@@ -84,3 +84,69 @@ export function verdictTable (lines: readonly CheckLine[]): string {
   const sep = widths.map((w) => '-'.repeat(w)).join('  ') + '  ------'
   return [fmt(rows[0] as string[]), sep, ...rows.slice(1).map(fmt)].join('\n')
 }
+
+/** One poll's view of leadership: the leader the harness saw (null: none visible) and its term. */
+export interface LeaderSample { readonly atMs: number, readonly leader: string | null, readonly term: number }
+
+/** What a leader timeline amounts to. */
+export interface LeadershipCount {
+  /** A new leader or a new term after another one (polls that saw no leader in between do not count). */
+  readonly changes: number
+  /** Stretches in which no node answered as leader, after the first leader. */
+  readonly gaps: number
+}
+
+/**
+ * Counts leader changes in a timeline that also records stretches with no leader visible: a
+ * leader that stays, through a gap, at the same term is not a change (a slow status poll, or an
+ * election timeout that came to nothing); one that comes back at a new term is (it was re-elected).
+ */
+export function countLeadership (timeline: readonly LeaderSample[]): LeadershipCount {
+  let changes = 0
+  let gaps = 0
+  let last: LeaderSample | undefined
+  for (const sample of timeline) {
+    if (sample.leader === null) {
+      if (last !== undefined) gaps += 1
+      continue
+    }
+    if (last !== undefined && (last.leader !== sample.leader || last.term !== sample.term)) changes += 1
+    last = sample
+  }
+  return { changes, gaps }
+}
+
+/**
+ * Leader changes (as `countLeadership` counts them) by the latest fault event before each: `inject
+ * <kind>` or `heal <kind>`, or `quiet` when that event is more than `quietMs` old. It says when
+ * changes happen, not what caused them, but a kind that keeps showing up is where to look.
+ */
+export function leaderChangesByFault (timeline: readonly LeaderSample[], faults: readonly InjectedFault[], quietMs = 15_000): Map<string, number> {
+  // Faults injected or healed together (a paired step) are one event: `inject kill-one+packet-loss`.
+  const byTime = new Map<number, { inject: Set<string>, heal: Set<string> }>()
+  const at = (ms: number): { inject: Set<string>, heal: Set<string> } => {
+    let entry = byTime.get(ms)
+    if (entry === undefined) byTime.set(ms, entry = { inject: new Set(), heal: new Set() })
+    return entry
+  }
+  for (const f of faults) {
+    at(f.startMs).inject.add(f.kind)
+    if (f.endMs !== undefined) at(f.endMs).heal.add(f.kind)
+  }
+  const events = [...byTime].sort((a, b) => a[0] - b[0]).map(([atMs, e]) => ({
+    atMs,
+    what: [e.heal.size > 0 ? `heal ${[...e.heal].sort().join('+')}` : '', e.inject.size > 0 ? `inject ${[...e.inject].sort().join('+')}` : ''].filter((w) => w !== '').join(', ')
+  }))
+  const counts = new Map<string, number>()
+  let last: LeaderSample | undefined
+  for (const sample of timeline) {
+    if (sample.leader === null) continue
+    if (last !== undefined && (last.leader !== sample.leader || last.term !== sample.term)) {
+      const before = events.filter((e) => e.atMs <= sample.atMs).at(-1)
+      const key = before === undefined || sample.atMs - before.atMs > quietMs ? 'quiet' : before.what
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
+    last = sample
+  }
+  return new Map([...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])))
+}

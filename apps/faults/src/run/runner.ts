@@ -11,7 +11,7 @@ import { readMembers, type AdminCall, type AdminReply } from '../nemesis/members
 import { createNemesis, type InjectedFault } from '../nemesis/nemesis.js'
 import { buildSchedule, CLOCK_FAULTS, MEMBERSHIP_FAULTS, type FaultKind } from '../nemesis/schedule.js'
 import { createSeededRandom } from '../random.js'
-import { availability, countOps, longestOutageMs, verdictTable, type CheckLine } from '../report/summary.js'
+import { availability, countLeadership, countOps, leaderChangesByFault, longestOutageMs, verdictTable, type CheckLine, type LeaderSample } from '../report/summary.js'
 import type { Tools } from '../system/exec.js'
 import { createTestNetwork, removeStaleNamespaces, type TestNetwork } from '../system/network.js'
 import { createTopology } from '../topology.js'
@@ -304,6 +304,7 @@ export function startRun (options: RunOptions): RunHandle {
     checks.push({ check: 'recovered after healing', pass: recovered && leaderAtEnd !== undefined, detail: `${recovered ? `in ${(recoveryMs / 1000).toFixed(1)} s` : `not within ${RECOVERY_LIMIT_MS / 1000} s`}; leader at end: ${leaderAtEnd ?? 'none'}; longest outage ${outage / 1000} s` })
     const pass = checks.every((c) => c.pass)
 
+    const samples: LeaderSample[] = leaderTimeline.map((l) => ({ atMs: l.at - origin, leader: l.leader, term: l.term }))
     const summary = {
       profile: profile.name,
       engine: options.engine,
@@ -321,7 +322,8 @@ export function startRun (options: RunOptions): RunHandle {
       availability: windows,
       longestOutageMs: outage,
       recoveryMs: recovered ? recoveryMs : null,
-      leaderChanges: leaderTimeline.map((l) => ({ atMs: l.at - origin, leader: l.leader, term: l.term }))
+      leadership: countLeadership(samples),
+      leaderChanges: samples
     }
     writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 1))
     writeFileSync(join(dir, 'summary.md'), renderMarkdown(summary, checks, windows))
@@ -360,12 +362,12 @@ export function lockChecks (run: LockRun, result: LockCheck): CheckLine[] {
   ]
 }
 
-function renderMarkdown (summary: { profile: string, engine: string, seed: number, nodes: number, durationMs: number, verdict: string, faults: InjectedFault[], longestOutageMs: number, leaderChanges: unknown[], operations: ReturnType<typeof countOps>, locks: LockCheck | null },
+function renderMarkdown (summary: { profile: string, engine: string, seed: number, nodes: number, durationMs: number, verdict: string, faults: InjectedFault[], longestOutageMs: number, leaderChanges: LeaderSample[], leadership: ReturnType<typeof countLeadership>, operations: ReturnType<typeof countOps>, locks: LockCheck | null },
   checks: CheckLine[], windows: ReturnType<typeof availability>): string {
   const lines = [
     `# Fault run: profile ${summary.profile}, engine ${summary.engine}, seed ${summary.seed}`,
     '',
-    `${summary.nodes} nodes, ${(summary.durationMs / 1000).toFixed(0)} s of workload, ${summary.faults.length} faults injected, ${summary.leaderChanges.length} leader changes seen, longest outage ${summary.longestOutageMs / 1000} s. Verdict: **${summary.verdict}**.`,
+    `${summary.nodes} nodes, ${(summary.durationMs / 1000).toFixed(0)} s of workload, ${summary.faults.length} faults injected, ${summary.leadership.changes} leader changes seen (a new leader or term; ${summary.leadership.gaps} stretches with no leader visible), longest outage ${summary.longestOutageMs / 1000} s. Verdict: **${summary.verdict}**.`,
     '',
     '| check | verdict | detail |', '|---|---|---|',
     ...checks.map((c) => `| ${c.check} | ${c.pass ? 'pass' : 'FAIL'} | ${c.detail} |`),
@@ -380,6 +382,9 @@ function renderMarkdown (summary: { profile: string, engine: string, seed: numbe
     '## Faults by kind', '', '| fault | times |', '|---|---|',
     ...Object.entries(summary.faults.reduce<Record<string, number>>((acc, f) => { acc[f.kind] = (acc[f.kind] ?? 0) + 1; return acc }, {}))
       .sort(([a], [b]) => a.localeCompare(b)).map(([kind, times]) => `| ${kind} | ${times} |`),
+    '',
+    '## Leader changes by the latest fault event before them', '', '| event | changes |', '|---|---|',
+    ...[...leaderChangesByFault(summary.leaderChanges, summary.faults)].map(([event, changes]) => `| ${event} | ${changes} |`),
     '',
     '## Faults', '', '| from (s) | to (s) | fault | detail |', '|---|---|---|---|',
     ...summary.faults.map((f) => `| ${(f.startMs / 1000).toFixed(1)} | ${((f.endMs ?? f.startMs) / 1000).toFixed(1)} | ${f.kind} | ${f.detail} |`),
