@@ -30,6 +30,11 @@ const systemClock: Clock = {
 const mathRandom: Random = { next: () => Math.random(), int: (max) => Math.floor(Math.random() * max) }
 const silentLogger: Logger = { trace () {}, debug () {}, info () {}, warn () {}, error () {}, child () { return silentLogger } }
 const encoder = new TextEncoder()
+const noop = (): void => {}
+/** The exclusions of a call's first attempt: none. */
+const NO_EXCLUSIONS: ReadonlySet<string> = new Set()
+/** Spare call controllers a client keeps (one per call it had in flight at once, up to this). */
+const MAX_SPARE_CONTROLLERS = 1024
 
 interface Attempt {
   request: WireRequest
@@ -122,25 +127,128 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     }
   }
 
+  /**
+   * Controllers of calls that ended without firing, kept for the next calls: a new AbortSignal
+   * costs several microseconds in Node 20, more than the rest of a call's own work. A controller is
+   * put back only unaborted and after every listener the call's attempts added to its signal was
+   * removed (the transport, the connection wait and the backoff sleep all remove theirs when they settle).
+   */
+  const spareControllers: AbortController[] = []
+
+  function endCall (call: AbortController): void {
+    inFlight.delete(call)
+    if (!call.signal.aborted && spareControllers.length < MAX_SPARE_CONTROLLERS) spareControllers.push(call)
+  }
+
+  /**
+   * Calls in flight by their caller's signal, with one listener per signal however many calls
+   * share it: a lock session's signal comes with every lock call under that session, and a
+   * listener each would trip Node's "possible EventTarget memory leak" warning past ten.
+   */
+  const callsBySignal = new Map<AbortSignal, { calls: Set<AbortController>, onAbort: () => void }>()
+
+  function follow (callerSignal: AbortSignal, call: AbortController): void {
+    if (callerSignal.aborted) {
+      call.abort(callerSignal.reason)
+      return
+    }
+    let followed = callsBySignal.get(callerSignal)
+    if (followed === undefined) {
+      const calls = new Set<AbortController>()
+      const onAbort = (): void => {
+        callsBySignal.delete(callerSignal)
+        for (const each of calls) each.abort(callerSignal.reason)
+      }
+      followed = { calls, onAbort }
+      callsBySignal.set(callerSignal, followed)
+      callerSignal.addEventListener('abort', onAbort)
+    }
+    followed.calls.add(call)
+  }
+
+  function unfollow (callerSignal: AbortSignal, call: AbortController): void {
+    const followed = callsBySignal.get(callerSignal)
+    if (followed === undefined || !followed.calls.delete(call) || followed.calls.size > 0) return
+    callsBySignal.delete(callerSignal)
+    callerSignal.removeEventListener('abort', followed.onAbort)
+  }
+
   async function execute (attempt: Attempt, options: CallOptions = {}): Promise<unknown> {
     if (closing.signal.aborted) throw new StoppedError('client closed')
     // One controller per call, fired by the deadline, the caller's signal or close(). Cheaper than
     // AbortSignal.any, which this hot path would otherwise pay for on every call.
-    const call = new AbortController()
+    const call = spareControllers.pop() ?? new AbortController()
     const signal = call.signal
     const budget = options.timeoutMs ?? timeoutMs
     // An infinite budget (a lock grant wait) has no deadline: it ends with its answer or its signal.
     const timer = Number.isFinite(budget) ? clock.setTimeout(() => { call.abort(new TimeoutError(`no answer within ${budget} ms`)) }, budget) : undefined
-    const onCallerAbort = (): void => { call.abort(options.signal?.reason) }
-    if (options.signal?.aborted === true) onCallerAbort()
-    else options.signal?.addEventListener('abort', onCallerAbort, { once: true })
+    const callerSignal = options.signal
+    if (callerSignal !== undefined) follow(callerSignal, call)
     inFlight.add(call)
+    try {
+      // The first keyed call learns whether the cluster is sharded (one request, shared by all).
+      const key = shardRouting ? attempt.key : undefined
+      if (key !== undefined && !signal.aborted && shards.needsDiscovery()) {
+        try {
+          await shards.discover(signal)
+        } catch (error) {
+          // It rejects only when the call was aborted; the retry loop says why.
+          if (!signal.aborted) throw error
+        }
+      }
+      if (!signal.aborted) {
+        // The common case, with nothing allocated for retries: a connection that is open already,
+        // no per-attempt deadline, and an answer.
+        const route = routeOf(attempt, key, NO_EXCLUSIONS, attempt.prefer)
+        const connection = attemptTimeoutMs === undefined ? pool.ready(route.endpoint) : undefined
+        if (connection !== undefined) {
+          let response: unknown
+          pool.hold(connection)
+          try {
+            response = await connection.request(attempt.request, { signal })
+          } catch (caught) {
+            return await retry(attempt, options, call, budget, { route, connection, caught })
+          } finally {
+            pool.unhold(connection)
+          }
+          route.complete('success')
+          return response
+        }
+        return await retry(attempt, options, call, budget, { route })
+      }
+      return await retry(attempt, options, call, budget, undefined)
+    } finally {
+      if (timer !== undefined) clock.clearTimeout(timer)
+      if (callerSignal !== undefined) unfollow(callerSignal, call)
+      endCall(call)
+    }
+  }
+
+  /** The endpoint of one attempt: pinned, the key's shard, or the router's choice. */
+  function routeOf (attempt: Attempt, key: string | undefined, exclude: ReadonlySet<string>, preferred: string | undefined): Route {
+    // A call pinned to one endpoint (status of a given node) never goes elsewhere.
+    if (attempt.endpoint !== undefined) return { endpoint: attempt.endpoint, complete: noop }
+    return (key === undefined ? undefined : shards.route(key, attempt.kind, attempt.consistency, exclude, preferred)) ??
+      router.route(attempt.kind, exclude, preferred)
+  }
+
+  /**
+   * The attempts of a call after the fast path: `first` is the route chosen for the first attempt
+   * (and, when it was sent, its connection and how it failed), undefined when the call was aborted
+   * before it was sent.
+   */
+  async function retry (
+    attempt: Attempt, options: CallOptions, call: AbortController, budget: number,
+    first: { route: Route, connection?: Connection, caught?: unknown } | undefined
+  ): Promise<unknown> {
+    const signal = call.signal
     const exclude = new Set<string>()
     let preferred = attempt.prefer
     const key = shardRouting ? attempt.key : undefined
     /** True once an attempt may have reached the log. */
     let maybeApplied = false
     let lastError: unknown
+    let pending = first
 
     const giveUp = (): Error => {
       const indeterminate = attempt.kind === 'write' && maybeApplied
@@ -150,29 +258,27 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     }
 
     try {
-      // The first keyed call learns whether the cluster is sharded (one request, shared by all).
-      if (key !== undefined && !signal.aborted && shards.needsDiscovery()) await shards.discover(signal)
       for (let n = 1; ; n++) {
-        if (signal.aborted) throw giveUp()
-        // A call pinned to one endpoint (status of a given node) never goes elsewhere.
-        const route: Route = attempt.endpoint !== undefined
-          ? { endpoint: attempt.endpoint, complete: () => {} }
-          : (key === undefined ? undefined : shards.route(key, attempt.kind, attempt.consistency, exclude, preferred)) ??
-            router.route(attempt.kind, exclude, preferred)
+        // The fast path's attempt, if it made one, is attempt 1: its outcome is handled below as any other's.
+        const carried = pending
+        if (carried === undefined && signal.aborted) throw giveUp()
+        pending = undefined
+        const route: Route = carried?.route ?? routeOf(attempt, key, exclude, preferred)
         preferred = undefined
         let followed = false
-        let connection: Connection | undefined
-        const attemptDeadline = attemptTimeoutMs === undefined ? undefined : deadlineWithin(signal, attemptTimeoutMs)
+        let connection: Connection | undefined = carried?.connection
+        const attemptDeadline = attemptTimeoutMs === undefined || carried?.connection !== undefined ? undefined : deadlineWithin(signal, attemptTimeoutMs)
         const attemptSignal = attemptDeadline?.signal ?? signal
         try {
+          if (carried !== undefined && 'caught' in carried) throw carried.caught
           connection = await pool.get(route.endpoint, { signal: attemptSignal })
-          const release = pool.hold(connection)
+          pool.hold(connection)
           try {
             const response = await connection.request(attempt.request, { signal: attemptSignal })
             route.complete('success')
             return response
           } finally {
-            release()
+            pool.unhold(connection)
           }
         } catch (caught) {
           if (signal.aborted) {
@@ -220,10 +326,6 @@ export function createClient (init: ClientInit, components: ClientComponents = {
     } catch (error) {
       if (signal.aborted && isSynodError(error, 'ERR_ABORTED')) throw giveUp()
       throw error
-    } finally {
-      if (timer !== undefined) clock.clearTimeout(timer)
-      options.signal?.removeEventListener('abort', onCallerAbort)
-      inFlight.delete(call)
     }
   }
 

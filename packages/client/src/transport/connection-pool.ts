@@ -65,21 +65,24 @@ export class ConnectionPool {
     void connection.close().catch(() => {})
   }
 
-  /** Counts a request on `connection` as in flight until the returned function is called. */
-  hold (connection: Connection): () => void {
+  /** The endpoint's connection if it is open now: the hot path, with no promise to wait for. */
+  ready (endpoint: string): Connection | undefined {
+    return this.#open.get(endpoint)
+  }
+
+  /** Counts a request on `connection` as in flight until `unhold(connection)`, once per `hold`. */
+  hold (connection: Connection): void {
     this.#held.set(connection, (this.#held.get(connection) ?? 0) + 1)
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      const left = (this.#held.get(connection) ?? 1) - 1
-      if (left > 0) {
-        this.#held.set(connection, left)
-        return
-      }
-      this.#held.delete(connection)
-      if (this.#retiring.delete(connection)) void connection.close().catch(() => {})
+  }
+
+  unhold (connection: Connection): void {
+    const left = (this.#held.get(connection) ?? 1) - 1
+    if (left > 0) {
+      this.#held.set(connection, left)
+      return
     }
+    this.#held.delete(connection)
+    if (this.#retiring.delete(connection)) void connection.close().catch(() => {})
   }
 
   /**

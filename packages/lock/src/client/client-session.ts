@@ -3,6 +3,8 @@ import type { Clock, TimerHandle } from '@synod/interfaces'
 import type { SessionId } from '../machine/commands.js'
 import type { Router } from './router.js'
 
+const noop = (): void => {}
+
 export interface SessionSettings {
   ttlMs: number
   keepaliveIntervalMs: number
@@ -42,6 +44,8 @@ export class ClientSession {
   readonly #router: Router
   readonly #clock: Clock
   readonly #hooks: SessionHooks
+  /** Controllers that end with the session (acquires under way, locks' signals): see `watch`. */
+  readonly #watchers = new Set<AbortController>()
   #keepaliveTimer: TimerHandle = undefined
   #watchdog: TimerHandle = undefined
 
@@ -59,6 +63,20 @@ export class ClientSession {
 
   get signal (): AbortSignal {
     return this.controller.signal
+  }
+
+  /**
+   * Aborts `controller` with the session's reason when the session ends (at once if it has), until
+   * the returned function is called. A set rather than a listener each on `signal`: many acquires
+   * and locks share one session, and more than ten listeners on one signal make Node warn of a leak.
+   */
+  watch (controller: AbortController): () => void {
+    if (this.signal.aborted) {
+      controller.abort(this.signal.reason)
+      return noop
+    }
+    this.#watchers.add(controller)
+    return () => { this.#watchers.delete(controller) }
   }
 
   nextRequest (): number {
@@ -122,7 +140,7 @@ export class ClientSession {
     if (this.state !== 'live') return
     this.state = 'lost'
     this.#clearTimers()
-    this.controller.abort(new SessionExpiredError(reason === 'expired'
+    this.#end(new SessionExpiredError(reason === 'expired'
       ? `session ${this.id} expired`
       : `session ${this.id}: no keepalive succeeded within the lease`))
     this.#hooks.lost(this, reason)
@@ -133,7 +151,14 @@ export class ClientSession {
     if (this.state !== 'live') return
     this.state = 'closed'
     this.#clearTimers()
-    this.controller.abort(new SessionExpiredError(`session ${this.id} closed`))
+    this.#end(new SessionExpiredError(`session ${this.id} closed`))
+  }
+
+  #end (reason: SessionExpiredError): void {
+    this.controller.abort(reason)
+    const watchers = [...this.#watchers]
+    this.#watchers.clear()
+    for (const controller of watchers) controller.abort(reason)
   }
 
   #clearTimers (): void {

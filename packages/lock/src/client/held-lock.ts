@@ -38,15 +38,7 @@ export class HeldLock implements Lock {
       const controller = new AbortController()
       this.#controller = controller
       if (this.state === 'released') controller.abort(new NotHeldError(`${this.name} was released`))
-      else {
-        const session = this.#session.signal
-        if (session.aborted) controller.abort(session.reason)
-        else {
-          const onLost = (): void => { controller.abort(session.reason) }
-          session.addEventListener('abort', onLost, { once: true })
-          this.#unlinkSession = () => { session.removeEventListener('abort', onLost) }
-        }
-      }
+      else this.#unlinkSession = this.#session.watch(controller)
     }
     return this.#controller.signal
   }

@@ -155,26 +155,31 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
     throwIfAborted(options.signal)
     const spec = this.#spec(options)
     // One controller ends the attempt for any reason: the caller's signal, the timeout, or the
-    // session being lost. Its reason is the error the caller sees.
-    const attempt = new AbortController()
+    // session being lost. Its reason is the error the caller sees. Without a caller's signal or a
+    // timeout only the session can end it, so its signal serves as is: no controller and no
+    // listeners per acquire on that path (an AbortSignal costs microseconds to make).
+    const attempt = options.signal === undefined && options.timeoutMs === undefined ? undefined : new AbortController()
     const timeout = options.timeoutMs === undefined
       ? undefined
-      : this.#clock.setTimeout(() => { attempt.abort(new LockTimeoutError(`${name} not acquired within ${options.timeoutMs} ms`)) }, options.timeoutMs)
-    const unlinkCaller = linkSignals(attempt, [options.signal])
+      : this.#clock.setTimeout(() => { attempt?.abort(new LockTimeoutError(`${name} not acquired within ${options.timeoutMs} ms`)) }, options.timeoutMs)
+    const unlinkCaller = attempt === undefined ? noop : linkSignals(attempt, [options.signal])
     let session: ClientSession | undefined
+    let signal: AbortSignal | undefined = attempt?.signal
     let request: number | undefined
-    let unlinkSession = (): void => {}
+    let unlinkSession = noop
     try {
-      session = await this.#session(spec.ttlMs, attempt.signal)
-      unlinkSession = linkSignals(attempt, [session.signal])
+      session = await this.#session(spec.ttlMs, signal)
+      const ends = attempt?.signal ?? session.signal
+      signal = ends
+      if (attempt !== undefined) unlinkSession = session.watch(attempt)
       request = session.nextRequest()
       const { index, result } = await this.#router.call({
         type: 'acquire', session: session.id, request, name, mode: spec.mode, permits: spec.permits,
         limit: spec.limit, wait, lockDelayMs: spec.lockDelayMs
-      }, Number.POSITIVE_INFINITY, attempt.signal)
+      }, Number.POSITIVE_INFINITY, ends)
       let token: number
       if (result.type === 'granted') token = result.token
-      else if (result.type === 'queued') token = (await this.#awaitGrant(session, request, name, index, attempt.signal)).token
+      else if (result.type === 'queued') token = (await this.#awaitGrant(session, request, name, index, ends)).token
       else return undefined
       const owner = session
       const lock = new HeldLock({ name, mode: spec.mode, permits: spec.permits, token, request }, owner, this.#router, this.#clock,
@@ -184,8 +189,8 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
     } catch (err) {
       if (session !== undefined && isSynodError(err, SessionExpiredError.code)) session.lose('expired')
       if (session !== undefined && request !== undefined && session.state === 'live') await this.#withdraw(session, request, name)
-      if (isAborted(attempt.signal)) {
-        const reason = abortReason(attempt.signal)
+      if (isAborted(signal)) {
+        const reason = abortReason(signal)
         throw isSynodError(reason) ? reason : new AbortError(undefined, { cause: reason })
       }
       throw err
@@ -237,19 +242,20 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
   }
 
   /** The open session for `ttlMs`, at once when there is one (the common case), else once opened. */
-  #session (ttlMs: number, signal: AbortSignal): ClientSession | Promise<ClientSession> {
+  #session (ttlMs: number, signal: AbortSignal | undefined): ClientSession | Promise<ClientSession> {
     const live = this.#live.get(ttlMs)
     if (live !== undefined && live.state === 'live') return live
     return this.#openSession(ttlMs, signal)
   }
 
-  async #openSession (ttlMs: number, signal: AbortSignal): Promise<ClientSession> {
+  async #openSession (ttlMs: number, signal: AbortSignal | undefined): Promise<ClientSession> {
     let opening = this.#sessions.get(ttlMs)
     if (opening === undefined) {
       opening = this.#open(ttlMs)
       this.#sessions.set(ttlMs, opening)
       opening.catch(() => { if (this.#sessions.get(ttlMs) === opening) this.#sessions.delete(ttlMs) })
     }
+    if (signal === undefined) return await opening
     // Waiting for the session can be abandoned without abandoning the session itself.
     return await new Promise<ClientSession>((resolve, reject) => {
       const onAbort = (): void => { reject(abortReason(signal)) }
