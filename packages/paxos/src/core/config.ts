@@ -37,6 +37,14 @@ export interface PaxosCoreConfig extends QuorumPolicy {
    * the leader stable and makes its lease sound. @default 10
    */
   electionTicks?: number
+  /**
+   * Pre-vote (the Paxos form of Raft's, dissertation §9.6): a replica whose election timer fires
+   * first asks the acceptors, without raising its promise, whether they hear a leader; it runs
+   * phase 1 only once a phase-1 quorum says they do not. A replica cut off from a live leader
+   * (a partition, a lossy link, a fast clock) then keeps its promise, and the leader is not made
+   * to step down when it is heard again. @default true
+   */
+  preVote?: boolean
   /** Heartbeat interval; must be below `electionTicks`. @default 1 */
   heartbeatTicks?: number
   /**
@@ -64,6 +72,7 @@ export type ResolvedPaxosConfig = Required<Omit<PaxosCoreConfig, 'hardState' | '
 export function resolvePaxosConfig (config: PaxosCoreConfig): ResolvedPaxosConfig {
   const resolved = {
     electionTicks: 10,
+    preVote: true,
     heartbeatTicks: 1,
     activationWindow: 1024,
     maxSlotsPerMessage: 1024,

@@ -32,6 +32,12 @@ export interface Prepare extends Envelope {
   fromSlot: number
   /** Sent by a leadership-transfer target: acceptors set aside their stable-leader guard. */
   transfer: boolean
+  /**
+   * A pre-prepare: "would you promise a new proposer now?" It asks without changing any state,
+   * and `ballot` is only the ballot the sender would use. Acceptors answer with a `promise` marked
+   * `pre`. Absent (false) on a real prepare, and in messages from nodes that predate it.
+   */
+  pre?: boolean
 }
 
 /**
@@ -45,6 +51,11 @@ export interface PromiseReply extends Envelope {
   /** The ballot this answers. */
   request: Ballot
   ok: boolean
+  /**
+   * An answer to a pre-prepare: `ok` says the acceptor hears no live leader and would take part
+   * in an election; nothing was promised and `accepted` is empty.
+   */
+  pre?: boolean
   commit: number
   compacted: number
   accepted: WireAcceptedSlot[]

@@ -154,6 +154,9 @@ class MultiPaxos implements PaxosCore {
   #leaderChanges = 0
   // Candidate.
   #promises = new Map<NodeId, PromiseReply>()
+  /** The ballot a pre-vote in progress asks about, and who answered that they hear no leader. */
+  #preBallot: Ballot | undefined
+  readonly #preGrants = new Set<NodeId>()
   #phase1From = 0
   // Leader.
   #peers = new Map<NodeId, Peer>()
@@ -300,7 +303,10 @@ class MultiPaxos implements PaxosCore {
       // A leader is presumed gone after a quiet election timeout (this also ends the stable-leader guard).
       if (this.#role !== 'candidate') this.#leader = undefined
       this.#resetElectionTimeout()
-      if (!this.#recovering && this.#isVoter()) this.campaign()
+      if (!this.#recovering && this.#isVoter()) {
+        if (this.#cfg.preVote) this.#startPreVote()
+        else this.campaign()
+      }
     }
   }
 
@@ -320,6 +326,7 @@ class MultiPaxos implements PaxosCore {
     this.#leader = leader
     this.#ballot = ZERO_BALLOT
     this.#promises.clear()
+    this.#preBallot = undefined
     this.#electionElapsed = 0
     this.#resetElectionTimeout()
     if (wasLeader) {
@@ -336,12 +343,45 @@ class MultiPaxos implements PaxosCore {
     this.#startPhase1(false)
   }
 
+  /**
+   * Pre-vote: asks the electorate whether they would promise a new proposer, changing nothing
+   * (no promise, no ballot). Only a phase-1 quorum of yeses starts phase 1. Without it a replica
+   * that stops hearing a live leader (cut off, a lossy link, a fast clock) promises itself a
+   * higher ballot, rejects the leader's heartbeats once they reach it again, and the leader,
+   * seeing a higher promise, steps down: one replica's trouble became a leader change.
+   */
+  #startPreVote (): void {
+    if (this.#role === 'candidate') {
+      // A phase 1 that went nowhere is abandoned; the next one needs a quorum's assent first.
+      this.#role = 'follower'
+      this.#ballot = ZERO_BALLOT
+      this.#promises.clear()
+    }
+    const ballot: Ballot = { round: Math.max(this.#promised.round, this.#maxSeen.round) + 1, node: this.#id }
+    this.#preBallot = ballot
+    this.#preGrants.clear()
+    this.#preGrants.add(this.#id)
+    for (const id of this.#electorate()) {
+      if (id !== this.#id) this.#send({ type: 'prepare', from: this.#id, to: id, ballot, fromSlot: this.#commit + 1, transfer: false, pre: true })
+    }
+    this.#checkPreVote()
+  }
+
+  #checkPreVote (): void {
+    if (this.#preBallot === undefined) return
+    for (const config of this.#phase1Configs(this.#commit + 1)) {
+      if (!hasQuorum(config.voters, this.#quorums(config).phase1, (id) => this.#preGrants.has(id))) return
+    }
+    this.#startPhase1(false)
+  }
+
   #startPhase1 (transfer: boolean): void {
     if (this.#recovering) return
     if (this.#role === 'leader') this.#becomeFollower(undefined)
     // Jump past every ballot seen so far (a rejection carries the promise that beat us).
     const round = Math.max(this.#promised.round, this.#maxSeen.round) + 1
     const ballot: Ballot = { round, node: this.#id }
+    this.#preBallot = undefined
     this.#role = 'candidate'
     this.#leader = undefined
     this.#ballot = ballot
@@ -387,8 +427,7 @@ class MultiPaxos implements PaxosCore {
    */
   #checkPhase1 (): void {
     if (this.#role !== 'candidate') return
-    const configs = [this.#configFor(this.#phase1From)]
-    for (const c of this.#configSlots) if (c.slot > this.#phase1From - 1 - this.#cfg.activationWindow) configs.push(c.config)
+    const configs = this.#phase1Configs(this.#phase1From)
     for (const reply of this.#promises.values()) {
       for (const s of reply.accepted) if (s.type === 'config') configs.push(decodeConfig(s.data))
     }
@@ -396,6 +435,13 @@ class MultiPaxos implements PaxosCore {
       if (!hasQuorum(config.voters, this.#quorums(config).phase1, (id) => this.#promises.has(id))) return
     }
     this.#becomeLeader()
+  }
+
+  /** The configurations that may govern a slot from `from` on: the one at `from` and any still inside the activation window. */
+  #phase1Configs (from: number): ClusterConfig[] {
+    const configs = [this.#configFor(from)]
+    for (const c of this.#configSlots) if (c.slot > from - 1 - this.#cfg.activationWindow) configs.push(c.config)
+    return configs
   }
 
   #becomeLeader (): void {
@@ -722,6 +768,14 @@ class MultiPaxos implements PaxosCore {
   #onPrepare (m: Prepare): void {
     // A recovering replica makes no promise: it may have forgotten a higher one (Paxos Made Live §5.1).
     if (this.#recovering) return
+    if (m.pre === true) {
+      // Would we promise a new proposer now? The same stable-leader guard as below, with no state
+      // changed. The reply carries our promise so that a phase 1 that follows outbids it.
+      const leaderAlive = this.#leader !== undefined && this.#leader !== m.from && this.#electionElapsed < this.#cfg.electionTicks
+      const ok = this.#role === 'leader' ? !this.#quorumRecentlyHeard() : !leaderAlive
+      this.#send({ type: 'promise', from: this.#id, to: m.from, ballot: this.#promised, request: m.ballot, ok, pre: true, commit: this.#commit, compacted: this.#compacted, accepted: [] })
+      return
+    }
     // Stable leader: while the leader is heard from, other proposers are ignored. This keeps
     // the leader in place and is what makes its lease sound (a new ballot needs our promise).
     const cmp = compareBallots(m.ballot, this.#promised)
@@ -750,6 +804,15 @@ class MultiPaxos implements PaxosCore {
   }
 
   #onPromise (m: PromiseReply): void {
+    if (this.#preBallot !== undefined && sameBallot(m.request, this.#preBallot)) {
+      // A node that predates pre-votes answers with a real promise: it, too, says no leader holds it.
+      if (m.ok) {
+        this.#preGrants.add(m.from)
+        this.#checkPreVote()
+      }
+      return
+    }
+    if (m.pre === true) return
     if (this.#role !== 'candidate' || !sameBallot(m.request, this.#ballot)) return
     if (!m.ok) {
       // Rejected: the reply carries the promise that beat us; the next attempt jumps past it
@@ -785,6 +848,8 @@ class MultiPaxos implements PaxosCore {
       this.#promiseDirty = true
     }
     if (this.#role === 'leader' || this.#role === 'candidate') this.#becomeFollower(m.from)
+    // A live leader at our promise or above: no election is needed.
+    this.#preBallot = undefined
     if (this.#leader !== m.from) {
       this.#leader = m.from
       this.#leaderChanges++

@@ -4,7 +4,7 @@ import type { PaxosWireMessage } from './wire.js'
 
 /** Configuration of a Paxos node. */
 export interface PaxosNodeInit extends Pick<PaxosCoreConfig,
-  'electionTicks' | 'heartbeatTicks' | 'activationWindow' | 'maxSlotsPerMessage' | 'maxQueuedProposals' | 'maxClockDrift' |
+  'electionTicks' | 'preVote' | 'heartbeatTicks' | 'activationWindow' | 'maxSlotsPerMessage' | 'maxQueuedProposals' | 'maxClockDrift' |
   'phase1Quorum' | 'phase2Quorum'> {
   /** This node's id; stable across restarts. */
   id: NodeId

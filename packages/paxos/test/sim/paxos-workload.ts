@@ -14,6 +14,8 @@ import type { KvResult } from '../harness/kv.js'
  * crash-restart losing unsynced writes, torn writes, slow disks, clock drift) plus membership
  * changes and leadership transfers.
  *
+ * `--set preVote=false` runs the nodes without pre-votes, to compare how often leadership changes.
+ *
  * Checked on every run: one leader per ballot, agreement per slot (every replica applies the
  * same value at each slot), linearizability of the client history (@synod/lincheck), and
  * liveness: once the faults stop, a write commits within a bounded time.
@@ -46,7 +48,7 @@ class Invariants {
   }
 }
 
-function boot (invariants: Invariants, ids: NodeId[]) {
+function boot (invariants: Invariants, ids: NodeId[], preVote: boolean | undefined) {
   return async (ctx: Parameters<Parameters<typeof createSimCluster<PaxosApp, PaxosWireMessage>>[1]['boot']>[0]): Promise<PaxosApp> => {
     const kv = new KvStateMachine()
     const stateMachine = {
@@ -61,6 +63,7 @@ function boot (invariants: Invariants, ids: NodeId[]) {
       id: ctx.id,
       bootstrap: { voters: ids, learners: [], addresses: Object.fromEntries(ids.map((id) => [id, id])) },
       tickMs: 10,
+      preVote,
       activationWindow: 16,
       snapshotEveryEntries: 150,
       compactionLagEntries: 30,
@@ -102,7 +105,7 @@ async function runPaxosKv (context: WorkloadContext, size: number): Promise<Work
     },
     // Clocks drift within the lease's 10% bound.
     clocks: Object.fromEntries(ids.map((id) => [id, { rate: netRandom.floatBetween(0.98, 1.02) }])),
-    boot: boot(invariants, ids),
+    boot: boot(invariants, ids, settings.preVote === undefined ? undefined : settings.preVote !== 'false'),
     shutdown: async (app) => { await app.node.stop() }
   })
   void cluster.startAll()
