@@ -791,8 +791,10 @@ class MultiPaxos implements PaxosCore {
       this.#hardDirty = true
       this.#promiseDirty = true
       if (this.#role === 'leader' || this.#role === 'candidate') this.#becomeFollower(undefined)
-      // Promising a new proposer abandons the old leader.
+      // Promising a new proposer abandons the old leader, and our own pre-vote: running phase 1
+      // now would only duel with the proposer we just promised.
       this.#leader = undefined
+      this.#preBallot = undefined
       this.#electionElapsed = 0
     }
     this.#send(this.#promiseReply(m.from, m.ballot, m.fromSlot, true))

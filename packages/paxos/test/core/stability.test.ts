@@ -115,4 +115,15 @@ describe('pre-prepare', () => {
     expect(phase1[0]!.ballot.round).toBeGreaterThan(5)
     expect(candidate.status().role).toBe('candidate')
   })
+
+  it('a replica that promised another proposer meanwhile drops its own pre-vote instead of duelling', () => {
+    const replica = soloCore('n1')
+    quiet(replica, 19)
+    const request = ofType(drain(replica).messages, 'prepare')[0]!.ballot
+    replica.step({ type: 'prepare', from: 'n3', to: 'n1', ballot: b(request.round + 1, 'n3'), fromSlot: 1, transfer: false })
+    drain(replica)
+    replica.step({ type: 'promise', from: 'n2', to: 'n1', ballot: b(0, ''), request, ok: true, pre: true, commit: 0, compacted: 0, accepted: [] })
+    expect(ofType(drain(replica).messages, 'prepare')).toEqual([])
+    expect(replica.status()).toMatchObject({ role: 'follower', promised: b(request.round + 1, 'n3') })
+  })
 })
