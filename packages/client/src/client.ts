@@ -157,6 +157,7 @@ export function createClient (init: ClientInit, components: ClientComponents = {
       const calls = new Set<AbortController>()
       const onAbort = (): void => {
         callsBySignal.delete(callerSignal)
+        callerSignal.removeEventListener('abort', onAbort)
         for (const each of calls) each.abort(callerSignal.reason)
       }
       followed = { calls, onAbort }
@@ -332,8 +333,12 @@ export function createClient (init: ClientInit, components: ClientComponents = {
   async function write (request: WireWrite, options: CallOptions | undefined): Promise<WriteResult> {
     const session = exactlyOnce ? sessions.acquire() : undefined
     try {
-      const body: WireWrite = session === undefined ? request : { ...request, client: session.client, seq: session.seq }
-      const response = await execute({ request: body, kind: 'write', resendable: session !== undefined, key: request.key }, options) as WireWriteResponse
+      // `request` was built for this call alone: it takes the session fields in place (no copy).
+      if (session !== undefined) {
+        request.client = session.client
+        request.seq = session.seq
+      }
+      const response = await execute({ request, kind: 'write', resendable: session !== undefined, key: request.key }, options) as WireWriteResponse
       return { ok: response.ok, revision: response.revision, index: response.index, previous: toBytes(response.previous) }
     } finally {
       session?.release()

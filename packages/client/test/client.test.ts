@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '@synod/interfaces'
 import { createClient, type ClientInit, type SynodClient } from '../src/index.js'
@@ -327,5 +328,45 @@ describe('createClient', () => {
     expect(await pending).toMatchObject({ code: 'ERR_STOPPED' })
     expect(await failure(synod.put('k', 'v'))).toMatchObject({ code: 'ERR_STOPPED' })
     await synod.close()
+  })
+})
+
+describe('createClient: the first attempt’s fast path', () => {
+  const gets = (target: FakeNode): Received[] => target.received.filter((request) => request.op === 'get')
+  const until = async (done: () => boolean): Promise<void> => {
+    while (!done()) await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+
+  it('honours abort and timeout on calls that reuse an earlier call’s controller, and never reuses one that fired', async () => {
+    const store = new FakeStore()
+    const a = await node({ store, behaviour: (request, context) => request.op === 'get' && request.key === 'slow' ? hang(request, context) : undefined })
+    const synod = client({ endpoints: [a.address] })
+    // Calls that got their answer leave their controllers to the next calls.
+    for (let i = 0; i < 5; i++) await synod.put(`k${i}`, 'v')
+    const controller = new AbortController()
+    const aborted = synod.get('slow', { signal: controller.signal })
+    await until(() => gets(a).length === 1)
+    controller.abort()
+    expect(await failure(aborted)).toMatchObject({ code: 'ERR_ABORTED' })
+    expect(await failure(synod.get('slow', { timeoutMs: 50 }))).toMatchObject({ code: 'ERR_TIMEOUT', indeterminate: false })
+    // Had the aborted or timed-out controller been kept, these would fail at once.
+    expect((await synod.put('after', 'v')).ok).toBe(true)
+    expect(text((await synod.get('after'))?.value)).toBe('v')
+  })
+
+  it('follows a signal shared by many calls with one listener, ends them all when it fires, and leaves none behind', async () => {
+    const store = new FakeStore()
+    const a = await node({ store, behaviour: (request, context) => request.op === 'get' ? hang(request, context) : undefined })
+    const synod = client({ endpoints: [a.address] })
+    const done = new AbortController()
+    await synod.put('warm', 'v', { signal: done.signal })
+    expect(getEventListeners(done.signal, 'abort')).toHaveLength(0)
+    const shared = new AbortController()
+    const calls = Array.from({ length: 20 }, async (_, i) => failure(synod.get(`k${i}`, { signal: shared.signal })))
+    await until(() => gets(a).length === 20)
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1)
+    shared.abort()
+    for (const error of await Promise.all(calls)) expect(error).toMatchObject({ code: 'ERR_ABORTED' })
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0)
   })
 })

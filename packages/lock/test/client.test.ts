@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { TimeoutError } from '@synod/interfaces'
 import { createFencedResource } from '../src/index.js'
-import type { Lock, LockClientEvents } from '../src/index.js'
+import type { Lock, LockClientEvents, LockServer } from '../src/index.js'
 import { cuttable, drive } from './helpers/drive.js'
 import { testCluster } from './helpers/setup.js'
 import { JumpingClock, PausableClock, VirtualClock } from './helpers/virtual-clock.js'
@@ -89,6 +89,62 @@ describe('lock client: acquire and release', () => {
     await expect(drive(t.clock, pending)).rejects.toMatchObject({ code: 'ERR_ABORTED' })
     expect(t.machine('n1').lock('m')?.queue).toEqual([])
     await t.stop()
+  })
+
+  it('ends queued acquires with ERR_SESSION_EXPIRED when their session is lost, with or without a signal or timeout of their own', async () => {
+    const t = await testCluster()
+    const holder = await drive(t.clock, t.client().acquire('m'))
+    const { servers, cut } = cuttable(t.servers)
+    const locks = t.client({ ttlMs: 1000 }, t.clock, servers)
+    // Without a signal or a timeout the session's own signal ends the acquire (no controller of its own).
+    const outcomes = Promise.allSettled([
+      locks.acquire('m'),
+      locks.acquire('m', { signal: new AbortController().signal }),
+      locks.acquire('m', { timeoutMs: 60_000 })
+    ])
+    await t.clock.until(() => t.machine('n1').lock('m')?.queue.length === 3, 1000)
+    cut(true)
+    const settled = await drive(t.clock, outcomes, 5000)
+    expect(settled.map((outcome) => outcome.status === 'rejected' ? (outcome.reason as { code?: unknown }).code : outcome.status))
+      .toEqual(['ERR_SESSION_EXPIRED', 'ERR_SESSION_EXPIRED', 'ERR_SESSION_EXPIRED'])
+    cut(false)
+    await holder.release()
+    await t.stop()
+  })
+
+  it('lets many acquires and held locks share a session without a listener each on its signal', async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error): void => { warnings.push(warning.name) }
+    process.on('warning', onWarning)
+    try {
+      const t = await testCluster()
+      const holder = await drive(t.clock, t.client().acquire('m'))
+      // The replicas do not see the client's signals: only the client's own listeners are counted.
+      const servers: LockServer[] = t.servers.map((server) => ({
+        id: server.id,
+        execute: async (request, options) => await server.execute(request, { timeoutMs: options?.timeoutMs }),
+        awaitGrant: async (wait, options) => await server.awaitGrant(wait, options)
+      }))
+      const locks = t.client({}, t.clock, servers)
+      const controllers = Array.from({ length: 12 }, () => new AbortController())
+      const plain = Array.from({ length: 12 }, async () => locks.acquire('m'))
+      const signalled = Promise.allSettled(controllers.map(async (controller) => locks.acquire('m', { signal: controller.signal })))
+      await t.clock.until(() => t.machine('n1').lock('m')?.queue.length === 24, 1000)
+      for (const controller of controllers) controller.abort()
+      expect((await drive(t.clock, signalled)).every((outcome) => outcome.status === 'rejected')).toBe(true)
+      const held = await Promise.all(Array.from({ length: 12 }, async (_, i) => drive(t.clock, locks.acquire(`n${i}`))))
+      expect(held.every((lock) => !lock.signal.aborted)).toBe(true)
+      // Node reports a listener leak on the next tick.
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings).not.toContain('MaxListenersExceededWarning')
+      for (const lock of held) await lock.release()
+      expect(held.every((lock) => lock.signal.aborted)).toBe(true)
+      await holder.release()
+      for (const waiter of plain) await (await drive(t.clock, waiter)).release()
+      await t.stop()
+    } finally {
+      process.off('warning', onWarning)
+    }
   })
 
   it('shares a read lock and counts semaphore permits', async () => {

@@ -208,7 +208,7 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
       const server = this.#router.current()
       // With one server the client never moves (no controller or listeners per wait on that path).
       const moved = this.#router.single ? undefined : new AbortController()
-      const unlink = moved === undefined ? noop : linkSignals(moved, [signal])
+      const unlink = moved === undefined ? noop : signal === session.signal ? session.watch(moved) : linkSignals(moved, [signal])
       const unwatch = moved === undefined ? noop : this.#router.onChange(() => { moved.abort(new AbortError('moved to another replica')) })
       try {
         return await server.awaitGrant({ session: session.id, request, name, afterIndex }, { signal: moved?.signal ?? signal })
