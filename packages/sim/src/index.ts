@@ -18,6 +18,8 @@
  * - `Workload`, `runSeed` and `runSimCli`: pluggable workloads and the `synod-sim` command line.
  * - `createMemoryNetwork()`: a real-time, fault-free in-process network for examples and benchmarks.
  * - `runInBackground(sim)`: drives a simulation from outside, so plain `await`s on simulated I/O finish.
+ * - `createManualClock()`: a `Clock` for unit tests whose time moves only on `advance(ms)`, firing
+ *   due timers synchronously in order, without a simulation.
  *
  * @example
  * ```ts
@@ -50,7 +52,8 @@ export {
 export { runInBackground, type BackgroundOptions } from './core/background.js'
 export { createProcessClock, type ProcessClock, type ProcessClockOptions } from './core/process-clock.js'
 export { Trace, formatTraceEntry, describeValue, type TraceEntry, type TraceOptions } from './core/trace.js'
-export { SimulationFailedError } from './core/errors.js'
+export { SimulationFailedError, RunawayTimersError } from './core/errors.js'
+export { createManualClock, type ManualClock, type ManualClockOptions } from './clock/manual-clock.js'
 export {
   createSimNetwork,
   type SimNetwork, type SimNetworkOptions, type SimTransport, type EndpointOptions, type NetworkStats

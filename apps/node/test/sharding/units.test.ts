@@ -1,40 +1,14 @@
-import type { Clock } from '@synod/interfaces'
 import type { RaftNodeStatus } from '@synod/raft'
+import { createManualClock } from '@synod/sim'
 import { describe, expect, it } from 'vitest'
 import { createPausableClock } from '../../src/sharding/group-clock.js'
 import { NodeLiveness } from '../../src/sharding/liveness.js'
 import { followerMayQuiesce, leaderMayQuiesce, wakesQuiescedReplica } from '../../src/sharding/quiescence.js'
 import { placeShards, shardOfKey } from '../../src/sharding/shard-map.js'
 
-/** A manual clock: time moves only when the test says so. */
-function manualClock (): Clock & { advance(ms: number): void } {
-  let time = 0
-  let timers: Array<{ at: number, callback: () => void }> = []
-  return {
-    now: () => time,
-    setTimeout (callback, ms) {
-      const timer = { at: time + ms, callback }
-      timers.push(timer)
-      return timer
-    },
-    clearTimeout (handle) { timers = timers.filter((timer) => timer !== handle) },
-    advance (ms) {
-      const end = time + ms
-      for (;;) {
-        const next = timers.filter((timer) => timer.at <= end).sort((x, y) => x.at - y.at)[0]
-        if (next === undefined) break
-        timers = timers.filter((timer) => timer !== next)
-        time = next.at
-        next.callback()
-      }
-      time = end
-    }
-  }
-}
-
 describe('pausable clock', () => {
   it('stands still while paused and fires timers with the time they had left', () => {
-    const base = manualClock()
+    const base = createManualClock()
     const clock = createPausableClock(base)
     const fired: number[] = []
     clock.setTimeout(() => { fired.push(clock.now()) }, 100)
@@ -52,7 +26,7 @@ describe('pausable clock', () => {
   })
 
   it('cancels parked timers and keeps the paused time out of now() across several pauses', () => {
-    const base = manualClock()
+    const base = createManualClock()
     const clock = createPausableClock(base)
     const handle = clock.setTimeout(() => { throw new Error('cancelled timer fired') }, 10)
     clock.pause()

@@ -18,3 +18,23 @@ export class SimulationFailedError extends SynodError {
     this.time = init.time
   }
 }
+
+/**
+ * A manual clock's `advance()` fired more timers than its bound allows: some callback keeps setting
+ * timers due inside the window (typically 0 ms timers that re-arm themselves), so time could never
+ * reach the end of the window.
+ */
+export class RunawayTimersError extends SynodError {
+  static override readonly code = 'ERR_RUNAWAY_TIMERS'
+  /** Timers fired in the `advance()` call that gave up. */
+  readonly fired: number
+  /** The clock's reading when it gave up. */
+  readonly time: number
+
+  constructor (fired: number, time: number) {
+    super(`advance() fired ${fired} timers and more are still due inside the window (clock at ${time} ms): a callback keeps re-arming timers`, RunawayTimersError.code)
+    this.name = 'RunawayTimersError'
+    this.fired = fired
+    this.time = time
+  }
+}
