@@ -7,6 +7,7 @@
  *   pnpm bench lock            # default 2 s per row
  *   pnpm bench lock -- 5000    # ms per row
  */
+import { createRandom } from '@synod/sim'
 import { createLockClient, createLockService, createLockStateMachine } from '../src/index.js'
 import { createMemoryCluster } from '../src/testing.js'
 
@@ -14,17 +15,6 @@ const durationMs = Number(process.argv[2] ?? 2000)
 const clientCount = 16
 
 interface Row { scenario: string, implementation: string, ops: number, seconds: number, latencies: number[] }
-
-/** A seeded PRNG so both implementations see the same sequence of names. */
-function prng (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = Math.imul(state ^ (state >>> 15), state | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Acquire = (worker: number, name: string) => Promise<() => Promise<void>>
 
@@ -34,9 +24,10 @@ async function measure (scenario: string, implementation: string, names: number,
   const start = performance.now()
   const end = start + durationMs
   await Promise.all(Array.from({ length: clientCount }, async (_, client) => {
-    const random = prng(client + 1)
+    // Seeded, so both implementations see the same sequence of names.
+    const random = createRandom(client + 1)
     while (performance.now() < end) {
-      const name = `lock-${Math.floor(random() * names)}`
+      const name = `lock-${random.int(names)}`
       const asked = performance.now()
       const release = await acquire(client, name)
       latencies.push(performance.now() - asked)

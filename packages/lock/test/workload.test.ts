@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { isSynodError } from '@synod/interfaces'
+import { createRandom } from '@synod/sim'
 import type { NodeId } from '@synod/interfaces'
 import { createFencedResource } from '../src/index.js'
 import type { Lock } from '../src/index.js'
-import { prng } from './helpers/prng.js'
 import { testCluster } from './helpers/setup.js'
 import { JumpingClock, PausableClock, VirtualClock } from './helpers/virtual-clock.js'
 
@@ -26,12 +26,12 @@ interface Outcome {
  * forward and pauses clients for longer than the TTL.
  */
 async function run (seed: number): Promise<Outcome> {
-  const random = prng(seed)
+  const random = createRandom(seed)
   const clock = new VirtualClock()
   // Odd seeds jump clocks forward; even seeds keep clocks honest so the lease itself can be checked.
   const jumps = seed % 2 === 1
   const nodeClocks = Object.fromEntries(nodes.map((id) => [id, new JumpingClock(clock)]))
-  const t = await testCluster({ clock, nodeClocks, commitDelayMs: random() < 0.5 ? 0 : 2, sweepIntervalMs: 50 })
+  const t = await testCluster({ clock, nodeClocks, commitDelayMs: random.chance(0.5) ? 0 : 2, sweepIntervalMs: 50 })
   const counter = createFencedResource(0)
   const outcome: Outcome = { accepted: 0, staleRejected: 0, sessionsLost: 0 }
   let lastWriter: Lock | undefined
@@ -40,7 +40,7 @@ async function run (seed: number): Promise<Outcome> {
   const clientClocks = [0, 1, 2].map(() => new PausableClock(clock))
   const believers = new Map<number, Lock>()
   const clients = clientClocks.map((clientClock) => {
-    const client = t.client({ ttlMs: 1000, lockDelayMs: random() < 0.5 ? 0 : 200 }, clientClock)
+    const client = t.client({ ttlMs: 1000, lockDelayMs: random.chance(0.5) ? 0 : 200 }, clientClock)
     client.addEventListener('session-lost', () => { outcome.sessionsLost++ })
     return client
   })
@@ -69,13 +69,13 @@ async function run (seed: number): Promise<Outcome> {
             believers.delete(i)
             return
           }
-          if (random() < 0.15) {
+          if (random.chance(0.15)) {
             // A stop-the-world pause longer than the TTL, between reading and writing.
             clientClock.pause()
-            await wait(1200 + random() * 1500)
+            await wait(random.floatBetween(1200, 2700))
             clientClock.resume()
           } else {
-            await wait(random() * 40)
+            await wait(random.floatBetween(0, 40))
           }
           checkLease()
           try {
@@ -93,38 +93,37 @@ async function run (seed: number): Promise<Outcome> {
       } catch (err) {
         if (!isSynodError(err) || !expectedFailures.has(err.code)) throw err
       }
-      await wait(random() * 60)
+      await wait(random.floatBetween(0, 60))
     }
   }
 
   const nemesis = async (): Promise<void> => {
     while (clock.now() < runMs) {
-      await wait(200 + random() * 400)
+      await wait(random.floatBetween(200, 600))
       checkLease()
-      const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)] as T
-      const action = random()
+      const action = random.next()
       if (action < 0.3) {
         const candidates = nodes.filter((id) => !isolated.has(id))
-        t.cluster.elect(pick(candidates))
+        t.cluster.elect(random.pick(candidates))
       } else if (action < 0.45 && isolated.size === 0) {
-        const victim = pick(nodes)
+        const victim = random.pick(nodes)
         isolated.add(victim)
         t.cluster.isolate(victim)
       } else if (action < 0.6) {
         for (const id of isolated) t.cluster.heal(id)
         isolated.clear()
-        if (t.cluster.leader === undefined) t.cluster.elect(pick(nodes))
+        if (t.cluster.leader === undefined) t.cluster.elect(random.pick(nodes))
       } else if (action < 0.7) {
-        const victim = pick(nodes)
+        const victim = random.pick(nodes)
         await t.cluster.log(victim).snapshot()
         await t.restart(victim)
-        if (t.cluster.leader === undefined) t.cluster.elect(pick(nodes.filter((id) => !isolated.has(id))))
+        if (t.cluster.leader === undefined) t.cluster.elect(random.pick(nodes.filter((id) => !isolated.has(id))))
       } else if (action < 0.8 && jumps) {
-        (nodeClocks[pick(nodes)] as JumpingClock).jump(500 + random() * 2500)
+        (nodeClocks[random.pick(nodes)] as JumpingClock).jump(random.floatBetween(500, 3000))
       } else if (action < 0.85) {
         t.cluster.loseLeader()
       } else if (t.cluster.leader === undefined) {
-        t.cluster.elect(pick(nodes.filter((id) => !isolated.has(id))))
+        t.cluster.elect(random.pick(nodes.filter((id) => !isolated.has(id))))
       }
     }
     for (const id of isolated) t.cluster.heal(id)
