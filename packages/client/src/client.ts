@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { getEventListeners } from 'node:events'
 import {
   AbortError, InvalidArgumentError, StoppedError, TimeoutError, isSynodError,
   type Clock, type Logger, type Random, type ReplicatedLogStatus
@@ -130,14 +131,18 @@ export function createClient (init: ClientInit, components: ClientComponents = {
   /**
    * Controllers of calls that ended without firing, kept for the next calls: a new AbortSignal
    * costs several microseconds in Node 20, more than the rest of a call's own work. A controller is
-   * put back only unaborted and after every listener the call's attempts added to its signal was
-   * removed (the transport, the connection wait and the backoff sleep all remove theirs when they settle).
+   * put back only unaborted and with no listener left on its signal (the transport, the connection
+   * wait and the backoff sleep all remove theirs when they settle).
    */
   const spareControllers: AbortController[] = []
 
   function endCall (call: AbortController): void {
     inFlight.delete(call)
-    if (!call.signal.aborted && spareControllers.length < MAX_SPARE_CONTROLLERS) spareControllers.push(call)
+    // The listener check costs a fraction of a new signal and keeps a callee that forgot to remove
+    // its listener from ever hearing a later call's abort.
+    if (!call.signal.aborted && spareControllers.length < MAX_SPARE_CONTROLLERS && getEventListeners(call.signal, 'abort').length === 0) {
+      spareControllers.push(call)
+    }
   }
 
   /**
