@@ -87,6 +87,20 @@ describe('membership nemesis steps', () => {
     expect(silent.steps.at(-1)).toMatch(/^n3: no status \(TimeoutError\); leader n1: commit 1123, progress of n3: state=probe/)
   })
 
+  it('counts a promotion that lands as the deadline passes as restored', async () => {
+    const fake = fakeCluster([...voters('n1', 'n2'), { id: 'n3', role: 'learner' }])
+    // The promotion takes the whole deadline to answer (a slow commit on a loaded machine).
+    const slow: MembershipComponents = {
+      ...fake.components,
+      admin: async (method, path, body, call) => {
+        const reply = await fake.components.admin(method, path, body, call)
+        if ((body as { op?: string } | undefined)?.op === 'promote') await fake.components.sleep(5000)
+        return reply
+      }
+    }
+    expect(await restoreVoter(slow, target, 2000)).toMatchObject({ restored: true, steps: ['caught up to 100, promoted'] })
+  })
+
   it('retries a change the leader refused (another change pending)', async () => {
     const fake = fakeCluster(voters('n1', 'n2'), { refuseFirst: 2 })
     const result = await restoreVoter(fake.components, target, 10_000)

@@ -120,6 +120,9 @@ export async function restoreVoter (components: MembershipComponents, target: Re
     }
     await components.sleep(300)
   }
+  // A promotion (or an earlier change) that landed as the deadline passed: read it back once more.
+  const final = await readMembers(components)
+  if (final?.members.some((m) => m.id === target.id && m.role === 'voter') === true) return { restored: true, steps, tookMs: components.now() - started }
   if (catchUpTo !== undefined) {
     steps.push(`learner's commit index ${reached === undefined ? 'unknown (no status)' : reached}`)
     steps.push(await describeCatchUp(components, target.id, leader))
