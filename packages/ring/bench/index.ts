@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import ConsistentHash from 'consistent-hash'
 import HashRing from 'hashring'
 import murmurhash from 'murmurhash'
+import { createRandom } from '@synod/sim'
 import {
   createBoundedLoads, createJumpRing, createKetamaRing, createMaglevRing, createRendezvousRing, createVnodeRing, murmur3
 } from '../src/index.js'
@@ -78,18 +79,10 @@ const CONTENDERS: Contender[] = [
   }
 ]
 
-/** Seeded keys (mulberry32), shaped like real ones. */
+/** Seeded keys, shaped like real ones. */
 function seededKeys (count: number, seed: number): string[] {
-  let state = seed >>> 0
-  const keys = new Array<string>(count)
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    keys[i] = `user:${((t ^ (t >>> 14)) >>> 0).toString(36)}:${i % 1000}`
-  }
-  return keys
+  const random = createRandom(seed)
+  return Array.from({ length: count }, (_, i) => `user:${random.uint32().toString(36)}:${i % 1000}`)
 }
 
 const NODE_INDEX = new Map([...NODES, ADDED].map((id, index) => [id, index]))

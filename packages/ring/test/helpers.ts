@@ -1,17 +1,10 @@
+import { createRandom } from '@synod/sim'
 import type { Ring, RingNode } from '../src/index.js'
 
-/** Deterministic keys: a fixed pseudo-random sequence (mulberry32), no Math.random(). */
+/** Deterministic keys drawn from a seeded stream (no Math.random()), shaped like real ones. */
 export function seededKeys (count: number, seed: number): string[] {
-  let state = seed >>> 0
-  const keys: string[] = []
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    keys.push(`key:${((t ^ (t >>> 14)) >>> 0).toString(36)}:${i}`)
-  }
-  return keys
+  const random = createRandom(seed)
+  return Array.from({ length: count }, (_, i) => `key:${random.uint32().toString(36)}:${i}`)
 }
 
 /** Owner of every key. */
@@ -36,18 +29,9 @@ export function peakToMean (ring: Ring, keys: readonly string[]): number {
   return peak
 }
 
-/** Deterministic Fisher-Yates shuffle driven by a seed. */
+/** A deterministic Fisher-Yates shuffle driven by a seed. */
 export function shuffled<T> (items: readonly T[], seed: number): T[] {
-  const copy = items.slice()
-  let state = seed >>> 0
-  for (let i = copy.length - 1; i > 0; i--) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
-    const j = state % (i + 1)
-    const tmp = copy[i]!
-    copy[i] = copy[j]!
-    copy[j] = tmp
-  }
-  return copy
+  return createRandom(seed).shuffle(items)
 }
 
 export const nodeIds = (count: number, prefix = 'node-'): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i}`)
