@@ -1,11 +1,12 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createRandom } from '@synod/sim'
 import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFileLogStorage } from '../src/index.js'
 import { spawnKillableWriter, type KillableWriter, type KillPoint } from './crash/killable.js'
-import { crashPayload, seededRandom } from './crash/payload.js'
+import { crashPayload } from './crash/payload.js'
 import { removeDir, tempDir } from './helpers.js'
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -35,17 +36,18 @@ function spawnWriter (script: string, dir: string, seed: number, term: number): 
 
 /** Kills writers on one log directory again and again, checking the log after each kill. */
 async function killRepeatedly (script: string, dir: string, seed: number): Promise<{ acked: number, killedAfterAcks: number, truncations: number }> {
-  const random = seededRandom(seed)
+  // Seeded, so every run replays the same kill schedule.
+  const random = createRandom(seed)
   let acked = 0
   let compactedUpTo = 0
   let killedAfterAcks = 0
   let truncations = 0
-  let writer = spawnWriter(script, dir, Math.floor(random() * 2 ** 31), 1)
+  let writer = spawnWriter(script, dir, random.int(2 ** 31), 1)
   for (let term = 1; term <= KILLS_PER_LANE; term++) {
     // Most kills land while appends are in flight; some land during start-up and recovery.
-    const killPoint: KillPoint = random() < 0.85 ? { afterAcks: 1 + Math.floor(random() * 80) } : { afterMs: Math.floor(random() * 40) }
+    const killPoint: KillPoint = random.chance(0.85) ? { afterAcks: random.intBetween(1, 80) } : { afterMs: random.int(40) }
     const run = await writer.go(killPoint)
-    writer = spawnWriter(script, dir, Math.floor(random() * 2 ** 31), term + 1)
+    writer = spawnWriter(script, dir, random.int(2 ** 31), term + 1)
     // A truncation the child started releases the promise for entries at or after its index.
     if (run.truncatedFrom !== undefined) {
       acked = Math.min(acked, run.truncatedFrom - 1)

@@ -4,11 +4,12 @@
  * parent kills it with SIGKILL at a random moment.
  */
 import type { LogEntry } from '@synod/interfaces'
+import { createRandom } from '@synod/sim'
 import { createFileLogStorage } from '../../src/index.js'
-import { crashPayload, seededRandom } from './payload.js'
+import { crashPayload } from './payload.js'
 
 const [dir, seedText, termText] = process.argv.slice(2)
-const random = seededRandom(Number(seedText))
+const random = createRandom(Number(seedText))
 const term = Number(termText)
 // Every other incarnation syncs small commits on the event loop (inlineSyncMaxBytes), so kills land in both paths.
 const log = createFileLogStorage({ dir: dir as string, segmentBytes: 16 * 1024, inlineSyncMaxBytes: Number(seedText) % 2 === 0 ? 4096 : 0 })
@@ -25,8 +26,8 @@ if (log.lastIndex() - log.firstIndex() > 800) {
 
 // Some runs start by cutting off a suffix (as a follower does on a conflict), so kills also land
 // inside truncations: acknowledged entries at or after `from` may then legitimately disappear.
-if (random() < 0.3 && log.lastIndex() - log.firstIndex() > 100) {
-  const from = Math.max(log.firstIndex() + 1, log.lastIndex() - Math.floor(random() * 400))
+if (random.chance(0.3) && log.lastIndex() - log.firstIndex() > 100) {
+  const from = Math.max(log.firstIndex() + 1, log.lastIndex() - random.int(400))
   process.stdout.write(`truncating ${from}\n`)
   await log.truncateSuffix(from)
 }
@@ -34,7 +35,7 @@ if (random() < 0.3 && log.lastIndex() - log.firstIndex() > 100) {
 let next = log.lastIndex() + 1
 async function writer (): Promise<void> {
   for (;;) {
-    const count = 1 + Math.floor(random() * 4)
+    const count = random.intBetween(1, 4)
     const entries: LogEntry[] = []
     for (let i = 0; i < count; i++) entries.push({ index: next + i, term, type: 'command', data: crashPayload(next + i, term) })
     next += count

@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createRandom } from '@synod/sim'
 import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSharedLog } from '../../src/index.js'
 import { spawnKillableWriter, type KillableWriter } from '../crash/killable.js'
-import { seededRandom } from '../crash/payload.js'
 import { removeDir, tempDir } from '../helpers.js'
 import { GROUPS, groupCrashPayload } from './crash/payload.js'
 
@@ -55,14 +55,14 @@ describe('shared log crash safety under kill -9', () => {
   afterAll(async () => { if (process.env.KEEP_JOURNAL === undefined) await removeDir(dir); else console.log('kept', dir) })
 
   it(`keeps every group's acknowledged entries intact and in order across ${KILLS} SIGKILLs`, async () => {
-    const random = seededRandom(Number(process.env.JOURNAL_CRASH_SEED ?? 20261128))
+    const random = createRandom(Number(process.env.JOURNAL_CRASH_SEED ?? 20261128))
     const acked = Array.from({ length: GROUPS }, () => 0)
     let killedAfterAcks = 0
-    let writer = spawnWriter(script, dir, Math.floor(random() * 2 ** 31), 1)
+    let writer = spawnWriter(script, dir, random.int(2 ** 31), 1)
     for (let term = 1; term <= KILLS; term++) {
-      const killPoint = random() < 0.85 ? { afterAcks: 1 + Math.floor(random() * 300) } : { afterMs: Math.floor(random() * 40) }
+      const killPoint = random.chance(0.85) ? { afterAcks: random.intBetween(1, 300) } : { afterMs: random.int(40) }
       const run = await writer.go(killPoint)
-      writer = spawnWriter(script, dir, Math.floor(random() * 2 ** 31), term + 1)
+      writer = spawnWriter(script, dir, random.int(2 ** 31), term + 1)
       if (run.acked.some((value) => value > 0)) killedAfterAcks++
       const journal = createSharedLog({ dir, segmentBytes: 16 * 1024 })
       await journal.start()

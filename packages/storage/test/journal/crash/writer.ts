@@ -5,12 +5,12 @@
  * with SIGKILL at a random moment.
  */
 import type { LogEntry } from '@synod/interfaces'
+import { createRandom } from '@synod/sim'
 import { createSharedLog } from '../../../src/index.js'
-import { seededRandom } from '../../crash/payload.js'
 import { GROUPS, groupCrashPayload } from './payload.js'
 
 const [dir, seedText, termText] = process.argv.slice(2)
-const random = seededRandom(Number(seedText))
+const random = createRandom(Number(seedText))
 const term = Number(termText)
 const journal = createSharedLog({ dir: dir as string, segmentBytes: 16 * 1024 })
 // The parent starts this process early, while it checks the previous run, and says when to go.
@@ -19,14 +19,14 @@ await journal.start()
 
 for (let group = 0; group < GROUPS; group++) {
   const log = journal.group(group)
-  if (log.lastIndex() - log.firstIndex() > 300 && random() < 0.7) {
+  if (log.lastIndex() - log.firstIndex() > 300 && random.chance(0.7)) {
     const upTo = log.lastIndex() - 100
     process.stdout.write(`compacting ${group} ${upTo}\n`)
     await log.compactPrefix(upTo, log.term(upTo) as number)
   }
   // A follower cutting a conflicting suffix: acknowledged entries at or after `from` may go.
-  if (random() < 0.2 && log.lastIndex() - log.firstIndex() > 50) {
-    const from = Math.max(log.firstIndex() + 1, log.lastIndex() - Math.floor(random() * 50))
+  if (random.chance(0.2) && log.lastIndex() - log.firstIndex() > 50) {
+    const from = Math.max(log.firstIndex() + 1, log.lastIndex() - random.int(50))
     process.stdout.write(`truncating ${group} ${from}\n`)
     await log.truncateSuffix(from)
   }
@@ -36,7 +36,7 @@ process.stdout.write('ready\n')
 async function writer (group: number): Promise<void> {
   const log = journal.group(group)
   for (;;) {
-    const count = 1 + Math.floor(random() * 3)
+    const count = random.intBetween(1, 3)
     const from = next[group] as number
     next[group] = from + count
     const entries: LogEntry[] = []
