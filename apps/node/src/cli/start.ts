@@ -96,6 +96,7 @@ export async function start (argv: string[]): Promise<number> {
     secret,
     token: values.token as string | undefined,
     tickMs: values['tick-ms'] === undefined ? 100 : positiveInteger(values['tick-ms'], '--tick-ms'),
+    ...(values['commit-propagation'] === undefined ? {} : { commitPropagation: commitPropagation(values['commit-propagation']) }),
     logger: createJsonLogger({ level })
   }
   let node: NodeServices
@@ -103,7 +104,6 @@ export async function start (argv: string[]): Promise<number> {
     node = createSynodNode({
       ...common,
       consensus,
-      ...(values['commit-propagation'] === undefined ? {} : { commitPropagation: commitPropagation(values['commit-propagation']) }),
       ...(values['paxos-activation-window'] === undefined ? {} : { paxosActivationWindow: positiveInteger(values['paxos-activation-window'], '--paxos-activation-window') })
     })
   } else {

@@ -104,6 +104,7 @@ export function createShardedSynodNode (config: ShardedNodeConfig): ShardedSynod
     join: config.join === true || existsSync(join(config.dataDir, MEMBER_MARKER)),
     tickMs: config.tickMs ?? 100,
     quiesce: config.quiesce ?? true,
+    raft: { commitPropagation: config.commitPropagation ?? 'lazy' },
     lockGroup: { stateMachine: lockMachine }
   }, {
     transport,
