@@ -10,6 +10,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { EntryType, LogEntry, LogStorage } from '@synod/interfaces'
 import { withCapabilities, type TestSetup } from './index.js'
+import { seededRandom } from './internal/seeded-random.js'
 
 /** Optional LogStorage behaviours. */
 export interface LogStorageCapabilities {
@@ -31,18 +32,6 @@ export function makeEntries (from: number, to: number, term: number, payloadByte
     entries.push({ index, term, type: ENTRY_TYPES[index % 3] as EntryType, data })
   }
   return entries
-}
-
-/** A small seeded PRNG (mulberry32), so the randomized test replays exactly. */
-function seededRandom (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** Entries as plain objects with hex payloads, so comparisons are cheap and diffs readable. */

@@ -27,6 +27,7 @@
 import { describe, expect, it } from 'vitest'
 import type { NodeId, Transport, TransportEvents } from '@synod/interfaces'
 import { withCapabilities, type TestSetup } from './index.js'
+import { seededBytes, seededRandom } from './internal/seeded-random.js'
 
 /** A transport created by the test network together with the address peers use to reach it. */
 export interface TransportTestNode<M = unknown> {
@@ -154,23 +155,6 @@ function makeHarness<M> (network: TransportTestNetwork<M>, caps: TransportCapabi
     }
   }
   return harness
-}
-
-/** A small seeded generator (mulberry32) so fuzz input replays exactly. */
-function seededBytes (seed: number): (maxLength: number) => Uint8Array {
-  let state = seed >>> 0
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return (maxLength) => {
-    const bytes = new Uint8Array(Math.floor(next() * (maxLength + 1)))
-    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(next() * 256)
-    return bytes
-  }
 }
 
 function collect<K extends keyof TransportEvents> (transport: Transport<unknown>, type: K): Array<TransportEvents[K]> {
@@ -532,7 +516,7 @@ export function transportSuite<M = unknown> (setup: TestSetup<TransportTestNetwo
       it.skipIf(caps.fuzzFrames <= 0)('survives random frames on many connections', withNetwork(async (h) => {
         const exchange = await bystanders(h)
         const { node: c, inbox } = await h.node('c')
-        const randomFrame = seededBytes(caps.seed)
+        const randomFrame = seededBytes(seededRandom(caps.seed))
         let sent = 0
         while (sent < caps.fuzzFrames) {
           const raw = await rawTo(h, c)
