@@ -153,10 +153,10 @@ describe('shard moves', () => {
     const random = seededRandom(11)
     const ids = ['a', 'b', 'c', 'd', 'e', 'f']
     for (let round = 0; round < 300; round++) {
-      const shuffled = [...ids].sort(() => random.next() - 0.5)
+      const shuffled = random.shuffle(ids)
       const target: ShardPlacement = { shard: 0, replicas: shuffled.slice(0, 3), preferredLeader: shuffled[random.int(3)]! }
       // The group as a move left it: some old voters, perhaps some of the target's already in, a stray learner.
-      let voters = [...ids].sort(() => random.next() - 0.5).slice(0, 3)
+      let voters = random.shuffle(ids).slice(0, 3)
       let learners = ids.filter((id) => !voters.includes(id) && random.next() < 0.3)
       let leader = voters[random.int(voters.length)]!
       let finished = false

@@ -1,5 +1,4 @@
-import type { Random } from '@synod/interfaces'
-import { createMemoryNetwork, createRandom } from '@synod/sim'
+import { createMemoryNetwork, createRandom, type SimRandom } from '@synod/sim'
 import type { MuxEnvelope } from '../../src/sharding/group-mux.js'
 import type { ShardMessage } from '../../src/sharding/quiescence.js'
 import { createShardHost, type ShardHost, type ShardHostInit, type ShardNode } from '../../src/sharding/shard-host.js'
@@ -15,7 +14,7 @@ export async function until (condition: () => boolean, what: string, timeoutMs =
 }
 
 /** Seeded randomness from the simulator's generator, so election timeouts differ per replica but runs repeat their choices. */
-export function seededRandom (seed: number): Random {
+export function seededRandom (seed: number): SimRandom {
   return createRandom(seed)
 }
 
