@@ -1,9 +1,13 @@
+import { EventEmitter } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import type { IncomingMessage } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Logger } from '@synod/interfaces'
+import { NotLeaderError, type Logger, type ReplicatedLog } from '@synod/interfaces'
 import { afterAll, describe, expect, it } from 'vitest'
-import { membersOf, parseMembersRequest } from '../src/http/members.js'
+import type { LockServer } from '@synod/lock'
+import { serveLocks } from '../src/http/locks.js'
+import { changeMembers, membersOf, parseMembersRequest } from '../src/http/members.js'
 import { createSynodNode, type ConsensusEngine } from '../src/node.js'
 import { createJsonLogger, parseLogLevel } from '../src/system/logger.js'
 
@@ -104,5 +108,36 @@ describe('a data directory and its engine', () => {
       id: 'n1', commitPropagation: 'sometimes' as 'lazy', dataDir: '/nonexistent', secret: 'engine-test-secret-0123456789', logger: silent,
       peerListen: { host: '127.0.0.1', port: 0 }, apiListen: { host: '127.0.0.1', port: 0 }, members: new Map()
     })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', field: 'commitPropagation' }))
+  })
+})
+
+describe('a membership change that commits', () => {
+  const config = { voters: ['n2', 'n3'], learners: [], addresses: { n2: 'ws://b:1', n3: 'ws://c:1' } }
+  const log = (leader: boolean): ReplicatedLog<unknown> => ({
+    isLeader: () => leader,
+    status: () => ({ leader: leader ? 'n1' : 'n2', term: 3 }),
+    changeMembership: async () => config
+  }) as unknown as ReplicatedLog<unknown>
+
+  it('answers with the new configuration when the leader removed itself and cannot record it in the directory', async () => {
+    const refused = async (): Promise<void> => { throw new NotLeaderError('stepped down', { leaderHint: 'n2', term: 4 }) }
+    const view = await changeMembers(log(true), { op: 'remove', id: 'n1' }, new Map(), undefined, refused)
+    expect(view.members.map((member) => member.id)).toEqual(['n2', 'n3'])
+    expect(view.warning).toMatch(/in force.*ERR_NOT_LEADER/)
+  })
+
+  it('still refuses a change asked of a follower', async () => {
+    await expect(changeMembers(log(false), { op: 'remove', id: 'n1' }, new Map())).rejects.toMatchObject({ code: 'ERR_NOT_LEADER' })
+  })
+})
+
+describe('an HTTP grant wait', () => {
+  it('leaves no close listener on a keep-alive connection once it ends', async () => {
+    const socket = new EventEmitter()
+    const req = { socket } as unknown as IncomingMessage
+    const locks = { awaitGrant: async () => 7 } as unknown as LockServer
+    const body = { session: 1, request: 2, name: 'job', afterIndex: 0 }
+    for (let i = 0; i < 20; i++) expect(await serveLocks(locks, '/v1/locks/await-grant', body, req)).toBe(7)
+    expect(socket.listenerCount('close')).toBe(0)
   })
 })

@@ -13,6 +13,11 @@ export interface MemberView {
 export interface MembersView {
   members: MemberView[]
   leader: NodeId | undefined
+  /**
+   * Set when the change is in force but the member's client URLs could not be recorded in the
+   * replicated member directory (e.g. a leader that removed itself has stepped down by then).
+   */
+  warning?: string
 }
 
 /** A `POST /v1/members` request, validated. */
@@ -88,8 +93,19 @@ export async function changeMembers (
   const config = await log.changeMembership(toChange(request), { signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
   if (request.op === 'add' && request.apiUrl !== undefined) apiUrls.set(request.id, request.apiUrl)
   if (request.op === 'remove') apiUrls.delete(request.id)
+  const view = membersOf(config, log.status().leader, apiUrls)
   if (recordUrls !== undefined && (request.op === 'remove' || (request.op === 'add' && (request.apiUrl !== undefined || request.wsUrl !== undefined)))) {
-    await recordUrls(request, signal === undefined ? timeout : AbortSignal.any([signal, timeout]))
+    // The change is committed and in force whatever happens here: an error now must not tell the
+    // caller it failed. A leader that removed itself has stepped down, so its directory write is
+    // refused; a removed member's stale URLs are harmless (views list members of the configuration
+    // only), and an add's URLs can be recorded by repeating the add on the new leader.
+    try {
+      await recordUrls(request, signal === undefined ? timeout : AbortSignal.any([signal, timeout]))
+    } catch (error) {
+      const code = (error as { code?: unknown }).code
+      view.warning = `the change is in force, but the member's client URLs were not recorded in the member directory (${typeof code === 'string' ? code : String(error)})` +
+        (request.op === 'add' ? '; repeat the add on the leader to record them' : '')
+    }
   }
-  return membersOf(config, log.status().leader, apiUrls)
+  return view
 }
