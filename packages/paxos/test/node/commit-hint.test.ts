@@ -5,7 +5,8 @@ import { createMemoryHardStateStorage, createMemoryLogStorage, createMemorySnaps
 import { createPaxosNode } from '../../src/index.js'
 import type { PaxosHardState, PaxosWireMessage } from '../../src/index.js'
 import { KvStateMachine, encodeKv } from '../harness/kv.js'
-import { manualClock, turn } from '../harness/manual-clock.js'
+import { createManualClock } from '@synod/sim'
+import { turn } from '../harness/turn.js'
 
 describe('the commit hint', () => {
   it('is saved without waiting for it, beside slot writes still in flight, and never covers slots that are not durable yet', async () => {
@@ -42,7 +43,7 @@ describe('the commit hint', () => {
         await hard.save(state)
       }
     }
-    const clock = manualClock()
+    const clock = createManualClock()
     const network = createMemoryNetwork()
     const kv = new KvStateMachine()
     const node = createPaxosNode({ id: 'n1', bootstrap: { voters: ['n1'], learners: [], addresses: { n1: 'n1' } }, tickMs: 10 }, {

@@ -5,7 +5,8 @@ import { createMemoryHardStateStorage, createMemoryLogStorage, createMemorySnaps
 import { createPaxosNode } from '../../src/index.js'
 import type { PaxosHardState, PaxosNode, PaxosWireMessage } from '../../src/index.js'
 import { KvStateMachine, encodeKv } from '../harness/kv.js'
-import { manualClock, turn } from '../harness/manual-clock.js'
+import { createManualClock } from '@synod/sim'
+import { turn } from '../harness/turn.js'
 
 /** A memory log whose appends, while `holding` is set, complete only when released. */
 function gatedLog (): LogStorage & { holding: boolean, held: Array<() => void> } {
@@ -34,7 +35,7 @@ describe('a leader whose write is in flight', () => {
     const ids = ['n1', 'n2', 'n3']
     const bootstrap = { voters: ids, learners: [], addresses: Object.fromEntries(ids.map((id) => [id, id])) }
     const network = createMemoryNetwork()
-    const clock = manualClock()
+    const clock = createManualClock()
     const leaderLog = gatedLog()
     const nodes: PaxosNode[] = ids.map((id) => createPaxosNode({ id, bootstrap, tickMs: 10 }, {
       transport: network.endpoint<PaxosWireMessage>(id, { peers: ids.filter((x) => x !== id) }),
