@@ -4,7 +4,7 @@ import { murmur3 } from '@synod/ring'
 import { parseShardMapView, shardOfKey, type ShardMapView } from '../src/routing/shard-map.js'
 import { ShardMapRefresher } from '../src/routing/shard-refresh.js'
 import { ShardTable } from '../src/routing/shard-table.js'
-import { manualClock } from './support/manual-clock.js'
+import { createManualClock } from '@synod/sim'
 
 const url = (id: string): string => `ws://${id}.test:7101`
 
@@ -126,8 +126,8 @@ describe('ShardTable', () => {
 
 interface PendingFetch { prefer: string | undefined, signal: AbortSignal, resolve: (view: ShardMapView) => void, reject: (error: Error) => void }
 
-function harness (minIntervalMs = 100): { refresher: ShardMapRefresher, clock: ReturnType<typeof manualClock>, fetches: PendingFetch[], applied: ShardMapView[], backgroundErrors: unknown[] } {
-  const clock = manualClock()
+function harness (minIntervalMs = 100): { refresher: ShardMapRefresher, clock: ReturnType<typeof createManualClock>, fetches: PendingFetch[], applied: ShardMapView[], backgroundErrors: unknown[] } {
+  const clock = createManualClock()
   const fetches: PendingFetch[] = []
   const applied: ShardMapView[] = []
   const backgroundErrors: unknown[] = []
@@ -231,7 +231,7 @@ describe('ShardMapRefresher', () => {
       apply: () => {},
       onBackgroundError: () => {},
       minIntervalMs: 100
-    }, manualClock())
+    }, createManualClock())
     await expect(refresher.refresh()).rejects.toThrow('no node to ask')
     expect(refresher.inFlight).toBe(false)
     await expect(refresher.refresh()).rejects.toThrow('no node to ask')

@@ -4,7 +4,7 @@ import { parseShardMapView, type ShardMapView } from '../src/routing/shard-map.j
 import { Router } from '../src/routing/router.js'
 import { ShardRouting } from '../src/routing/shard-routing.js'
 import { ConnectionPool } from '../src/transport/connection-pool.js'
-import { manualClock } from './support/manual-clock.js'
+import { createManualClock } from '@synod/sim'
 
 const url = (id: string): string => `ws://${id}.test:7101`
 const silent = { trace () {}, debug () {}, info () {}, warn () {}, error () {}, child () { return silent } }
@@ -25,8 +25,8 @@ function map (epoch: number, leaderOf: (shard: number) => string = (shard) => `n
 
 interface PendingFetch { prefer: string | undefined, resolve: (view: ShardMapView) => void }
 
-function setup (): { routing: ShardRouting, clock: ReturnType<typeof manualClock>, fetches: PendingFetch[] } {
-  const clock = manualClock()
+function setup (): { routing: ShardRouting, clock: ReturnType<typeof createManualClock>, fetches: PendingFetch[] } {
+  const clock = createManualClock()
   const fetches: PendingFetch[] = []
   const random = { next: () => 0.5, int: (max: number) => Math.floor(max / 2) }
   const router = new Router([url('n1')], 'round-robin', clock, random)
