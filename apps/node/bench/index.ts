@@ -112,7 +112,7 @@ async function main (): Promise<void> {
   const etcd = await startEtcd(join(root, 'etcd'))
   clusters.push(etcd)
   const settings = {
-    synod: `Raft, ${tickMs} ms tick (heartbeat 1 tick, election timeout 10 ticks), file log with fdatasync, transport-ws; client @synod/client over WebSocket + MessagePack (one client, all calls multiplexed); locks @synod/client's lock API (@synod/lock's client) over the same WebSocket + MessagePack connections (one lock client and session per simulated client)`,
+    synod: `Raft, ${tickMs} ms tick (heartbeat 1 tick, election timeout 10 ticks), lazy commit propagation (the default), file log with fdatasync, transport-ws; client @synod/client over WebSocket + MessagePack (one client, all calls multiplexed); locks @synod/client's lock API (@synod/lock's client) over the same WebSocket + MessagePack connections (one lock client and session per simulated client)`,
     etcd: `etcd ${etcd.version} (Debian etcd-server), defaults: heartbeat 100 ms, election 1000 ms, WAL fsync on; client etcd3 npm over gRPC (one client, round-robin across members); locks etcd's v3lock service (what etcdctl lock uses) over etcd's gRPC gateway with fetch, one lease per simulated client (reused)`,
     generator: `closed loop, one fresh generator process per cell, ${warmupMs} ms warm-up then ${seconds} s measured; keys 16 bytes (10,000), values 128 bytes; gets linearizable`
   }
