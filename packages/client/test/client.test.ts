@@ -1,9 +1,9 @@
 import { getEventListeners } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '@synod/interfaces'
+import { createRandom } from '@synod/sim'
 import { createClient, type ClientInit, type SynodClient } from '../src/index.js'
 import { FakeStore, deadAddress, startFakeNode, type Behaviour, type FakeNode, type FakeNodeInit, type Received } from './support/fake-node.js'
-import { seeded } from './support/seeded.js'
 
 const text = (value: Uint8Array | undefined): string | undefined => value === undefined ? undefined : new TextDecoder().decode(value)
 
@@ -17,7 +17,7 @@ async function node (init: Partial<FakeNodeInit> & { store: FakeStore }): Promis
 }
 
 function client (init: ClientInit): SynodClient {
-  const created = createClient({ retry: { baseDelayMs: 5, maxDelayMs: 20 }, timeoutMs: 5000, ...init }, { random: seeded(7) })
+  const created = createClient({ retry: { baseDelayMs: 5, maxDelayMs: 20 }, timeoutMs: 5000, ...init }, { random: createRandom(7) })
   clients.push(created)
   return created
 }

@@ -1,16 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { NotLeaderError } from '@synod/interfaces'
+import { createRandom } from '@synod/sim'
 import { createClient, type ClientInit, type SynodClient } from '../src/index.js'
 import { FakeStore, startFakeNode, type FakeNode, type Received } from './support/fake-node.js'
 import { startFakeShardedCluster, type FakePlacement, type FakeShardedCluster } from './support/fake-sharded-cluster.js'
-import { seeded } from './support/seeded.js'
 
 const clusters: FakeShardedCluster[] = []
 const nodes: FakeNode[] = []
 const clients: SynodClient[] = []
 
 function client (init: ClientInit): SynodClient {
-  const created = createClient({ retry: { baseDelayMs: 5, maxDelayMs: 20 }, timeoutMs: 5000, ...init }, { random: seeded(11) })
+  const created = createClient({ retry: { baseDelayMs: 5, maxDelayMs: 20 }, timeoutMs: 5000, ...init }, { random: createRandom(11) })
   clients.push(created)
   return created
 }
