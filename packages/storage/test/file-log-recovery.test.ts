@@ -172,6 +172,16 @@ describe('file log recovery', () => {
     expect(error).toMatchObject({ code: 'ERR_CORRUPT', file: files[2] })
   })
 
+  it('leaves no lock behind when it refuses to start, so the next start names the corruption again', async () => {
+    await writeLog()
+    const files = await segmentFiles(dir)
+    await unlink(files[1] as string)
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const error = await createFileLogStorage({ dir, segmentBytes: SEGMENT_BYTES }).start().then(() => undefined, (cause: unknown) => cause as { code?: string })
+      expect(error).toMatchObject({ code: 'ERR_CORRUPT' })
+    }
+  })
+
   it('rejects a deleted first segment when no compaction covers it', async () => {
     await writeLog()
     const files = await segmentFiles(dir)

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { throwIfAborted, type AbortOptions, type HardState, type HardStateStorage } from '@synod/interfaces'
 import { raceAbort } from '../util/abort.js'
-import { acquireDirLock, type DirLock } from '../util/dir-lock.js'
+import { openUnderDirLock, type DirLock } from '../util/dir-lock.js'
 import { encodeChecksummedJson, readChecksummedJson, removeIfExists, writeFileAtomic } from '../util/fs.js'
 import { Lifecycle } from '../util/lifecycle.js'
 
@@ -40,16 +40,11 @@ class FileHardStateStorage<T> implements HardStateStorage<T> {
 
   async start (): Promise<void> {
     if (this.lifecycle.started) return
-    const lock = await acquireDirLock(this.init.dir, `${this.init.name ?? 'hard-state.json'}.lock`)
-    try {
+    this.lock = await openUnderDirLock(this.init.dir, `${this.init.name ?? 'hard-state.json'}.lock`, async () => {
       await removeIfExists(`${this.path}.tmp`)
       const saved = await readChecksummedJson(this.path)
       this.current = saved === undefined ? undefined : JSON.stringify(saved)
-    } catch (error) {
-      await lock.release()
-      throw error
-    }
-    this.lock = lock
+    })
     this.lifecycle.started = true
   }
 

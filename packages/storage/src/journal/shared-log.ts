@@ -1,12 +1,12 @@
 import { writeSync } from 'node:fs'
-import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises'
+import { open, readdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   CompactedError, CorruptionError, InvalidArgumentError, NotStartedError, throwIfAborted, TooLargeError,
   type AbortOptions, type HardState, type HardStateStorage, type LogEntry, type Logger, type LogStorage, type Startable
 } from '@synod/interfaces'
 import { raceAbort } from '../util/abort.js'
-import { acquireDirLock, type DirLock } from '../util/dir-lock.js'
+import { openUnderDirLock, type DirLock } from '../util/dir-lock.js'
 import { fsyncDir, removeIfExists } from '../util/fs.js'
 import {
   compactRecordBytes, encodeCompactRecord, encodeEntriesRecord, encodeHardStateRecord, encodeRemoveRecord, encodeSegmentHeader,
@@ -213,16 +213,7 @@ class Journal implements SharedLog, JournalAccess {
   }
 
   private async open (): Promise<void> {
-    await mkdir(this.dir, { recursive: true })
-    this.lock = await acquireDirLock(this.dir, LOCK_FILE)
-    try {
-      await this.recover()
-    } catch (error) {
-      await this.closeSegments()
-      await this.lock.release()
-      this.lock = undefined
-      throw error
-    }
+    this.lock = await openUnderDirLock(this.dir, LOCK_FILE, async () => { await this.recover() }, async () => { await this.closeSegments() })
     this.failure = undefined
     this.started = true
   }

@@ -6,7 +6,7 @@ import {
 } from '@synod/interfaces'
 import { validateKeep, validateMeta } from '../memory/snapshot-storage.js'
 import { crc32cOf, formatChecksum } from '../util/checksum.js'
-import { acquireDirLock, type DirLock } from '../util/dir-lock.js'
+import { openUnderDirLock, type DirLock } from '../util/dir-lock.js'
 import { encodeChecksummedJson, fsyncDir, readChecksummedJson, removeIfExists, writeFileAtomic } from '../util/fs.js'
 import { Lifecycle } from '../util/lifecycle.js'
 
@@ -61,14 +61,7 @@ class FileSnapshotStorage implements SnapshotStorage {
 
   async start (): Promise<void> {
     if (this.lifecycle.started) return
-    const lock = await acquireDirLock(this.init.dir, 'snapshots.lock')
-    try {
-      this.installed = await this.load()
-    } catch (error) {
-      await lock.release()
-      throw error
-    }
-    this.lock = lock
+    this.lock = await openUnderDirLock(this.init.dir, 'snapshots.lock', async () => { this.installed = await this.load() })
     this.lifecycle.started = true
   }
 

@@ -5,7 +5,7 @@ import {
 } from '@synod/interfaces'
 import { validateApplied } from '../memory/state-store.js'
 import { raceAbort } from '../util/abort.js'
-import { acquireDirLock, type DirLock } from '../util/dir-lock.js'
+import { openUnderDirLock, type DirLock } from '../util/dir-lock.js'
 import { Lifecycle } from '../util/lifecycle.js'
 import { decodeExport, encodeExport } from './export-codec.js'
 import { compareKeys, inRange, lowerBound, pastRange } from './range.js'
@@ -70,20 +70,14 @@ class LmdbStateStore implements StateStore {
 
   async start (): Promise<void> {
     if (this.lifecycle.started) return
-    const lock = await acquireDirLock(this.init.dir, 'state.lock')
-    try {
+    this.lock = await openUnderDirLock(this.init.dir, 'state.lock', async () => {
       const root = open({ path: this.init.dir, maxDbs: 4 })
       this.root = root
       this.meta = root.openDB<number, string>('meta', { encoding: 'json' })
       this.databases = [0, 1].map((n) => root.openDB<Buffer, Buffer>(`data-${n}`, { keyEncoding: 'binary', encoding: 'binary' }))
       this.active = this.meta.get('active') ?? 0
       this.applied = decodeApplied(this.data().get(APPLIED_KEY))
-    } catch (error) {
-      await this.root?.close()
-      await lock.release()
-      throw error
-    }
-    this.lock = lock
+    }, async () => { await this.root?.close() })
     this.overlay.clear()
     this.lifecycle.started = true
   }

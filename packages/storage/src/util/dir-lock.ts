@@ -56,6 +56,23 @@ export async function acquireDirLock (dir: string, lockName: string): Promise<Di
   throw new ResourceLockedError(canonical)
 }
 
+/**
+ * Takes the lock as `acquireDirLock` does, then runs `open` (recovery, loading files) under it. If
+ * `open` fails, `cleanUp` undoes what it left open and the lock is released before the error is
+ * rethrown, so a storage that failed to start holds nothing and can be started again.
+ */
+export async function openUnderDirLock (dir: string, lockName: string, open: () => Promise<void>, cleanUp?: () => Promise<void>): Promise<DirLock> {
+  const lock = await acquireDirLock(dir, lockName)
+  try {
+    await open()
+  } catch (error) {
+    await cleanUp?.()
+    await lock.release()
+    throw error
+  }
+  return lock
+}
+
 function ownerIsAlive (owner: string): boolean {
   const [pidText, startText] = owner.trim().split(' ')
   const pid = Number.parseInt(pidText ?? '', 10)

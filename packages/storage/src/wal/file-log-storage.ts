@@ -1,12 +1,12 @@
 import { fdatasyncSync, writeSync } from 'node:fs'
-import { mkdir, open, readdir, rename } from 'node:fs/promises'
+import { open, readdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   CompactedError, CorruptionError, InvalidArgumentError, throwIfAborted, TooLargeError,
   type AbortOptions, type LogEntry, type Logger, type LogStorage
 } from '@synod/interfaces'
 import { raceAbort, releaseOnAbort } from '../util/abort.js'
-import { acquireDirLock, type DirLock } from '../util/dir-lock.js'
+import { openUnderDirLock, type DirLock } from '../util/dir-lock.js'
 import { encodeChecksummedJson, fsyncDir, readChecksummedJson, removeIfExists, writeFileAtomic } from '../util/fs.js'
 import { Lifecycle } from '../util/lifecycle.js'
 import { validateAppend, validateIndex } from '../util/validate.js'
@@ -182,16 +182,7 @@ class FileLogStorage implements LogStorage {
 
   async start (): Promise<void> {
     if (this.lifecycle.started) return
-    await mkdir(this.dir, { recursive: true })
-    this.lock = await acquireDirLock(this.dir, LOCK_FILE)
-    try {
-      await this.recover()
-    } catch (error) {
-      await this.closeSegments()
-      await this.lock.release()
-      this.lock = undefined
-      throw error
-    }
+    this.lock = await openUnderDirLock(this.dir, LOCK_FILE, async () => { await this.recover() }, async () => { await this.closeSegments() })
     this.failure = undefined
     this.stopping = false
     this.lifecycle.started = true
