@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises'
 import type { Logger } from '@synod/interfaces'
-import { checkSegmentHeader, corruptAt, readFully } from '../util/bytes.js'
+import { allZero, checkSegmentHeader, corruptAt, cutTornTailOrThrow, readFully } from '../util/bytes.js'
 import {
   BATCH_START_FLAG, decodeFrame, FRAME_HEADER_BYTES, RecordKind, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, SEGMENT_VERSION,
   type DecodedRecord
@@ -78,12 +78,7 @@ async function cut (scan: SegmentScan, offset: number, fileSize: number): Promis
 }
 
 async function onDamage (scan: SegmentScan, offset: number, fileSize: number, reason: string): Promise<number> {
-  if (!scan.isLast || await laterBatchExists(scan.handle, offset + 1, fileSize)) throw corruptAt(scan.path, offset, reason)
-  // A torn tail: the write that produced it never finished its fdatasync, so no caller was told
-  // it was durable. Cutting it off loses nothing that was acknowledged.
-  scan.logger?.warn({ file: scan.path, offset, reason }, 'truncating torn tail of the journal')
-  await scan.handle.truncate(offset)
-  await scan.handle.datasync()
+  await cutTornTailOrThrow(scan, offset, reason, 'journal', async (from) => await laterBatchExists(scan.handle, from, fileSize))
   return offset
 }
 
@@ -110,14 +105,5 @@ async function validFrameAt (handle: FileHandle, offset: number, fileSize: numbe
   const frame = Buffer.allocUnsafe(total)
   await readFully(handle, frame, offset)
   return decodeFrame(frame, 0, total).status === 'ok'
-}
-
-async function allZero (handle: FileHandle, from: number, fileSize: number): Promise<boolean> {
-  const chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK_BYTES, Math.max(1, fileSize - from)))
-  for (let start = from; start < fileSize; start += chunk.byteLength) {
-    const length = await readFully(handle, chunk.subarray(0, Math.min(chunk.byteLength, fileSize - start)), start)
-    for (let i = 0; i < length; i++) if (chunk[i] !== 0) return false
-  }
-  return true
 }
 

@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { CorruptionError, type EntryType } from '@synod/interfaces'
+import { CorruptionError, type EntryType, type Logger } from '@synod/interfaces'
 
 /** Little-endian u32; `value` is an unsigned 32-bit integer (typed-array stores keep the low byte). */
 export function putU32 (target: Buffer, value: number, offset: number): void {
@@ -34,6 +34,42 @@ export async function readFully (handle: FileHandle, target: Buffer, position: n
 /** A corrupt file, named with the offset of the damage. */
 export function corruptAt (path: string, offset: number, reason: string): CorruptionError {
   return new CorruptionError(`${basename(path)}: ${reason} at offset ${offset}`, { file: path, offset })
+}
+
+/** True if every byte of [from, fileSize) is zero (space preallocated and never written). */
+export async function allZero (handle: FileHandle, from: number, fileSize: number): Promise<boolean> {
+  const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(1, fileSize - from)))
+  for (let start = from; start < fileSize; start += chunk.byteLength) {
+    const length = await readFully(handle, chunk.subarray(0, Math.min(chunk.byteLength, fileSize - start)), start)
+    for (let i = 0; i < length; i++) if (chunk[i] !== 0) return false
+  }
+  return true
+}
+
+/** A segment being recovered, as far as deciding about damage in it goes. */
+export interface DamagedSegment {
+  path: string
+  handle: FileHandle
+  /** Only the newest segment may end in a torn write: every older one was synced before the next was created. */
+  isLast: boolean
+  logger?: Logger | undefined
+}
+
+/**
+ * Damage at `offset`: a torn tail, cut off here, when it is in the newest segment and no valid
+ * batch start follows it (`laterBatchExists` looks from `offset + 1`); otherwise corruption of
+ * acknowledged data, thrown as a CorruptionError naming the file and offset. `what` names the
+ * file kind in the warning.
+ */
+export async function cutTornTailOrThrow (
+  segment: DamagedSegment, offset: number, reason: string, what: string, laterBatchExists: (from: number) => Promise<boolean>
+): Promise<void> {
+  if (!segment.isLast || await laterBatchExists(offset + 1)) throw corruptAt(segment.path, offset, reason)
+  // A torn tail: the write that produced it never finished its fdatasync, so no caller was told
+  // it was durable. Cutting it off loses nothing that was acknowledged.
+  segment.logger?.warn({ file: segment.path, offset, reason }, `truncating torn tail of the ${what}`)
+  await segment.handle.truncate(offset)
+  await segment.handle.datasync()
 }
 
 /** On-disk codes of the entry types (the file log and the journal share them). */

@@ -1,11 +1,10 @@
 import type { FileHandle } from 'node:fs/promises'
 import type { Logger } from '@synod/interfaces'
-import { checkSegmentHeader, corruptAt, readFully } from '../util/bytes.js'
+import { allZero, checkSegmentHeader, corruptAt, cutTornTailOrThrow, readFully } from '../util/bytes.js'
 import { BATCH_START_FLAG, decodeFrame, FRAME_HEADER_BYTES, RECORD_KIND_ENTRY, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, SEGMENT_VERSION } from './frame.js'
 import { SPARSE_STRIDE, type Segment } from './segment.js'
 
 const SCAN_CHUNK_BYTES = 1024 * 1024
-const ZEROS = Buffer.alloc(SCAN_CHUNK_BYTES)
 
 export interface ScanOptions {
   path: string
@@ -76,14 +75,7 @@ export async function scanSegment (options: ScanOptions): Promise<Segment | unde
 }
 
 async function onDamage (options: ScanOptions, segment: Segment, offset: number, fileSize: number, reason: string): Promise<void> {
-  if (!options.isLast || await laterWriteExists(options.handle, offset + 1, fileSize)) {
-    throw corruptAt(options.path, offset, reason)
-  }
-  // A torn tail: the write that produced it never completed its fdatasync, so no caller was told
-  // it was durable. Cutting it off loses nothing that was acknowledged.
-  options.logger?.warn({ file: options.path, offset, reason }, 'truncating torn tail of the log')
-  await options.handle.truncate(offset)
-  await options.handle.datasync()
+  await cutTornTailOrThrow(options, offset, reason, 'log', async (from) => await laterWriteExists(options.handle, from, fileSize))
   segment.size = offset
 }
 
@@ -112,14 +104,5 @@ async function validFrameAt (handle: FileHandle, offset: number, fileSize: numbe
   const frame = Buffer.allocUnsafe(total)
   await readFully(handle, frame, offset)
   return decodeFrame(frame, 0, total, false).status === 'ok'
-}
-
-async function allZero (handle: FileHandle, from: number, fileSize: number): Promise<boolean> {
-  const chunk = Buffer.allocUnsafe(SCAN_CHUNK_BYTES)
-  for (let start = from; start < fileSize; start += SCAN_CHUNK_BYTES) {
-    const length = await readFully(handle, chunk.subarray(0, Math.min(SCAN_CHUNK_BYTES, fileSize - start)), start)
-    if (!chunk.subarray(0, length).equals(ZEROS.subarray(0, length))) return false
-  }
-  return true
 }
 
