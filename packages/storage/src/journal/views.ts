@@ -7,16 +7,11 @@ import { validateAppend, validateIndex } from '../util/validate.js'
 import type { JournalAccess } from './shared-log.js'
 
 /**
- * One group's LogStorage over the shared journal. Calls are validated against the group's queued
- * state (the log as it will be once every queued mutation is applied), as the file log does, so
- * concurrent calls are checked and applied in call order.
+ * Start and stop of one group's view: usable while the journal runs, unless this view was stopped
+ * (and not started again). Stopping waits for the group's queued writes.
  */
-export function createGroupLog (journal: JournalAccess, id: number): LogStorage {
-  // Usable while the journal runs, unless this view was stopped (and not started again).
+function viewLifecycle (journal: JournalAccess, id: number, what: string): { start: () => Promise<void>, stop: () => Promise<void>, assertStarted: () => void } {
   let stopped = false
-  const assertStarted = (): void => {
-    if (stopped || !journal.started) throw new NotStartedError(`log of group ${id} is not started`)
-  }
   return {
     async start () {
       await journal.start()
@@ -27,6 +22,22 @@ export function createGroupLog (journal: JournalAccess, id: number): LogStorage 
       stopped = true
       await journal.settled(id)
     },
+    assertStarted () {
+      if (stopped || !journal.started) throw new NotStartedError(`${what} of group ${id} is not started`)
+    }
+  }
+}
+
+/**
+ * One group's LogStorage over the shared journal. Calls are validated against the group's queued
+ * state (the log as it will be once every queued mutation is applied), as the file log does, so
+ * concurrent calls are checked and applied in call order.
+ */
+export function createGroupLog (journal: JournalAccess, id: number): LogStorage {
+  const { start, stop, assertStarted } = viewLifecycle(journal, id, 'log')
+  return {
+    start,
+    stop,
     firstIndex: () => journal.state(id).compactedIndex + 1,
     lastIndex: () => journal.state(id).lastIndex(),
     term: (index) => journal.state(id).term(index),
@@ -80,20 +91,10 @@ export function createGroupLog (journal: JournalAccess, id: number): LogStorage 
 
 /** One group's HardStateStorage: each save is a journal record, durable with the batch it joins. */
 export function createGroupHardState<T> (journal: JournalAccess, id: number): HardStateStorage<T> {
-  let stopped = false
-  const assertStarted = (): void => {
-    if (stopped || !journal.started) throw new NotStartedError(`hard state of group ${id} is not started`)
-  }
+  const { start, stop, assertStarted } = viewLifecycle(journal, id, 'hard state')
   return {
-    async start () {
-      await journal.start()
-      stopped = false
-    },
-    async stop () {
-      if (stopped) return
-      stopped = true
-      await journal.settled(id)
-    },
+    start,
+    stop,
     async load (options?: AbortOptions) {
       throwIfAborted(options?.signal)
       assertStarted()
