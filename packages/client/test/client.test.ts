@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '@synod/interfaces'
 import { createRandom } from '@synod/sim'
 import { createClient, type ClientInit, type SynodClient } from '../src/index.js'
 import { FakeStore, deadAddress, startFakeNode, type Behaviour, type FakeNode, type FakeNodeInit, type Received } from './support/fake-node.js'
+import { failure } from './support/failure.js'
 
 const text = (value: Uint8Array | undefined): string | undefined => value === undefined ? undefined : new TextDecoder().decode(value)
 
@@ -20,15 +21,6 @@ function client (init: ClientInit): SynodClient {
   const created = createClient({ retry: { baseDelayMs: 5, maxDelayMs: 20 }, timeoutMs: 5000, ...init }, { random: createRandom(7) })
   clients.push(created)
   return created
-}
-
-async function failure (promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Record<string, unknown>
-  }
-  throw new Error('expected a rejection')
 }
 
 const writes = (target: FakeNode): Array<Record<string, unknown>> => target.received.filter((request) => ['put', 'del', 'cas'].includes(request.op))

@@ -4,6 +4,7 @@ import { createRandom } from '@synod/sim'
 import { createClient, type ClientInit, type SynodClient } from '../src/index.js'
 import { FakeStore, startFakeNode, type FakeNode, type Received } from './support/fake-node.js'
 import { startFakeShardedCluster, type FakePlacement, type FakeShardedCluster } from './support/fake-sharded-cluster.js'
+import { failure } from './support/failure.js'
 
 const clusters: FakeShardedCluster[] = []
 const nodes: FakeNode[] = []
@@ -48,15 +49,6 @@ async function until (condition: () => boolean): Promise<void> {
     if (Date.now() > giveUpAt) throw new Error(`still waiting for ${condition.toString()}`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
-}
-
-async function failure (promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Record<string, unknown>
-  }
-  throw new Error('expected a rejection')
 }
 
 afterEach(async () => {
