@@ -6,7 +6,7 @@ import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFileLogStorage } from '../src/index.js'
 import { spawnKillableWriter, type KillableWriter, type KillPoint } from './crash/killable.js'
-import { crashPayload } from './crash/payload.js'
+import { crashPayload, firstRecoveryProblem } from './crash/payload.js'
 import { removeDir, tempDir } from './helpers.js'
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -64,18 +64,7 @@ async function killRepeatedly (script: string, dir: string, seed: number): Promi
       expect(log.firstIndex() - 1).toBeLessThanOrEqual(compactedUpTo)
       const entries = await log.entries(log.firstIndex(), log.lastIndex() + 1)
       expect(entries).toHaveLength(log.lastIndex() - log.firstIndex() + 1)
-      // One expect per entry would dominate the run time: collect the first problem instead.
-      let previousTerm = 0
-      let problem: string | undefined
-      for (const [position, entry] of entries.entries()) {
-        if (entry.index !== log.firstIndex() + position) problem = `entry ${entry.index} at position ${position}`
-        else if (entry.term > term || entry.term < previousTerm) problem = `entry ${entry.index} has term ${entry.term} after ${previousTerm}`
-        else if (entry.term !== log.term(entry.index)) problem = `term index disagrees at ${entry.index}`
-        else if (!Buffer.from(entry.data).equals(Buffer.from(crashPayload(entry.index, entry.term)))) problem = `entry ${entry.index} payload differs`
-        if (problem !== undefined) break
-        previousTerm = entry.term
-      }
-      expect(problem).toBeUndefined()
+      expect(firstRecoveryProblem(log, entries, term, crashPayload)).toBeUndefined()
     } finally {
       await log.stop()
     }

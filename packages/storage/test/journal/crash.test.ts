@@ -6,6 +6,7 @@ import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSharedLog } from '../../src/index.js'
 import { spawnKillableWriter, type KillableWriter } from '../crash/killable.js'
+import { firstRecoveryProblem } from '../crash/payload.js'
 import { removeDir, tempDir } from '../helpers.js'
 import { GROUPS, groupCrashPayload } from './crash/payload.js'
 
@@ -75,17 +76,8 @@ describe('shared log crash safety under kill -9', () => {
           expect(log.lastIndex()).toBeGreaterThanOrEqual(acked[group] as number)
           const entries = await log.entries(log.firstIndex(), log.lastIndex() + 1)
           expect(entries).toHaveLength(log.lastIndex() - log.firstIndex() + 1)
-          let problem: string | undefined
-          let previousTerm = 0
-          for (const [position, entry] of entries.entries()) {
-            if (entry.index !== log.firstIndex() + position) problem = `group ${group}: entry ${entry.index} at position ${position}`
-            else if (entry.term > term || entry.term < previousTerm) problem = `group ${group}: entry ${entry.index} has term ${entry.term} after ${previousTerm}`
-            else if (entry.term !== log.term(entry.index)) problem = `group ${group}: term index disagrees at ${entry.index}`
-            else if (!Buffer.from(entry.data).equals(Buffer.from(groupCrashPayload(group, entry.index, entry.term)))) problem = `group ${group}: entry ${entry.index} payload differs`
-            if (problem !== undefined) break
-            previousTerm = entry.term
-          }
-          expect(problem).toBeUndefined()
+          const problem = firstRecoveryProblem(log, entries, term, (index, entryTerm) => groupCrashPayload(group, index, entryTerm))
+          expect(problem === undefined ? undefined : `group ${group}: ${problem}`).toBeUndefined()
         }
       } finally {
         await journal.stop()
