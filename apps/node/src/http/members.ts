@@ -90,7 +90,8 @@ export async function changeMembers (
   const status = log.status()
   if (!log.isLeader()) throw new NotLeaderError('membership changes are served by the leader', { leaderHint: status.leader, term: status.term })
   const timeout = AbortSignal.timeout(CHANGE_TIMEOUT_MS)
-  const config = await log.changeMembership(toChange(request), { signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
+  const bounded = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+  const config = await log.changeMembership(toChange(request), { signal: bounded })
   if (request.op === 'add' && request.apiUrl !== undefined) apiUrls.set(request.id, request.apiUrl)
   if (request.op === 'remove') apiUrls.delete(request.id)
   const view = membersOf(config, log.status().leader, apiUrls)
@@ -100,7 +101,7 @@ export async function changeMembers (
     // refused; a removed member's stale URLs are harmless (views list members of the configuration
     // only), and an add's URLs can be recorded by repeating the add on the new leader.
     try {
-      await recordUrls(request, signal === undefined ? timeout : AbortSignal.any([signal, timeout]))
+      await recordUrls(request, bounded)
     } catch (error) {
       const code = (error as { code?: unknown }).code
       view.warning = `the change is in force, but the member's client URLs were not recorded in the member directory (${typeof code === 'string' ? code : String(error)})` +
