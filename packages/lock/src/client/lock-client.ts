@@ -169,17 +169,16 @@ class Client extends TypedEventEmitter<LockClientEvents> implements LockClient {
     let unlinkSession = noop
     try {
       session = await this.#session(spec.ttlMs, signal)
-      const ends = attempt?.signal ?? session.signal
-      signal = ends
+      signal = attempt?.signal ?? session.signal
       if (attempt !== undefined) unlinkSession = session.watch(attempt)
       request = session.nextRequest()
       const { index, result } = await this.#router.call({
         type: 'acquire', session: session.id, request, name, mode: spec.mode, permits: spec.permits,
         limit: spec.limit, wait, lockDelayMs: spec.lockDelayMs
-      }, Number.POSITIVE_INFINITY, ends)
+      }, Number.POSITIVE_INFINITY, signal)
       let token: number
       if (result.type === 'granted') token = result.token
-      else if (result.type === 'queued') token = (await this.#awaitGrant(session, request, name, index, ends)).token
+      else if (result.type === 'queued') token = (await this.#awaitGrant(session, request, name, index, signal)).token
       else return undefined
       const owner = session
       const lock = new HeldLock({ name, mode: spec.mode, permits: spec.permits, token, request }, owner, this.#router, this.#clock,
